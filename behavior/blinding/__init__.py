@@ -1,0 +1,1 @@
+"""Blinded observer sessions: coding, scoring database, locking, unblinding, reliability."""

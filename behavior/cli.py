@@ -1,0 +1,61 @@
+"""The ``behavior`` command: argument parsing only; every command calls the core.
+
+Each domain registers its own sub-commands (``behavior.<domain>.commands``), so the
+parsers live beside the code they drive:
+
+    behavior fst score|rescore|calibrate ...
+    behavior ppi analyze ...
+    behavior stats ...
+    behavior blind create|import|lock|unblind ...
+    behavior agreement ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from behavior import __version__
+from behavior.errors import BehaviorError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from behavior.blinding import commands as blinding_commands
+    from behavior.fst import commands as fst_commands
+    from behavior.startle import commands as startle_commands
+    from behavior.stats import commands as stats_commands
+
+    parser = argparse.ArgumentParser(
+        prog="behavior",
+        description="Score rodent behaviour: forced swim immobility, prepulse inhibition, "
+        "blinded manual scoring and group statistics.",
+    )
+    parser.add_argument("--version", action="version", version=f"behavior {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (fst_commands, startle_commands, stats_commands, blinding_commands):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except BehaviorError as exc:
+        print(f"behavior: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("behavior: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Forced swim / tail suspension test: video -> per-frame features -> immobility."""

@@ -1,0 +1,1 @@
+"""Acoustic startle and prepulse inhibition."""

@@ -1,0 +1,1 @@
+"""Group statistics, figures and reports."""

@@ -1,0 +1,1 @@
+"""Thin PyQt5 layer over the headless core."""
