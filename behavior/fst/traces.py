@@ -1,0 +1,121 @@
+"""Per-frame traces of one animal: the saved output that makes re-scoring decode-free.
+
+File format (``<video stem>_arena<N>.trace.csv``)
+------------------------------------------------
+A few ``# key: value`` metadata lines, then a CSV table::
+
+    # behavior-trace: 1
+    # video: /data/fst/mouse12.mp4
+    # arena: 1
+    # arena_rect_px: 0,0,320,480
+    # end_s: 360.033
+    # threshold: 0.09
+    frame,time_s,x_px,y_px,area_px,mobility,immobile
+    0,0.0,161.2,240.8,912,0.0412,1
+    ...
+
+Columns (:data:`TRACE_COLUMNS`):
+
+``frame``      decoded frame index (0-based)
+``time_s``     presentation time of the frame from the start of the video (s)
+``x_px``, ``y_px``  animal centroid in full-frame pixel coordinates (NaN: not found)
+``area_px``    animal area (pixels)
+``mobility``   fraction of the animal's pixels that changed since the previous frame,
+               measured in the animal's own frame of reference (see
+               :mod:`behavior.fst.features`); NaN when no animal was found
+``immobile``   1 if the frame was scored immobile with the protocol in ``threshold``
+               (before the minimum bout duration), else 0
+
+``end_s`` is where the last frame ends (its time plus one frame interval).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from behavior.errors import InputError
+
+TRACE_VERSION = "1"
+TRACE_COLUMNS = ("frame", "time_s", "x_px", "y_px", "area_px", "mobility", "immobile")
+TRACE_SUFFIX = ".trace.csv"
+
+
+@dataclass
+class Trace:
+    """One animal's per-frame trace plus where it came from."""
+
+    video: str
+    arena: int
+    table: pd.DataFrame
+    end_s: float
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def time_s(self) -> np.ndarray:
+        return self.table["time_s"].to_numpy(float)
+
+    @property
+    def mobility(self) -> np.ndarray:
+        return self.table["mobility"].to_numpy(float)
+
+
+def trace_name(video: str | Path, arena: int) -> str:
+    return f"{Path(video).stem}_arena{arena}{TRACE_SUFFIX}"
+
+
+def write_trace(trace: Trace, directory: str | Path) -> Path:
+    """Write a trace into ``directory`` (created if needed); returns the file path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / trace_name(trace.video, trace.arena)
+    meta = {"behavior-trace": TRACE_VERSION, "video": trace.video, "arena": str(trace.arena),
+            "end_s": f"{trace.end_s:.6f}", **trace.meta}
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        for key, value in meta.items():
+            fh.write(f"# {key}: {value}\n")
+        trace.table.loc[:, list(TRACE_COLUMNS)].to_csv(fh, index=False, float_format="%.6g")
+    tmp.replace(path)
+    return path
+
+
+def read_trace(path: str | Path) -> Trace:
+    """Read a trace written by :func:`write_trace`; errors name the file and the problem."""
+    path = Path(path)
+    meta: dict[str, str] = {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if not line.startswith("#"):
+                    break
+                key, _, value = line[1:].partition(":")
+                meta[key.strip()] = value.strip()
+        if "behavior-trace" not in meta:
+            raise InputError(path, "not a behavior trace (no '# behavior-trace:' header line)")
+        table = pd.read_csv(path, comment="#")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(path, f"cannot read trace: {exc}") from None
+    missing = [c for c in TRACE_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(path, f"trace lacks columns {missing}")
+    try:
+        arena = int(meta.get("arena", "1"))
+        end_s = float(meta["end_s"]) if "end_s" in meta else float(table["time_s"].iloc[-1])
+    except (ValueError, IndexError) as exc:
+        raise InputError(path, f"bad trace metadata: {exc}") from None
+    video = meta.pop("video", path.name)
+    for k in ("behavior-trace", "arena", "end_s"):
+        meta.pop(k, None)
+    return Trace(video=video, arena=arena, table=table, end_s=end_s, meta=meta)
+
+
+def find_traces(directory: str | Path) -> list[Path]:
+    """All trace files in a folder, sorted."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(directory, "not a folder of traces")
+    return sorted(directory.glob(f"*{TRACE_SUFFIX}"))
