@@ -1,0 +1,134 @@
+"""Arenas (cylinders) in a frame: given as rectangles or found automatically.
+
+Arenas are numbered left to right from 1. A rectangle is ``x, y, w, h`` in pixels
+of the decoded frame. They can come from the CLI (``--arena-rects``), from a
+sidecar file next to the video (``<video>.arenas.yaml``), or be found from the
+motion in the first seconds of the video: each cylinder holds one moving animal,
+separated from its neighbours by opaque dividers where nothing moves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy.ndimage import uniform_filter1d
+
+from behavior.errors import InputError
+
+
+@dataclass(frozen=True)
+class Arena:
+    """One cylinder: its number (1 = leftmost) and rectangle in frame pixels."""
+
+    number: int
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def slices(self) -> tuple[slice, slice]:
+        return slice(self.y, self.y + self.h), slice(self.x, self.x + self.w)
+
+    def as_text(self) -> str:
+        return f"{self.x},{self.y},{self.w},{self.h}"
+
+
+def number_arenas(rects: list[tuple[int, int, int, int]]) -> list[Arena]:
+    """Sort rectangles left to right (then top to bottom) and number them from 1."""
+    ordered = sorted(rects, key=lambda r: (r[0] + r[2] / 2, r[1] + r[3] / 2))
+    return [Arena(i + 1, *map(int, r)) for i, r in enumerate(ordered)]
+
+
+def parse_rects(text: str, source: str = "--arena-rects") -> list[tuple[int, int, int, int]]:
+    """Parse ``"x,y,w,h;x,y,w,h"`` into rectangles."""
+    rects = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        try:
+            values = [int(float(v)) for v in part.split(",")]
+        except ValueError:
+            raise InputError(source, f"arena rectangle '{part}' is not x,y,w,h numbers") from None
+        if len(values) != 4 or values[2] <= 0 or values[3] <= 0:
+            raise InputError(source, f"arena rectangle '{part}' must be x,y,w,h with w, h > 0")
+        rects.append(tuple(values))
+    if not rects:
+        raise InputError(source, "no arena rectangle given")
+    return rects  # type: ignore[return-value]
+
+
+def sidecar_path(video: str | Path) -> Path:
+    video = Path(video)
+    return video.with_name(video.name + ".arenas.yaml")
+
+
+def read_sidecar(video: str | Path) -> list[tuple[int, int, int, int]] | None:
+    """Rectangles from ``<video>.arenas.yaml`` (``arenas: [[x, y, w, h], ...]``), if present."""
+    path = sidecar_path(video)
+    if not path.is_file():
+        return None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"not valid YAML: {exc}") from None
+    rects = data.get("arenas") if isinstance(data, dict) else None
+    if not isinstance(rects, list) or not rects:
+        raise InputError(path, "expected 'arenas: [[x, y, w, h], ...]'")
+    return parse_rects(";".join(",".join(str(v) for v in r) for r in rects), str(path))
+
+
+def clip_to_frame(arenas: list[Arena], width: int, height: int, source: str) -> list[Arena]:
+    out = []
+    for a in arenas:
+        x0, y0 = max(0, a.x), max(0, a.y)
+        x1, y1 = min(width, a.x + a.w), min(height, a.y + a.h)
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            raise InputError(source, f"arena {a.number} ({a.as_text()}) lies outside the "
+                             f"{width}x{height} frame")
+        out.append(Arena(a.number, x0, y0, x1 - x0, y1 - y0))
+    return out
+
+
+def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1) -> list[Arena]:
+    """Find side-by-side arenas from the motion in sampled grey frames.
+
+    Parameters
+    ----------
+    samples
+        ``(k, h, w)`` grey frames sampled over the first seconds (any resolution).
+    n
+        Number of arenas if known; otherwise counted from the motion.
+    scale
+        Factor from the samples' pixels to frame pixels.
+
+    Notes
+    -----
+    The column profile of the temporal standard deviation shows one hump per
+    animal and a trough at each divider. With ``n`` given the frame is cut at the
+    deepest trough near each of the ``n - 1`` equal-spacing positions; otherwise
+    ``n`` is the number of humps above a quarter of the highest.
+    """
+    k, h, w = samples.shape
+    frames = samples.astype(np.float32)
+    # remove global lighting changes before measuring motion
+    frames *= (frames.mean() / np.maximum(frames.mean(axis=(1, 2), keepdims=True), 1e-3))
+    profile = frames.std(axis=0).mean(axis=0)
+    profile = uniform_filter1d(profile, size=max(3, w // 40))
+    if n is None:
+        active = profile > 0.25 * profile.max() if profile.max() > 0 else np.zeros(w, bool)
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], active.astype(np.int8), [0]))))
+        segments = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= w / 25]
+        n = max(1, len(segments))
+        cuts = [a_end + int(np.argmin(profile[a_end:b_start]))
+                for (_, a_end), (b_start, _) in zip(segments[:-1], segments[1:], strict=True)]
+    else:
+        cuts = []
+        for i in range(1, n):
+            centre = i * w / n
+            lo, hi = int(centre - w / (4 * n)), int(centre + w / (4 * n)) + 1
+            cuts.append(lo + int(np.argmin(profile[lo:hi])))
+    bounds = [0, *cuts, w]
+    rects = [(bounds[i] * scale, 0, (bounds[i + 1] - bounds[i]) * scale, h * scale) for i in range(n)]
+    return number_arenas(rects)

@@ -1,0 +1,348 @@
+"""Video reading with real per-frame timestamps.
+
+One interface, two backends (as in SLEAP): :class:`VideoReader` decodes a file with
+PyAV (FFmpeg), :class:`ArrayVideo` serves frames held in memory, so synthetic arrays
+and real files go through the same tracking code.
+
+Every frame comes with its presentation time in seconds from the first frame,
+taken from the container's timestamps — never frame index × nominal frame rate — so
+variable-frame-rate video (phones, some DVRs) is timed correctly. The container's
+frame count is only a hint: files whose header count disagrees with what decodes
+(or that have none) are read to their real end. Grey frames are the decoder's luma
+(Y) plane, used without a colour conversion when the pixel format is planar YUV.
+
+A file that cannot be opened raises :class:`~behavior.errors.VideoError`; a file
+that breaks off part-way (truncated or corrupt) yields what decoded, then logs a
+warning and sets :attr:`VideoReader.truncated`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from behavior.errors import VideoError
+
+log = logging.getLogger(__name__)
+
+#: Pixel formats whose first plane is the luma (Y) plane at full resolution.
+_YUV_PLANAR = {
+    "yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv410p",
+    "yuv411p", "yuvj411p", "yuv440p", "yuvj440p", "nv12", "nv21", "gray", "yuva420p",
+}
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about a video (hints, not guarantees).
+
+    ``n_frames`` is the container's count (0 when unknown; may disagree with the
+    decodable frames); ``fps`` is the average rate the container reports.
+    """
+
+    path: str
+    duration_s: float
+    fps: float
+    n_frames: int
+    width: int
+    height: int
+    codec: str
+    container: str
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame: index in decode order, time from the first frame (s), pixels."""
+
+    index: int
+    time_s: float
+    image: np.ndarray
+
+
+def _open(path: str | Path) -> av.container.InputContainer:
+    path = Path(path)
+    if not path.is_file():
+        raise VideoError(path, "file not found")
+    if path.stat().st_size == 0:
+        raise VideoError(path, "file is empty")
+    try:
+        container = av.open(str(path), mode="r", timeout=30.0)
+    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise VideoError(path, f"not a readable video ({exc})") from None
+    if not container.streams.video:
+        container.close()
+        raise VideoError(path, "has no video stream")
+    return container
+
+
+def _info(path: str | Path, container: av.container.InputContainer) -> VideoInfo:
+    stream = container.streams.video[0]
+    ctx = stream.codec_context
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    fps = float(rate) if rate else math.nan
+    if stream.duration is not None and stream.time_base is not None:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration is not None:
+        duration = container.duration / av.time_base
+    else:
+        duration = math.nan
+    return VideoInfo(
+        path=str(path),
+        duration_s=duration,
+        fps=fps,
+        n_frames=int(stream.frames or 0),
+        width=int(ctx.width),
+        height=int(ctx.height),
+        codec=ctx.name,
+        container=container.format.name,
+    )
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Read a video's header: size, codec, nominal rate and duration (no decoding).
+
+    Raises
+    ------
+    VideoError
+        If the file is missing, empty, not a video, or has no video stream.
+    """
+    container = _open(path)
+    try:
+        return _info(path, container)
+    finally:
+        container.close()
+
+
+def luma(frame: av.VideoFrame) -> np.ndarray:
+    """Grey image of a decoded frame: the Y plane itself where the format has one."""
+    if frame.format.name in _YUV_PLANAR:
+        plane = frame.planes[0]
+        buf = np.frombuffer(plane, dtype=np.uint8)
+        return buf.reshape(plane.height, plane.line_size)[:, : plane.width]
+    return frame.to_ndarray(format="gray")
+
+
+class VideoReader:
+    """Decode a video file frame by frame with real timestamps.
+
+    Parameters
+    ----------
+    path
+        Any file FFmpeg opens: .mp4/.mov (H.264, HEVC, MPEG-4), .avi (MJPEG, XVID),
+        .wmv/.asf, .mkv, ...
+    threads
+        Decoder threads (0 = FFmpeg's choice). Frame and slice threading are used.
+
+    Examples
+    --------
+    >>> with VideoReader("videos/fst_2arenas_h264.mp4") as video:   # doctest: +SKIP
+    ...     for frame in video.frames():
+    ...         print(frame.index, frame.time_s, frame.image.shape)
+    """
+
+    def __init__(self, path: str | Path, threads: int = 0):
+        self.path = Path(path)
+        self._container = _open(self.path)
+        self.info = _info(self.path, self._container)
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        self._stream.thread_count = threads
+        self._origin: float | None = None
+        self.truncated = False
+        self.decoded = 0
+        self._moved = False
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._container.close()
+
+    @property
+    def _start_time(self) -> float:
+        if self._origin is None:
+            st = self._stream.start_time
+            self._origin = float(st * self._stream.time_base) if st is not None else 0.0
+        return self._origin
+
+    def _time_of(self, frame: av.VideoFrame, index: int, last: float | None) -> float:
+        if frame.pts is not None and frame.time_base is not None:
+            t = float(frame.pts * frame.time_base) - self._start_time
+        elif frame.time is not None:
+            t = float(frame.time) - self._start_time
+        else:
+            fps = self.info.fps if self.info.fps and math.isfinite(self.info.fps) else 30.0
+            t = (last + 1.0 / fps) if last is not None else 0.0
+        return t
+
+    def frames(self, gray: bool = True, start_s: float | None = None) -> Iterator[Frame]:
+        """Yield every decodable frame in order (from ``start_s`` if given).
+
+        Timestamps come from the stream: frames whose timestamp does not increase
+        (broken muxers) are dropped with a warning rather than mis-timed.
+        """
+        if start_s is not None and start_s > 0:
+            yield from self._frames_from(start_s, gray)
+            return
+        if self._moved:
+            self._container.seek(0, backward=True, any_frame=False, stream=self._stream)
+        self._moved = True
+        yield from self._decode(gray, index0=0, min_time=None)
+
+    def _seek(self, time_s: float) -> None:
+        tb = self._stream.time_base or Fraction(1, 1000)
+        target = int((max(0.0, time_s) + self._start_time) / tb)
+        self._container.seek(target, backward=True, any_frame=False, stream=self._stream)
+        self._moved = True
+
+    def _frames_from(self, start_s: float, gray: bool) -> Iterator[Frame]:
+        self._seek(start_s)
+        # Frame indices after a seek are unknown without decoding from the start: -1.
+        for frame in self._decode(gray, index0=None, min_time=start_s - 1e-6):
+            yield frame
+
+    def _decode(self, gray: bool, index0: int | None, min_time: float | None) -> Iterator[Frame]:
+        index = 0 if index0 is None else index0
+        last_t: float | None = None
+        dropped = 0
+        packets = self._container.demux(self._stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except av.error.FFmpegError as exc:
+                self._broke_off(exc, index)
+                break
+            try:
+                decoded = packet.decode()
+            except av.error.FFmpegError as exc:
+                # A damaged packet: skip it and keep going, as players do.
+                log.warning("%s: undecodable packet near frame %d skipped (%s)", self.path, index, exc)
+                continue
+            for frame in decoded:
+                t = self._time_of(frame, index, last_t)
+                if last_t is not None and t <= last_t:
+                    dropped += 1
+                    continue
+                last_t = t
+                self.decoded += 1
+                if min_time is not None and t < min_time:
+                    continue
+                image = luma(frame) if gray else frame.to_ndarray(format="bgr24")
+                yield Frame(index if index0 is not None else -1, t, image)
+                index += 1
+        if dropped:
+            log.warning("%s: %d frames with non-increasing timestamps dropped", self.path, dropped)
+        if self.decoded == 0:
+            raise VideoError(self.path, "no frame could be decoded (corrupt or unsupported codec)")
+        n = self.info.n_frames
+        if n and index0 == 0 and abs(index - n) > 1:
+            log.info("%s: container says %d frames, %d decoded", self.path, n, index)
+
+    def _broke_off(self, exc: Exception, index: int) -> None:
+        if self.decoded == 0:
+            raise VideoError(self.path, f"cannot be decoded: {exc}") from None
+        self.truncated = True
+        log.warning("%s: decoding stopped after frame %d (%s); using the part that decoded",
+                    self.path, index - 1, exc)
+
+    def frame_at(self, time_s: float, gray: bool = True) -> Frame:
+        """The frame shown at ``time_s`` (the last frame with timestamp ≤ time_s)."""
+        self._seek(time_s)
+        previous: Frame | None = None
+        for frame in self._decode(gray, index0=None, min_time=None):
+            if frame.time_s > time_s + 1e-9:
+                break
+            previous = Frame(frame.index, frame.time_s, frame.image.copy())
+        if previous is None:
+            raise VideoError(self.path, f"no frame at {time_s:.3f} s")
+        return previous
+
+
+    def keyframes_near(self, times_s: list[float], gray: bool = True) -> list[Frame]:
+        """The key frame at or before each time (one decode per time, no scanning).
+
+        A cheap way to sample a whole video, e.g. for a background model. Times
+        that land on the same key frame give it once. Returns what could be read
+        (possibly nothing, for files that cannot seek).
+        """
+        out: list[Frame] = []
+        seen: set[float] = set()
+        for t in times_s:
+            try:
+                self._seek(t)
+                frame = next(self._decode(gray, index0=None, min_time=None), None)
+            except (av.error.FFmpegError, VideoError, StopIteration):
+                continue
+            if frame is not None and round(frame.time_s, 4) not in seen:
+                seen.add(round(frame.time_s, 4))
+                out.append(Frame(frame.index, frame.time_s, frame.image.copy()))
+        return out
+
+
+class ArrayVideo:
+    """Frames held in memory, with the same :meth:`frames` interface as a file.
+
+    Parameters
+    ----------
+    images
+        ``(n, h, w)`` grey or ``(n, h, w, 3)`` BGR uint8 frames.
+    time_s
+        Per-frame times (s); default ``index / fps``.
+    """
+
+    def __init__(self, images: np.ndarray, time_s: np.ndarray | None = None, fps: float = 30.0,
+                 name: str = "<array>"):
+        self.images = np.asarray(images)
+        n = self.images.shape[0]
+        self.time_s = np.arange(n) / fps if time_s is None else np.asarray(time_s, float)
+        if self.time_s.shape != (n,):
+            raise ValueError(f"time_s has {self.time_s.size} values for {n} frames")
+        h, w = self.images.shape[1:3]
+        dur = float(self.time_s[-1] + (np.median(np.diff(self.time_s)) if n > 1 else 1 / fps))
+        self.path = Path(name)
+        self.info = VideoInfo(name, dur, fps, n, w, h, "raw", "memory")
+        self.truncated = False
+
+    def __enter__(self) -> ArrayVideo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def frames(self, gray: bool = True, start_s: float | None = None) -> Iterator[Frame]:
+        for i, (t, img) in enumerate(zip(self.time_s, self.images, strict=True)):
+            if start_s is not None and t < start_s - 1e-9:
+                continue
+            yield Frame(i, float(t), self._grey(img) if gray else img)
+
+    @staticmethod
+    def _grey(img: np.ndarray) -> np.ndarray:
+        import cv2
+
+        return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
+
+    def keyframes_near(self, times_s: list[float], gray: bool = True) -> list[Frame]:
+        """Frames at or before each time (every in-memory frame is a key frame)."""
+        idx = np.unique(np.clip(np.searchsorted(self.time_s, times_s, side="right") - 1, 0, None))
+        return [Frame(int(i), float(self.time_s[i]),
+                      self._grey(self.images[i]) if gray else self.images[i]) for i in idx]
+
+
+def open_video(path: str | Path, threads: int = 0) -> VideoReader:
+    """Open a video file for reading (see :class:`VideoReader`)."""
+    return VideoReader(path, threads=threads)
