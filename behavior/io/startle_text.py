@@ -1,0 +1,204 @@
+"""Text files from startle software: encoding, separator and decimal-comma sniffing.
+
+Windows startle software writes UTF-8 (with or without BOM), UTF-16 or cp1252,
+CRLF line ends and, in European locales, ``;`` separators with decimal commas.
+:func:`open_text_table` turns any of these into lines plus the dialect, so each
+reader can find its header and hand the data section to :func:`pandas.read_csv`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from behavior.errors import InputError
+
+_DECIMAL_COMMA = re.compile(r"(?:^|[;\t])\s*-?\d+,\d+\s*(?:[;\t]|$)")
+
+
+def decode_bytes(path: str | Path, raw: bytes) -> tuple[str, str]:
+    """Decode a file's bytes; returns ``(text, encoding)``.
+
+    BOMs decide first (UTF-8, UTF-16 LE/BE); NUL bytes in every other position
+    mean BOM-less UTF-16; then UTF-8 is tried, then cp1252 (Windows "ANSI").
+    A file with other NUL bytes or control characters is not text.
+    """
+    if not raw.strip():
+        raise InputError(path, "the file is empty")
+    if raw.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        head = raw[:4000]
+        even, odd = head[0::2], head[1::2]
+        if len(head) >= 4 and odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even):
+            encoding = "utf-16-le"
+        elif len(head) >= 4 and even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
+            encoding = "utf-16-be"
+        else:
+            encoding = "utf-8"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if encoding != "utf-8":
+            line = raw[: exc.start].count(b"\n") + 1
+            raise InputError(path, f"not valid {encoding} text ({exc.reason})", line=line) from None
+        try:
+            text, encoding = raw.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError as exc2:
+            line = raw[: exc2.start].count(b"\n") + 1
+            raise InputError(
+                path, "not text in UTF-8, UTF-16 or cp1252 (is it a binary or spreadsheet file?)", line=line
+            ) from None
+    bad = re.search(r"[\x00-\x08\x0e-\x1f]", text)
+    if bad:
+        line = text[: bad.start()].count("\n") + 1
+        raise InputError(path, "control characters found: this is not a text table (binary file?)", line=line)
+    return text.lstrip("\ufeff"), encoding
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """A decoded text file: its lines (no line ends), separator and decimal mark."""
+
+    path: str
+    lines: list[str]
+    sep: str
+    decimal: str
+    encoding: str
+
+    def fields(self, index: int) -> list[str]:
+        """Fields of line ``index`` (0-based), stripped, quotes removed."""
+        row = next(csv.reader([self.lines[index]], delimiter=self.sep), [])
+        return [f.strip() for f in row]
+
+    def read(self, header_index: int | None, *, names: list[str] | None = None, dtype=None) -> pd.DataFrame:
+        """Data from the line after ``header_index`` (or from the first line) with pandas.
+
+        Adds a ``__line`` column with the 1-based line number of each row; blank
+        lines are skipped.
+        """
+        start = 0 if header_index is None else header_index + 1
+        body = self.lines[start:]
+        keep = [i for i, line in enumerate(body) if line.strip()]
+        text = "\n".join(body[i] for i in keep)
+        if not text:
+            return pd.DataFrame(columns=names or [])
+        if names is None:
+            names = self.fields(header_index) if header_index is not None else None
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=self.sep,
+            decimal=self.decimal,
+            header=None,
+            names=names,
+            dtype=dtype,
+            skipinitialspace=True,
+            skip_blank_lines=False,
+            index_col=False,
+            engine="c",
+            on_bad_lines="error",
+            keep_default_na=True,
+        )
+        frame = frame.copy()
+        frame["__line"] = [start + i + 1 for i in keep]
+        return frame
+
+    def check_field_counts(self, header_index: int | None, expected: int, minimum: int | None = None) -> None:
+        """Raise :class:`InputError` at the first data line with too few fields (truncated file)."""
+        minimum = expected if minimum is None else minimum
+        start = 0 if header_index is None else header_index + 1
+        for i in range(start, len(self.lines)):
+            line = self.lines[i]
+            if not line.strip():
+                continue
+            n = line.count(self.sep) + 1
+            if n < minimum:
+                raise InputError(
+                    self.path,
+                    f"{n} fields where {expected} were expected (truncated file or broken row)",
+                    line=i + 1,
+                )
+
+
+def sniff_dialect(lines: list[str]) -> tuple[str, str]:
+    """Separator (``,``, ``;`` or tab) and decimal mark of a table's lines."""
+    sample = [line for line in lines[:60] if line.strip()][-30:] or lines[:1]
+    scores = {}
+    for sep in (";", "\t", ","):
+        counts = [line.count(sep) for line in sample]
+        lines_with = sum(c > 0 for c in counts)
+        scores[sep] = (lines_with, sum(counts))
+    sep = max((";", "\t", ","), key=lambda s: scores[s])
+    if scores[sep][0] == 0:
+        sep = ","
+    decimal = "."
+    if sep != ",":
+        if sum(bool(_DECIMAL_COMMA.search(line)) or bool(re.search(r"\d,\d", line)) for line in sample) > 0:
+            decimal = ","
+    return sep, decimal
+
+
+def open_text_table(path: str | Path) -> TextTable:
+    """Read, decode and sniff a text table (any encoding, CRLF or LF)."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read the file ({exc.strerror})") from None
+    text, encoding = decode_bytes(path, raw)
+    lines = text.splitlines()
+    sep, decimal = sniff_dialect(lines)
+    return TextTable(str(path), lines, sep, decimal, encoding)
+
+
+def column_key(name: object) -> str:
+    """Column-name key: lower case, runs of spaces/underscores -> one space."""
+    return re.sub(r"[\s_]+", " ", str(name).strip().strip('"').lstrip("\ufeff")).casefold()
+
+
+def find_header(table: TextTable, required: set[str], max_lines: int = 80) -> int | None:
+    """0-based index of the first line whose fields include all ``required`` keys."""
+    for i in range(min(max_lines, len(table.lines))):
+        line = table.lines[i]
+        if not line.strip():
+            continue
+        keys = {column_key(f) for f in table.fields(i)}
+        if required <= keys:
+            return i
+    return None
+
+
+def numeric(frame: pd.DataFrame, column: str, path: str, *, label: str | None = None) -> pd.Series:
+    """Column as floats; the first non-numeric, non-empty value raises with its line."""
+    values = frame[column]
+    if values.dtype.kind in "fiu":
+        return values.astype(float)
+    text = values.astype(str).str.strip()
+    nums = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+    bad = nums.isna() & values.notna() & (text != "") & (text.str.casefold() != "nan")
+    if bad.any():
+        i = bad.to_numpy().nonzero()[0][0]
+        raise InputError(
+            path,
+            f"column '{label or column}': {values.iloc[i]!r} is not a number",
+            line=int(frame["__line"].iloc[i]),
+        )
+    return nums.astype(float)
+
+
+def samples_matrix(group: np.ndarray, position: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Scatter long-format samples into a NaN-padded ``(n_groups, n_samples)`` array."""
+    width = int(position.max()) + 1 if len(position) else 0
+    out = np.full((n_groups, width), np.nan)
+    out[group, position] = values
+    return out
