@@ -1,0 +1,265 @@
+"""Import outside scores, lock a session, and unblind it.
+
+Order of a blinded study: create → score (GUI or import) → lock → unblind. The lock
+stores a SHA-256 digest of every event (:func:`behavior.blinding.database.events_digest`);
+unblinding recomputes it, so any change after the lock is detected, and refuses to
+run before the lock unless forced (which the audit log records).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from behavior.blinding import database as db
+from behavior.blinding.codes import random_order
+from behavior.blinding.database import ScoringError
+from behavior.blinding.session import IMMOBILITY, frame_at, summarize_events
+from behavior.blinding.tables import OBSERVER
+from behavior.errors import InputError
+
+
+@dataclass(frozen=True)
+class LockResult:
+    digest: str
+    events: int
+    locked_at: str
+    incomplete: tuple[tuple[str, str], ...]  # (observer, code) not marked finished
+
+
+def import_intervals(session: str | Path, intervals: pd.DataFrame, observer: str,
+                     source: str | Path, *, replace: bool = False) -> dict[str, int]:
+    """Add intervals scored elsewhere (see :func:`behavior.blinding.tables.read_intervals`).
+
+    Every row is checked against the session (known code, known behaviour, inside the
+    video, no overlap with the observer's events) before anything is written; then
+    all rows go in one transaction and their videos are marked finished for
+    ``observer``. With ``replace``, the observer's earlier events on those videos are
+    deleted first. Returns the number of events per code.
+    """
+    path = db.database_path(session)
+    conn = db.open_database(path)
+    src = Path(source)
+    try:
+        if db.is_locked(conn):
+            raise ScoringError(f"{path}: the session is locked; no more scores can be added")
+        videos = {v.code: v for v in db.read_videos(conn)}
+        behaviours = db.read_behaviours(conn)
+        if OBSERVER in intervals.columns:
+            others = sorted(set(intervals[OBSERVER]) - {observer})
+            if others:
+                raise InputError(src, f"the file holds scores of other observer(s) "
+                                 f"{', '.join(others)}; import one observer at a time")
+        rows = []
+        for r in intervals.itertuples(index=False):
+            line = int(r.line)
+            v = videos.get(r.video)
+            if v is None:
+                raise InputError(src, f"unknown video code '{r.video}' (not in this session)",
+                                 line=line)
+            if r.behaviour not in behaviours:
+                raise InputError(src, f"behaviour '{r.behaviour}' is not scored in this session "
+                                 f"({', '.join(behaviours)})", line=line)
+            if r.end_s > v.duration_s + 0.5 / v.fps:
+                raise InputError(src, f"video {v.code}: {r.start_s:g}–{r.end_s:g} s ends after "
+                                 f"the video ({v.duration_s:g} s)", line=line)
+            end = min(float(r.end_s), v.duration_s)
+            rows.append((v, r.behaviour, float(r.start_s), end, line))
+        oid = db.observer_id(conn, observer)
+        touched = sorted({v.id for v, *_ in rows})
+        if oid is not None and not replace:
+            for v, behaviour, start, end, line in rows:
+                clash = conn.execute(
+                    "SELECT start_s, end_s FROM events WHERE observer_id = ? AND video_id = ? AND "
+                    "behaviour = ? AND start_s < ? AND end_s > ?",
+                    (oid, v.id, behaviour, end, start)).fetchone()
+                if clash is not None:
+                    raise InputError(src, f"video {v.code}: {behaviour} {start:g}–{end:g} s "
+                                     f"overlaps {observer}'s scored {clash['start_s']:g}–"
+                                     f"{clash['end_s']:g} s (use --replace to re-import)",
+                                     line=line)
+        try:
+            with db.transaction(conn):
+                if oid is None:
+                    ids = [v.id for v in videos.values()]
+                    oid = db.add_observer(conn, observer, random_order(ids))
+                elif replace and touched:
+                    marks = ",".join("?" * len(touched))
+                    conn.execute(f"DELETE FROM events WHERE observer_id = ? AND video_id IN "
+                                 f"({marks})", (oid, *touched))
+                conn.executemany(
+                    "INSERT INTO events (observer_id, video_id, behaviour, start_s, end_s, "
+                    "start_frame, end_frame, created_at, source) VALUES (?,?,?,?,?,?,?,?,?)",
+                    [(oid, v.id, b, s, e, frame_at(s, v.fps), frame_at(e, v.fps), db.now(),
+                      "import") for v, b, s, e, _ in rows])
+                conn.executemany(
+                    "UPDATE assignments SET finished_at = ? WHERE observer_id = ? AND video_id = ?",
+                    [(db.now(), oid, vid) for vid in touched])
+                db.audit(conn, "import", observer, file=src.name, events=len(rows),
+                         videos=len(touched), replace=replace)
+        except Exception as exc:
+            if isinstance(exc, ScoringError | InputError):
+                raise
+            raise ScoringError(f"{path}: import failed, nothing was written ({exc})") from None
+        counts: dict[str, int] = {}
+        for v, *_ in rows:
+            counts[v.code] = counts.get(v.code, 0) + 1
+        return counts
+    finally:
+        conn.close()
+
+
+def incomplete(conn) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(observer, code) pairs assigned but not marked finished."""
+    rows = conn.execute(
+        "SELECT o.name AS observer, v.code FROM assignments a JOIN observers o ON "
+        "o.id = a.observer_id JOIN videos v ON v.id = a.video_id WHERE a.finished_at IS NULL "
+        "ORDER BY o.name, v.code")
+    return [(r["observer"], r["code"]) for r in rows]
+
+
+def lock_session(session: str | Path, *, allow_incomplete: bool = False) -> LockResult:
+    """Mark scoring finished and store the SHA-256 digest of all events.
+
+    Refuses when an observer has not finished every video, unless
+    ``allow_incomplete`` (the unfinished pairs are then listed in the audit log).
+    """
+    path = db.database_path(session)
+    conn = db.open_database(path)
+    try:
+        if db.is_locked(conn):
+            raise ScoringError(f"{path}: the session is already locked")
+        if not db.read_observers(conn):
+            raise ScoringError(f"{path}: nobody has scored yet; nothing to lock")
+        todo = incomplete(conn)
+        if todo and not allow_incomplete:
+            shown = ", ".join(f"{o}/{c}" for o, c in todo[:8])
+            more = f" and {len(todo) - 8} more" if len(todo) > 8 else ""
+            raise ScoringError(f"{path}: {len(todo)} video(s) not marked finished: {shown}{more} "
+                               "(finish them, or lock with --allow-incomplete)")
+        with db.transaction(conn):
+            digest = db.events_digest(conn)
+            n = conn.execute("SELECT COUNT(*) AS n FROM events").fetchone()["n"]
+            at = db.now()
+            db.audit(conn, "lock", None, events=n, sha256=digest,
+                     incomplete=[f"{o}/{c}" for o, c in todo])
+            conn.execute("UPDATE session SET locked_at = ?, events_sha256 = ?", (at, digest))
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return LockResult(digest, int(n), at, tuple(todo))
+    finally:
+        conn.close()
+
+
+def verify_lock(conn, path: Path) -> str:  # type: ignore[no-untyped-def]
+    """Recompute the digest of a locked session; raises if anything changed."""
+    row = conn.execute("SELECT events_sha256 FROM session").fetchone()
+    stored = row["events_sha256"]
+    actual = db.events_digest(conn)
+    if stored != actual:
+        raise InputError(path, "the scores changed after the lock (digest "
+                         f"{actual[:12]}… differs from the locked {str(stored)[:12]}…); "
+                         "the database has been tampered with")
+    return actual
+
+
+def session_scores(conn) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """One row per (observer, video) scored: summary with the auto-scorer's definitions.
+
+    A pair counts as scored when it was marked finished or has events.
+    """
+    protocol = db.read_protocol(conn)
+    behaviours = db.read_behaviours(conn)
+    videos = {v.id: v for v in db.read_videos(conn)}
+    events = pd.read_sql_query(
+        "SELECT o.name AS observer, e.video_id, e.behaviour, e.start_s, e.end_s FROM events e "
+        "JOIN observers o ON o.id = e.observer_id", conn)
+    done = pd.read_sql_query(
+        "SELECT o.name AS observer, a.video_id, a.finished_at FROM assignments a "
+        "JOIN observers o ON o.id = a.observer_id", conn)
+    scored = set(zip(events["observer"], events["video_id"], strict=True))
+    scored |= {(o, v) for o, v, f in done.itertuples(index=False) if f is not None}
+    rows = []
+    for observer, vid in sorted(scored, key=lambda k: (k[0], videos[k[1]].code)):
+        mine = events[(events["observer"] == observer) & (events["video_id"] == vid)]
+        bouts = {b: mine.loc[mine["behaviour"] == b, ["start_s", "end_s"]].to_numpy(float)
+                 .reshape(-1, 2) for b in behaviours}
+        summary = summarize_events(bouts, protocol, videos[vid].duration_s)
+        rows.append({"code": videos[vid].code, "observer": observer,
+                     "n_events": int(len(mine)), **summary})
+    return pd.DataFrame(rows)
+
+
+def unblind(session: str | Path, key: tuple[str, pd.DataFrame], key_path: str | Path, *,
+            force: bool = False, combine: str = "mean", observer: str | None = None
+            ) -> tuple[pd.DataFrame, str | None]:
+    """Join the locked scores with the key: ``(scores, digest)``.
+
+    Parameters
+    ----------
+    key
+        ``(session_id, table)`` from :func:`behavior.blinding.key.read_key`.
+    force
+        Unblind an unlocked session (recorded in the audit log; ``digest`` is None).
+    combine
+        ``"mean"``: one row per video, numeric columns averaged over observers
+        (``observer`` lists them, ``n_observers`` counts them); ``"none"``: one row
+        per observer and video.
+    observer
+        Keep only this observer's scores.
+    """
+    path = db.database_path(session)
+    conn = db.open_database(path)
+    try:
+        sid, table = key
+        if sid != db.session_id(conn):
+            raise InputError(key_path, "this key belongs to another session (session ids differ)")
+        codes = {v.code for v in db.read_videos(conn)}
+        if set(table["code"]) != codes:
+            raise InputError(key_path, "the key's codes do not match the session's videos")
+        digest = None
+        if db.is_locked(conn):
+            digest = verify_lock(conn, path)
+        elif not force:
+            raise ScoringError(f"{path}: the session is not locked; run `behavior blind lock` "
+                               "first (or --force, which the audit log records)")
+        scores = session_scores(conn)
+        if observer is not None:
+            if observer not in set(scores.get("observer", [])):
+                raise ScoringError(f"{path}: no scores of observer '{observer}'")
+            scores = scores[scores["observer"] == observer]
+        if scores.empty:
+            raise ScoringError(f"{path}: no scores to unblind")
+        if combine == "mean":
+            scores = _mean_over_observers(scores)
+        elif combine != "none":
+            raise ValueError(f"combine must be 'mean' or 'none', got {combine!r}")
+        joined = table.merge(scores, on="code", how="inner", validate="one_to_many"
+                             if combine == "none" else "one_to_one")
+        front = ["subject", "group"] + [c for c in table.columns
+                                        if c not in ("code", "video", "subject", "group")]
+        joined = joined[front + ["code", "video"] + [c for c in scores.columns if c != "code"]]
+        with db.transaction(conn):
+            db.audit(conn, "unblind forced" if digest is None else "unblind", None,
+                     rows=len(joined), locked=digest is not None, sha256=digest)
+        return joined.sort_values(["group", "subject"], kind="stable").reset_index(drop=True), digest
+    finally:
+        conn.close()
+
+
+def _mean_over_observers(scores: pd.DataFrame) -> pd.DataFrame:
+    numeric = [c for c in scores.columns if c not in ("code", "observer")]
+    grouped = scores.groupby("code", sort=True)
+    out = grouped[numeric].mean()
+    out.insert(0, "n_observers", grouped.size())
+    out.insert(0, "observer", grouped["observer"].agg(lambda s: "+".join(sorted(s))))
+    out["bouts"] = out["bouts"].astype(float)
+    return out.reset_index()
+
+
+def observer_list(values: str | None) -> list[str]:
+    """``"A,B"`` → ``["A", "B"]``."""
+    return [v.strip() for v in (values or "").split(",") if v.strip()]
+
+

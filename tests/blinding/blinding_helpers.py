@@ -1,0 +1,58 @@
+"""Builders shared by the blinding tests: synthetic clips whose metadata could leak."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+
+LEAKY_TITLE = "vehicle mouse 3"
+LEAKY_COMMENT = "group fluoxetine"
+CREATION_TIME = "2024-03-05T10:00:00.000000Z"
+
+
+def make_clip(path: Path, codec: str = "mpeg4", seconds: float = 2.0, fps: int = 25,
+              seed: int = 0, title: str = LEAKY_TITLE) -> Path:
+    """A 64x48 clip with a moving bar and noise, carrying leaky container/stream metadata."""
+    rng = np.random.default_rng(seed)
+    with av.open(str(path), "w") as out:
+        out.metadata["title"] = title
+        out.metadata["comment"] = LEAKY_COMMENT
+        out.metadata["creation_time"] = CREATION_TIME
+        stream = out.add_stream(codec, rate=fps)
+        stream.width, stream.height = 64, 48
+        stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
+        stream.metadata["title"] = title
+        stream.metadata["handler_name"] = title
+        for i in range(int(seconds * fps)):
+            img = rng.integers(0, 40, (48, 64, 3), dtype=np.uint8)
+            img[10:30, (2 * i) % 56:(2 * i) % 56 + 8] = 230
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def decoded(path: Path) -> list[tuple[float, np.ndarray]]:
+    """(time_s, grey pixels) of every frame."""
+    with av.open(str(path)) as c:
+        return [(float(f.time), f.to_ndarray(format="gray")) for f in c.decode(video=0)]
+
+
+def make_study(tmp_path: Path, n: int = 4, seconds: float = 2.0) -> tuple[list[Path], Path]:
+    """``n`` clips named after their group, and a groups CSV (group alternates)."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    groups = ["vehicle", "fluoxetine"]
+    videos, lines = [], ["video,subject,group,dose_mg_kg"]
+    for i in range(n):
+        g = groups[i % 2]
+        v = make_clip(raw / f"{g}_mouse{i + 1}.mp4", seed=i, seconds=seconds,
+                      title=f"{g} mouse {i + 1}")
+        videos.append(v)
+        lines.append(f"{v.name},m{i + 1:02d},{g},{0 if g == 'vehicle' else 10}")
+    table = tmp_path / "groups.csv"
+    table.write_text("\n".join(lines) + "\n")
+    return videos, table
