@@ -129,8 +129,14 @@ def analyze(
         between = [GROUP]
     if test is not None:
         test = test.lower().replace("-", "").replace("_", "")
-        test = {"t": "welch", "ttest": "welch", "mw": "mannwhitney", "kw": "kruskal",
-                "kruskalwallis": "kruskal", "twoway": "anova"}.get(test, test)
+        test = {
+            "t": "welch",
+            "ttest": "welch",
+            "mw": "mannwhitney",
+            "kw": "kruskal",
+            "kruskalwallis": "kruskal",
+            "twoway": "anova",
+        }.get(test, test)
     if posthoc is not None:
         posthoc = posthoc.lower()
 
@@ -140,8 +146,7 @@ def analyze(
     for f in [*between, *([within] if within else [])]:
         if f in source.columns:
             hints[f] = list(as_text(source[f]))
-    design = check_design(table, value, between, within, control, level_hints=hints,
-                          warnings=msgs)
+    design = check_design(table, value, between, within, control, level_hints=hints, warnings=msgs)
 
     if within:
         outcome = analyze_mixed(design, test, posthoc)

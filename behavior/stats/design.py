@@ -172,7 +172,8 @@ def join_groups(
     dup = grp[grp.duplicated(SUBJECT, keep=False)]
     if not dup.empty:
         conflicting = [
-            s for s, rows in dup.groupby(SUBJECT, sort=False)
+            s
+            for s, rows in dup.groupby(SUBJECT, sort=False)
             if len(rows[factor_cols].apply(lambda r: tuple(as_text(r)), axis=1).unique()) > 1
         ]
         if conflicting:
@@ -188,9 +189,7 @@ def join_groups(
 
     clash = [c for c in factor_cols if c in res.columns and c not in key_cols]
     for c in clash:
-        warnings.append(
-            f"column '{c}' is in both tables; the groups table's '{c}' is used"
-        )
+        warnings.append(f"column '{c}' is in both tables; the groups table's '{c}' is used")
     res = res.drop(columns=clash)
 
     known = set(grp[SUBJECT])
@@ -216,8 +215,9 @@ def _numeric_values(table: pd.DataFrame, value: str, warnings: list[str]) -> pd.
         text[numbers.notna()] = "x"
     else:
         text = as_text(raw)
-        numbers = pd.to_numeric(text.where(text.str.lower().map(lambda s: s not in _MISSING_TEXT)),
-                                errors="coerce")
+        numbers = pd.to_numeric(
+            text.where(text.str.lower().map(lambda s: s not in _MISSING_TEXT)), errors="coerce"
+        )
     bad = numbers.isna() & ~text.str.lower().isin(_MISSING_TEXT)
     if bad.any():
         pairs = [f"{s} ('{t}')" for s, t in zip(table.loc[bad, SUBJECT], text[bad], strict=True)]
@@ -251,9 +251,7 @@ def _drop_excluded(table: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
             if item not in parts:
                 parts.append(item)
         subjects = table.loc[flagged, SUBJECT].unique()
-        warnings.append(
-            f"dropped {len(subjects)} excluded subject(s): {_names(parts)}"
-        )
+        warnings.append(f"dropped {len(subjects)} excluded subject(s): {_names(parts)}")
         table = table[~table[SUBJECT].isin(subjects)]
     return table
 
@@ -291,15 +289,12 @@ def check_design(
         raise AnalysisError(f"a factor is named twice: {', '.join(factors)}")
     for col in (value, *factors):
         if col not in table.columns:
-            raise AnalysisError(
-                f"no column '{col}' in the data (columns: {_names(table.columns)})"
-            )
+            raise AnalysisError(f"no column '{col}' in the data (columns: {_names(table.columns)})")
     if len(between) > 2:
         raise AnalysisError("at most two between-subject factors are supported")
     if within and len(between) != 1:
         raise AnalysisError(
-            "a within factor needs exactly one between factor (mixed ANOVA); "
-            f"got {len(between)}"
+            f"a within factor needs exactly one between factor (mixed ANOVA); got {len(between)}"
         )
     if not between:
         raise AnalysisError("give at least one between-subject factor (e.g. --between group)")
@@ -359,8 +354,9 @@ def check_design(
         wl = order_levels(list(hints.get(within, [])) + list(table[within]))
         wl = tuple(w for w in wl if w in set(table[within]))
         have = table.groupby(SUBJECT)[within].agg(lambda s: set(s))
-        incomplete = {s: [w for w in wl if w not in got] for s, got in have.items()
-                      if len(got) < len(wl)}
+        incomplete = {
+            s: [w for w in wl if w not in got] for s, got in have.items() if len(got) < len(wl)
+        }
         if incomplete:
             msgs.append(
                 f"dropped {len(incomplete)} subject(s) missing a '{within}' level "

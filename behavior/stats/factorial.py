@@ -40,8 +40,9 @@ def sidak_t_critical(df: float, m: int, alpha: float = 0.05) -> float:
     return float(stats.t.ppf(1 - alpha_one / 2, df))
 
 
-def analyze_twoway(design: Design, test: str | None, posthoc: str | None,
-                   anova_type: int = 2) -> Outcome:
+def analyze_twoway(
+    design: Design, test: str | None, posthoc: str | None, anova_type: int = 2
+) -> Outcome:
     """Two-way ANOVA with interaction, then Sidak simple-effect comparisons."""
     if test not in (None, "anova", "twoway"):
         raise AnalysisError(f"test '{test}' does not fit two between factors; use 'anova'")
@@ -52,11 +53,11 @@ def analyze_twoway(design: Design, test: str | None, posthoc: str | None,
     a, b = design.between
     data = design.data.rename(columns={a: "fa", b: "fb", design.value: "y"})
     out = Outcome()
-    cells = {f"{x} / {y}": g["y"].to_numpy(float)
-             for (x, y), g in data.groupby(["fa", "fb"], sort=False)}
+    cells = {
+        f"{x} / {y}": g["y"].to_numpy(float) for (x, y), g in data.groupby(["fa", "fb"], sort=False)
+    }
     min_sw, lev_p = check_assumptions(cells, out)
-    assumption_advice(min_sw, lev_p, welch=False, outcome=out,
-                      rank_test=False)
+    assumption_advice(min_sw, lev_p, welch=False, outcome=out, rank_test=False)
 
     if anova_type == 2:
         model = ols("y ~ C(fa) * C(fb)", data=data).fit()
@@ -68,17 +69,31 @@ def analyze_twoway(design: Design, test: str | None, posthoc: str | None,
     df_res = float(table.loc["Residual", "df"])
     label = "Type II" if anova_type == 2 else "Type III"
     sentences = []
-    for (idx, row), effect in zip(table.drop(index="Residual").iterrows(),
-                                  (a, b, f"{a} x {b}"), strict=True):
+    for (idx, row), effect in zip(
+        table.drop(index="Residual").iterrows(), (a, b, f"{a} x {b}"), strict=True
+    ):
         del idx
         pe2 = row["sum_sq"] / (row["sum_sq"] + ss_res)
-        out.add_test(f"two-way ANOVA ({label})", effect, row["F"], "F", df1=row["df"],
-                     df2=df_res, p=row["PR(>F)"], effect_size=pe2,
-                     effect_size_name="partial eta-squared")
-        what = ("interaction " + effect.replace(" x ", " × ")) if " x " in effect else \
-            f"main effect of {effect}"
-        sentences.append(f"{what}: {format_stat('F', row['F'], row['df'], df_res)}, "
-                         f"{format_p(row['PR(>F)'])}, partial η² = {format_number(pe2)}")
+        out.add_test(
+            f"two-way ANOVA ({label})",
+            effect,
+            row["F"],
+            "F",
+            df1=row["df"],
+            df2=df_res,
+            p=row["PR(>F)"],
+            effect_size=pe2,
+            effect_size_name="partial eta-squared",
+        )
+        what = (
+            ("interaction " + effect.replace(" x ", " × "))
+            if " x " in effect
+            else f"main effect of {effect}"
+        )
+        sentences.append(
+            f"{what}: {format_stat('F', row['F'], row['df'], df_res)}, "
+            f"{format_p(row['PR(>F)'])}, partial η² = {format_number(pe2)}"
+        )
     out.primary = f"two-way ANOVA ({label})"
 
     treat = design.control_factor or a
@@ -92,8 +107,11 @@ def analyze_twoway(design: Design, test: str | None, posthoc: str | None,
         if design.control is not None:
             pairs = [(t_levels[0], t) for t in t_levels[1:]]
         else:
-            pairs = [(t_levels[i], t_levels[j]) for i in range(len(t_levels))
-                     for j in range(i + 1, len(t_levels))]
+            pairs = [
+                (t_levels[i], t_levels[j])
+                for i in range(len(t_levels))
+                for j in range(i + 1, len(t_levels))
+            ]
         for g1, g2 in pairs:
             x = sub.loc[sub[tcol] == g1, "y"].to_numpy(float)
             y = sub.loc[sub[tcol] == g2, "y"].to_numpy(float)
@@ -106,12 +124,29 @@ def analyze_twoway(design: Design, test: str | None, posthoc: str | None,
             se = math.sqrt(ms_res * (1 / len(x) + 1 / len(y)))
             t = diff / se
             p = float(2 * stats.t.sf(abs(t), df_res))
-            out.add_comparison(g1, g2, diff, diff - tcrit * se, diff + tcrit * se, sidak(p, m),
-                               "Sidak", factor=treat, at=f"{other} = {lv}", statistic=t, p=p)
-    tail = (f", followed by Sidak's multiple comparisons of {treat} within each level of "
-            f"{other}" if posthoc != "none" else "")
+            out.add_comparison(
+                g1,
+                g2,
+                diff,
+                diff - tcrit * se,
+                diff + tcrit * se,
+                sidak(p, m),
+                "Sidak",
+                factor=treat,
+                at=f"{other} = {lv}",
+                statistic=t,
+                p=p,
+            )
+    tail = (
+        f", followed by Sidak's multiple comparisons of {treat} within each level of {other}"
+        if posthoc != "none"
+        else ""
+    )
     n_text = ", ".join(f"{k} n = {len(v)}" for k, v in cells.items())
-    out.methods.append(f"two-way ANOVA ({label} sums of squares) of {a} × {b}: "
-                       + "; ".join(sentences) + tail + f" ({n_text}).")
+    out.methods.append(
+        f"two-way ANOVA ({label} sums of squares) of {a} × {b}: "
+        + "; ".join(sentences)
+        + tail
+        + f" ({n_text})."
+    )
     return out
-

@@ -40,53 +40,87 @@ def analyze_mixed(design: Design, test: str | None, posthoc: str | None) -> Outc
     assert within is not None
     data = design.data
     out = Outcome()
-    cells = {f"{g} @ {w}": data.loc[(data[between] == g) & (data[within] == w), value]
-             .to_numpy(float)
-             for w in design.levels[within] for g in design.levels[between]}
+    cells = {
+        f"{g} @ {w}": data.loc[(data[between] == g) & (data[within] == w), value].to_numpy(float)
+        for w in design.levels[within]
+        for g in design.levels[between]
+    }
     min_sw, _ = check_assumptions(cells, out)
     lev_ps = []
     for w in design.levels[within]:
-        groups = [data.loc[(data[between] == g) & (data[within] == w), value].to_numpy(float)
-                  for g in design.levels[between]]
+        groups = [
+            data.loc[(data[between] == g) & (data[within] == w), value].to_numpy(float)
+            for g in design.levels[between]
+        ]
         if all(len(x) >= 2 for x in groups) and any(np.ptp(x) > 0 for x in groups):
             s, p = stats.levene(*groups, center="median")
-            out.assumptions.append(dict(check="Levene (median-centred)", group=f"@ {w}",
-                                        n=sum(map(len, groups)), statistic=float(s),
-                                        p=float(p)))
+            out.assumptions.append(
+                dict(
+                    check="Levene (median-centred)",
+                    group=f"@ {w}",
+                    n=sum(map(len, groups)),
+                    statistic=float(s),
+                    p=float(p),
+                )
+            )
             lev_ps.append(p)
-    assumption_advice(min_sw, min(lev_ps) if lev_ps else float("nan"), welch=False, outcome=out,
-                      rank_test=False)
+    assumption_advice(
+        min_sw, min(lev_ps) if lev_ps else float("nan"), welch=False, outcome=out, rank_test=False
+    )
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        aov = pingouin.mixed_anova(data=data, dv=value, within=within, subject=SUBJECT,
-                                   between=between, correction=True)
+        aov = pingouin.mixed_anova(
+            data=data, dv=value, within=within, subject=SUBJECT, between=between, correction=True
+        )
     rows = {r["Source"]: r for _, r in aov.iterrows()}
     sentences = []
-    for source, effect in (("Interaction", f"{within} x {between}"), (between, between),
-                           (within, within)):
+    for source, effect in (
+        ("Interaction", f"{within} x {between}"),
+        (between, between),
+        (within, within),
+    ):
         r = rows[source]
         is_within = source != between
         eps = float(r["eps"]) if is_within else float("nan")
         p_gg = float(r["p_GG_corr"]) if is_within else float("nan")
-        out.add_test("mixed ANOVA", effect, r["F"], "F", df1=r["DF1"], df2=r["DF2"],
-                     p=r["p_unc"], p_gg=p_gg, epsilon=eps, effect_size=r["np2"],
-                     effect_size_name="partial eta-squared")
+        out.add_test(
+            "mixed ANOVA",
+            effect,
+            r["F"],
+            "F",
+            df1=r["DF1"],
+            df2=r["DF2"],
+            p=r["p_unc"],
+            p_gg=p_gg,
+            epsilon=eps,
+            effect_size=r["np2"],
+            effect_size_name="partial eta-squared",
+        )
         name = ("interaction " + effect.replace(" x ", " × ")) if " x " in effect else effect
         if is_within:
             sentences.append(
                 f"{name}: {format_stat('F', r['F'], eps * r['DF1'], eps * r['DF2'])}, "
                 f"{format_p(p_gg)} (Greenhouse–Geisser ε = {format_number(eps)}), "
-                f"partial η² = {format_number(r['np2'])}")
+                f"partial η² = {format_number(r['np2'])}"
+            )
         else:
-            sentences.append(f"{name}: {format_stat('F', r['F'], r['DF1'], r['DF2'])}, "
-                             f"{format_p(r['p_unc'])}, partial η² = {format_number(r['np2'])}")
+            sentences.append(
+                f"{name}: {format_stat('F', r['F'], r['DF1'], r['DF2'])}, "
+                f"{format_p(r['p_unc'])}, partial η² = {format_number(r['np2'])}"
+            )
     w_row = rows[within]
     w_stat = float(w_row.get("W_spher", float("nan")))
     w_p = float(w_row.get("p_spher", float("nan")))
     n_levels = len(design.levels[within])
-    out.add_test("Mauchly's test of sphericity", within, w_stat, "W",
-                 df1=n_levels * (n_levels - 1) / 2 - 1, p=w_p)
+    out.add_test(
+        "Mauchly's test of sphericity",
+        within,
+        w_stat,
+        "W",
+        df1=n_levels * (n_levels - 1) / 2 - 1,
+        p=w_p,
+    )
     if n_levels > 2 and math.isfinite(w_p):
         out.advice.append(
             f"Mauchly's test {'rejects' if w_p < 0.05 else 'does not reject'} sphericity "
@@ -99,8 +133,11 @@ def analyze_mixed(design: Design, test: str | None, posthoc: str | None) -> Outc
     if design.control is not None:
         pairs = [(levels_b[0], g) for g in levels_b[1:]]
     else:
-        pairs = [(levels_b[i], levels_b[j]) for i in range(len(levels_b))
-                 for j in range(i + 1, len(levels_b))]
+        pairs = [
+            (levels_b[i], levels_b[j])
+            for i in range(len(levels_b))
+            for j in range(i + 1, len(levels_b))
+        ]
     comparisons = [(w, g1, g2) for w in design.levels[within] for g1, g2 in pairs]
     m = len(comparisons)
     if posthoc != "none":
@@ -110,17 +147,36 @@ def analyze_mixed(design: Design, test: str | None, posthoc: str | None) -> Outc
             y = at.loc[at[between] == g2, value].to_numpy(float)
             res = stats.ttest_ind(y, x, equal_var=False)
             diff = y.mean() - x.mean()
-            se = diff / res.statistic if res.statistic != 0 else math.sqrt(
-                x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
+            se = (
+                diff / res.statistic
+                if res.statistic != 0
+                else math.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
+            )
             half = sidak_t_critical(res.df, m) * abs(se)
-            out.add_comparison(g1, g2, diff, diff - half, diff + half, sidak(res.pvalue, m),
-                               "Welch t-test, Sidak", factor=between, at=f"{within} = {w}",
-                               statistic=res.statistic, p=res.pvalue)
+            out.add_comparison(
+                g1,
+                g2,
+                diff,
+                diff - half,
+                diff + half,
+                sidak(res.pvalue, m),
+                "Welch t-test, Sidak",
+                factor=between,
+                at=f"{within} = {w}",
+                statistic=res.statistic,
+                p=res.pvalue,
+            )
     n_text = ", ".join(
-        f"{g} n = {data.loc[data[between] == g, SUBJECT].nunique()}" for g in levels_b)
-    tail = (f", followed by Welch's t-tests between {between} groups at each {within} level "
-            f"(Sidak-adjusted over {m} comparisons)" if posthoc != "none" else "")
+        f"{g} n = {data.loc[data[between] == g, SUBJECT].nunique()}" for g in levels_b
+    )
+    tail = (
+        f", followed by Welch's t-tests between {between} groups at each {within} level "
+        f"(Sidak-adjusted over {m} comparisons)"
+        if posthoc != "none"
+        else ""
+    )
     out.methods.append(
         f"mixed ANOVA ({within} within subjects, {between} between subjects, "
-        "Greenhouse–Geisser corrected): " + "; ".join(sentences) + tail + f" ({n_text}).")
+        "Greenhouse–Geisser corrected): " + "; ".join(sentences) + tail + f" ({n_text})."
+    )
     return out

@@ -57,25 +57,67 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     primary: str = ""
 
-    def add_test(self, test: str, effect: str, statistic: float, statistic_name: str, *,
-                 df1: float = NAN, df2: float = NAN, p: float = NAN, p_gg: float = NAN,
-                 epsilon: float = NAN, effect_size: float = NAN,
-                 effect_size_name: str = "") -> None:
-        self.tests.append(dict(
-            test=test, effect=effect, statistic=float(statistic), df1=float(df1),
-            df2=float(df2), p=float(p), p_gg=float(p_gg), epsilon=float(epsilon),
-            effect_size=float(effect_size), effect_size_name=effect_size_name,
-            statistic_name=statistic_name,
-        ))
+    def add_test(
+        self,
+        test: str,
+        effect: str,
+        statistic: float,
+        statistic_name: str,
+        *,
+        df1: float = NAN,
+        df2: float = NAN,
+        p: float = NAN,
+        p_gg: float = NAN,
+        epsilon: float = NAN,
+        effect_size: float = NAN,
+        effect_size_name: str = "",
+    ) -> None:
+        self.tests.append(
+            dict(
+                test=test,
+                effect=effect,
+                statistic=float(statistic),
+                df1=float(df1),
+                df2=float(df2),
+                p=float(p),
+                p_gg=float(p_gg),
+                epsilon=float(epsilon),
+                effect_size=float(effect_size),
+                effect_size_name=effect_size_name,
+                statistic_name=statistic_name,
+            )
+        )
 
-    def add_comparison(self, group1: str, group2: str, diff: float, ci_low: float,
-                       ci_high: float, p_adj: float, method: str, *, factor: str,
-                       at: str = "", statistic: float = NAN, p: float = NAN) -> None:
-        self.posthoc.append(dict(
-            group1=group1, group2=group2, diff=float(diff), ci_low=float(ci_low),
-            ci_high=float(ci_high), p_adj=float(p_adj), method=method, factor=factor,
-            at=at, statistic=float(statistic), p=float(p),
-        ))
+    def add_comparison(
+        self,
+        group1: str,
+        group2: str,
+        diff: float,
+        ci_low: float,
+        ci_high: float,
+        p_adj: float,
+        method: str,
+        *,
+        factor: str,
+        at: str = "",
+        statistic: float = NAN,
+        p: float = NAN,
+    ) -> None:
+        self.posthoc.append(
+            dict(
+                group1=group1,
+                group2=group2,
+                diff=float(diff),
+                ci_low=float(ci_low),
+                ci_high=float(ci_high),
+                p_adj=float(p_adj),
+                method=method,
+                factor=factor,
+                at=at,
+                statistic=float(statistic),
+                p=float(p),
+            )
+        )
 
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         return (
@@ -130,7 +172,8 @@ def check_assumptions(samples: dict[str, np.ndarray], outcome: Outcome) -> tuple
         min_p = p if not math.isfinite(min_p) else min(min_p, p)
     if skipped:
         outcome.advice.append(
-            "Shapiro–Wilk was not run for " + ", ".join(skipped)
+            "Shapiro–Wilk was not run for "
+            + ", ".join(skipped)
             + " (needs at least 3 animals that are not all equal)."
         )
     lev_p = NAN
@@ -138,14 +181,20 @@ def check_assumptions(samples: dict[str, np.ndarray], outcome: Outcome) -> tuple
     if len(usable) >= 2 and any(np.ptp(x) > 0 for x in usable):
         stat, lev_p = stats.levene(*usable, center="median")
         outcome.assumptions.append(
-            dict(check="Levene (median-centred)", group="all", n=sum(map(len, usable)),
-                 statistic=float(stat), p=float(lev_p))
+            dict(
+                check="Levene (median-centred)",
+                group="all",
+                n=sum(map(len, usable)),
+                statistic=float(stat),
+                p=float(lev_p),
+            )
         )
     return float(min_p), float(lev_p)
 
 
-def assumption_advice(min_shapiro_p: float, levene_p: float, *, welch: bool,
-                      outcome: Outcome, rank_test: bool = True) -> None:
+def assumption_advice(
+    min_shapiro_p: float, levene_p: float, *, welch: bool, outcome: Outcome, rank_test: bool = True
+) -> None:
     """Plain-language advice from the assumption checks."""
     normal_ok = not (math.isfinite(min_shapiro_p) and min_shapiro_p < 0.05)
     equal_ok = not (math.isfinite(levene_p) and levene_p < 0.05)
@@ -159,20 +208,27 @@ def assumption_advice(min_shapiro_p: float, levene_p: float, *, welch: bool,
         outcome.advice.append(
             f"Shapiro–Wilk suggests non-normal data in at least one group (smallest "
             f"{format_p(min_shapiro_p)}). "
-            + (("This is a clear departure: a rank-based test (Mann–Whitney / Kruskal–Wallis) "
-                "is the safer choice. " if rank_test else
-                "This is a clear departure; there is no rank-based equivalent of this design, "
-                "so check for outliers or analyse a transformed value (e.g. log). ")
-               if clearly else
-               "With small groups this is weak evidence; the parametric test is usually "
-               "still fine, but check the rank-based result agrees. ")
+            + (
+                (
+                    "This is a clear departure: a rank-based test (Mann–Whitney / Kruskal–Wallis) "
+                    "is the safer choice. "
+                    if rank_test
+                    else "This is a clear departure; this design has no rank-based equivalent, "
+                    "so check for outliers or analyse a transformed value (e.g. log). "
+                )
+                if clearly
+                else "With small groups this is weak evidence; the parametric test is usually "
+                "still fine, but check the rank-based result agrees. "
+            )
             + "Look at the dots in the figure for outliers before deciding."
         )
     if not equal_ok:
         outcome.advice.append(
             f"Levene's test suggests unequal variances ({format_p(levene_p)}). "
-            + ("Welch's t-test does not assume equal variances, so no change is needed."
-               if welch else
-               "ANOVA tolerates this when group sizes are equal; otherwise consider a "
-               "log transform" + (" or the Kruskal–Wallis test." if rank_test else "."))
+            + (
+                "Welch's t-test does not assume equal variances, so no change is needed."
+                if welch
+                else "ANOVA tolerates this when group sizes are equal; otherwise consider a "
+                "log transform" + (" or the Kruskal–Wallis test." if rank_test else ".")
+            )
         )
