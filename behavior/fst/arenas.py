@@ -64,19 +64,42 @@ def sidecar_path(video: str | Path) -> Path:
     return video.with_name(video.name + ".arenas.yaml")
 
 
-def read_sidecar(video: str | Path) -> list[tuple[int, int, int, int]] | None:
-    """Rectangles from ``<video>.arenas.yaml`` (``arenas: [[x, y, w, h], ...]``), if present."""
+@dataclass(frozen=True)
+class Sidecar:
+    """Per-video settings read from ``<video>.arenas.yaml``.
+
+    Example file::
+
+        arenas: [[0, 0, 320, 480], [320, 0, 320, 480]]   # x, y, w, h per cylinder
+        start_s: 4.5                                     # test starts 4.5 s into the video
+    """
+
+    rects: list[tuple[int, int, int, int]] | None = None
+    start_s: float | None = None
+
+
+def read_sidecar(video: str | Path) -> Sidecar:
+    """Settings from ``<video>.arenas.yaml`` next to the video (empty if there is none)."""
     path = sidecar_path(video)
     if not path.is_file():
-        return None
+        return Sidecar()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(path, f"not valid YAML: {exc}") from None
-    rects = data.get("arenas") if isinstance(data, dict) else None
-    if not isinstance(rects, list) or not rects:
-        raise InputError(path, "expected 'arenas: [[x, y, w, h], ...]'")
-    return parse_rects(";".join(",".join(str(v) for v in r) for r in rects), str(path))
+    if not isinstance(data, dict) or not set(data) <= {"arenas", "start_s"}:
+        raise InputError(path, "expected the keys 'arenas: [[x, y, w, h], ...]' and/or 'start_s'")
+    rects = None
+    if data.get("arenas") is not None:
+        raw = data["arenas"]
+        if not isinstance(raw, list) or not all(isinstance(r, list) for r in raw):
+            raise InputError(path, "'arenas' must be a list of [x, y, w, h]")
+        rects = parse_rects(";".join(",".join(str(v) for v in r) for r in raw), str(path))
+    start = data.get("start_s")
+    if start is not None and (isinstance(start, bool) or not isinstance(start, (int, float))
+                              or start < 0):
+        raise InputError(path, f"'start_s' must be a number of seconds >= 0, got {start!r}")
+    return Sidecar(rects, None if start is None else float(start))
 
 
 def clip_to_frame(arenas: list[Arena], width: int, height: int, source: str) -> list[Arena]:
@@ -130,5 +153,6 @@ def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1) -> 
             lo, hi = int(centre - w / (4 * n)), int(centre + w / (4 * n)) + 1
             cuts.append(lo + int(np.argmin(profile[lo:hi])))
     bounds = [0, *cuts, w]
-    rects = [(bounds[i] * scale, 0, (bounds[i + 1] - bounds[i]) * scale, h * scale) for i in range(n)]
+    rects = [(bounds[i] * scale, 0, (bounds[i + 1] - bounds[i]) * scale, h * scale)
+             for i in range(n)]
     return number_arenas(rects)

@@ -1,9 +1,157 @@
-"""Command-line sub-commands of this domain (argument parsing only)."""
+"""``behavior fst ...``: score videos, re-score traces (argument parsing only)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+from behavior.fst.arenas import parse_rects
+from behavior.protocols import FstProtocol, load_fst_protocol
+
+DEFAULT_PROTOCOL = "mouse_fst"
+
+
+def _add_scoring_overrides(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--protocol", default=DEFAULT_PROTOCOL,
+                   help="protocol YAML file, or the name of a shipped one "
+                        "(mouse_fst, mouse_tst, rat_modified_fst); default mouse_fst")
+    p.add_argument("--threshold", type=float, help="override: mobility at or below which a "
+                   "frame is immobile")
+    p.add_argument("--min-bout-s", type=float, help="override: shortest immobility bout (s)")
+    p.add_argument("--smoothing-s", type=float, help="override: moving-median width (s)")
+    p.add_argument("--window-s", type=float, nargs=2, metavar=("START", "END"),
+                   help="override: scored window from the test start (s)")
+    p.add_argument("--bin-s", type=float, help="override: bin width (s)")
+
+
+def _protocol(args: argparse.Namespace) -> FstProtocol:
+    protocol = load_fst_protocol(args.protocol)
+    return protocol.with_overrides(
+        threshold=args.threshold, min_bout_s=args.min_bout_s, smoothing_s=args.smoothing_s,
+        window_s=args.window_s, bin_s=args.bin_s,
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this domain's sub-commands to the ``behavior`` parser."""
+    fst = sub.add_parser("fst", help="forced swim / tail suspension test from video",
+                         description="Forced swim and tail suspension tests: score immobility "
+                                     "from video.")
+    fst_sub = fst.add_subparsers(dest="fst_command", required=True, metavar="COMMAND")
+
+    score = fst_sub.add_parser(
+        "score", help="track and score videos",
+        description="Track the animal in each arena of each video and score immobility. "
+                    "Writes one results row per video x arena and per-frame traces for "
+                    "re-scoring without decoding.")
+    score.add_argument("videos", nargs="+", metavar="VIDEO")
+    _add_scoring_overrides(score)
+    score.add_argument("--arenas", type=int, metavar="N", help="number of cylinders per frame "
+                       "(found automatically; counted from the motion if not given)")
+    score.add_argument("--arena-rects", metavar="X,Y,W,H;...", help="arena rectangles in pixels "
+                       "(else <video>.arenas.yaml next to each video, else found automatically)")
+    score.add_argument("--start-s", type=float, help="where the test starts in every video (s); "
+                       "default 0 or start_s in <video>.arenas.yaml")
+    score.add_argument("--out", default="results.csv", help="results CSV (default results.csv)")
+    score.add_argument("--traces", metavar="DIR",
+                       help="folder for per-frame traces (default: <out>_traces next to --out)")
+    score.add_argument("--jobs", type=int, default=1, help="videos scored in parallel processes")
+    score.add_argument("--no-progress", action="store_true", help="no progress bar")
+    score.set_defaults(func=run_score)
+
+    rescore = fst_sub.add_parser(
+        "rescore", help="score saved traces again with other parameters (no decoding)",
+        description="Re-score the per-frame traces written by 'fst score' with another "
+                    "protocol or overrides; the videos are not needed.")
+    rescore.add_argument("traces_dir", metavar="TRACES_DIR")
+    _add_scoring_overrides(rescore)
+    rescore.add_argument("--out", required=True, help="results CSV")
+    rescore.set_defaults(func=run_rescore)
+
+    try:
+        from behavior.blinding.commands import register_fst_calibrate
+    except ImportError:
+        pass
+    else:
+        register_fst_calibrate(fst_sub)
+
+
+def _progress_bar(total_s: float, n_videos: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=round(total_s * n_videos) if n_videos else None, unit="s video",
+                disable=not enabled, file=sys.stderr, dynamic_ncols=True, leave=True)
+
+
+def run_score(args: argparse.Namespace) -> int:
+    from behavior.errors import BehaviorError
+    from behavior.fst.scoring import VideoJob, rows_to_table, score_videos, write_table
+    from behavior.io.video import probe
+
+    protocol = _protocol(args)
+    rects = parse_rects(args.arena_rects) if args.arena_rects else None
+    out = Path(args.out)
+    traces = Path(args.traces) if args.traces else out.with_name(out.stem + "_traces")
+    jobs = [VideoJob(str(v), protocol, arenas=rects, n_arenas=args.arenas, start_s=args.start_s,
+                     traces_dir=str(traces)) for v in args.videos]
+
+    durations = {}
+    for job in jobs:
+        try:
+            d = probe(job.path).duration_s
+            durations[job.path] = d if d == d else 0.0
+        except BehaviorError:
+            durations[job.path] = 0.0
+    show = not args.no_progress and sys.stderr.isatty()
+    from tqdm import tqdm
+
+    if args.jobs > 1:
+        bar = tqdm(total=len(jobs), unit="video", disable=not show, file=sys.stderr)
+
+        def progress(path: str, t: float | None) -> None:
+            if t is None:
+                bar.update(1)
+    else:
+        bar = tqdm(total=round(sum(durations.values())), unit="s", disable=not show,
+                   file=sys.stderr, desc="video time")
+        done = {"base": 0.0, "last": 0.0}
+
+        def progress(path: str, t: float | None) -> None:
+            if t is None:
+                done["base"] += durations.get(path, 0.0)
+                done["last"] = 0.0
+                bar.n = round(done["base"])
+                bar.refresh()
+            elif t - done["last"] >= 1.0:
+                done["last"] = t
+                bar.n = round(done["base"] + t)
+                bar.refresh()
+
+    outcomes = score_videos(jobs, n_jobs=args.jobs, progress=progress)
+    bar.close()
+    rows = [row for o in outcomes for row in o.rows]
+    write_table(rows_to_table(rows, protocol), out)
+    failed = [o for o in outcomes if o.error]
+    for o in outcomes:
+        for w in o.warnings:
+            print(f"behavior: warning: {w}", file=sys.stderr)
+    for o in failed:
+        print(f"behavior: error: {o.error} (skipped)", file=sys.stderr)
+    print(f"scored {len(outcomes) - len(failed)} of {len(outcomes)} videos "
+          f"({len(rows)} animals) -> {out}; traces in {traces}/", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def run_rescore(args: argparse.Namespace) -> int:
+    from behavior.fst.scoring import rescore_dir, write_table
+
+    protocol = _protocol(args)
+    table, errors = rescore_dir(args.traces_dir, protocol)
+    for e in errors:
+        print(f"behavior: error: {e} (skipped)", file=sys.stderr)
+    write_table(table, args.out)
+    print(f"re-scored {len(table)} traces -> {args.out}", file=sys.stderr)
+    if table.empty and not errors:
+        print(f"behavior: error: no *.trace.csv in {args.traces_dir}", file=sys.stderr)
+        return 1
+    return 1 if errors else 0

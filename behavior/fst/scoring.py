@@ -1,0 +1,206 @@
+"""Score videos and traces into result tables: the batch layer over tracking.
+
+Results table (one row per video × arena), columns :data:`RESULT_COLUMNS` then
+``immobile_s_<start>_<end>`` bins (see :mod:`behavior.fst.summary` for the
+definitions):
+
+``video``            the video file as given
+``arena``            arena number, 1 = leftmost
+``window_start_s``, ``window_end_s``  scored window from the test start (s)
+``scored_s``         part of the window covered by the recording (s)
+``immobility_s``     immobile time in the window (s)
+``immobility_pct``   immobility_s / scored_s × 100
+``latency_s``        test start → first immobility bout ≥ min_bout_s (s; empty if none)
+``bouts``            immobility bouts overlapping the window
+``mean_bout_s``, ``longest_bout_s``   of those bouts, clipped to the window (s)
+``tracked_pct``      frames in the window where the animal was found (%)
+``frames``           frames decoded and tracked
+``threshold``, ``min_bout_s``  the scoring parameters used
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from behavior.errors import BehaviorError
+from behavior.fst.arenas import Arena, number_arenas, read_sidecar
+from behavior.fst.immobility import immobile_flags, score_mobility
+from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns
+from behavior.fst.traces import Trace, find_traces, read_trace, write_trace
+from behavior.fst.tracking import TrackingResult, track_video
+from behavior.io.video import VideoReader
+from behavior.protocols import FstProtocol
+
+log = logging.getLogger(__name__)
+
+RESULT_COLUMNS = ("video", "arena", *SUMMARY_COLUMNS, "tracked_pct", "frames", "threshold",
+                  "min_bout_s")
+
+
+def result_columns(protocol: FstProtocol) -> list[str]:
+    return [*RESULT_COLUMNS, *bin_columns(protocol.duration_s, protocol.bin_s)]
+
+
+def score_trace(trace: Trace, protocol: FstProtocol) -> dict[str, object]:
+    """One results row from one trace (no video needed)."""
+    t = trace.time_s
+    summary = score_mobility(t, trace.mobility, protocol, end_s=trace.end_s)
+    w0, w1 = protocol.window_s
+    in_window = (t >= w0) & (t < w1)
+    found = np.isfinite(trace.table["area_px"].to_numpy(float))[in_window]
+    row: dict[str, object] = {"video": trace.video, "arena": trace.arena, **summary}
+    row["tracked_pct"] = 100.0 * found.mean() if found.size else math.nan
+    row["frames"] = len(t)
+    row["threshold"] = protocol.threshold
+    row["min_bout_s"] = protocol.min_bout_s
+    return row
+
+
+def rows_to_table(rows: Iterable[dict[str, object]], protocol: FstProtocol) -> pd.DataFrame:
+    table = pd.DataFrame(list(rows))
+    columns = result_columns(protocol)
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    return table.reindex(columns=columns)
+
+
+@dataclass
+class VideoJob:
+    """What to score in one video."""
+
+    path: str
+    protocol: FstProtocol
+    arenas: list[tuple[int, int, int, int]] | None = None
+    n_arenas: int | None = None
+    start_s: float | None = None
+    traces_dir: str | None = None
+
+
+@dataclass
+class VideoOutcome:
+    path: str
+    rows: list[dict[str, object]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) -> VideoOutcome:
+    """Track and score one video; errors are returned, not raised (batch use)."""
+    outcome = VideoOutcome(job.path)
+    try:
+        sidecar = read_sidecar(job.path)
+        rects = job.arenas or sidecar.rects
+        start_s = job.start_s if job.start_s is not None else (sidecar.start_s or 0.0)
+        arenas: list[Arena] | None = number_arenas(rects) if rects else None
+        with VideoReader(job.path) as video:
+            result: TrackingResult = track_video(
+                video, job.protocol, arenas=arenas, n_arenas=job.n_arenas,
+                on_frame=on_frame, start_s=start_s,
+            )
+        for trace in result.traces:
+            trace.video = job.path
+            if job.traces_dir:
+                write_trace(trace, job.traces_dir)
+            outcome.rows.append(score_trace(trace, job.protocol))
+        outcome.warnings.extend(result.warnings)
+        last = result.traces[0].end_s if result.traces else 0.0
+        if last < job.protocol.window_s[1] - 1e-6:
+            outcome.warnings.append(
+                f"{job.path}: the recording covers {last:.1f} s of the test, less than the "
+                f"window end {job.protocol.window_s[1]:g} s; percentages are of the part covered")
+    except BehaviorError as exc:
+        outcome.error = str(exc)
+    except Exception as exc:  # a batch must survive any one bad file
+        log.debug("unexpected error", exc_info=True)
+        outcome.error = f"{job.path}: unexpected error: {type(exc).__name__}: {exc}"
+    return outcome
+
+
+def _score_in_worker(job: VideoJob) -> VideoOutcome:
+    import cv2
+
+    cv2.setNumThreads(1)
+    return score_video(job)
+
+
+def score_videos(
+    jobs: list[VideoJob],
+    n_jobs: int = 1,
+    progress: Callable[[str, float | None], None] | None = None,
+) -> list[VideoOutcome]:
+    """Score many videos, in ``n_jobs`` processes; one outcome per video, in order.
+
+    ``progress(path, time_s)`` is called with the time of each tracked frame
+    (single process) or once per finished video (``time_s=None``, several processes).
+    """
+    if n_jobs <= 1 or len(jobs) <= 1:
+        outcomes = []
+        for job in jobs:
+            cb = (lambda t, p=job.path: progress(p, t)) if progress else None
+            outcomes.append(score_video(job, on_frame=cb))
+            if progress:
+                progress(job.path, None)
+        return outcomes
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("spawn")
+    results: dict[int, VideoOutcome] = {}
+    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
+        futures = {pool.submit(_score_in_worker, job): i for i, job in enumerate(jobs)}
+        from concurrent.futures import as_completed
+
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                results[i] = fut.result()
+            except Exception as exc:  # a worker that died
+                results[i] = VideoOutcome(jobs[i].path, error=f"{jobs[i].path}: worker failed: {exc}")
+            if progress:
+                progress(jobs[i].path, None)
+    return [results[i] for i in range(len(jobs))]
+
+
+def rescore_traces(paths: Iterable[Path], protocol: FstProtocol) -> tuple[pd.DataFrame, list[str]]:
+    """Results table from saved traces with a (new) protocol; no video is decoded.
+
+    Returns the table and the errors of traces that could not be read.
+    """
+    rows, errors = [], []
+    for path in paths:
+        try:
+            trace = read_trace(path)
+        except BehaviorError as exc:
+            errors.append(str(exc))
+            continue
+        rows.append(score_trace(trace, protocol))
+    return rows_to_table(rows, protocol), errors
+
+
+def rescore_dir(directory: str | Path, protocol: FstProtocol) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`rescore_traces` over every ``*.trace.csv`` in a folder."""
+    return rescore_traces(find_traces(directory), protocol)
+
+
+def relabel_immobile(trace: Trace, protocol: FstProtocol) -> Trace:
+    """A copy of the trace whose ``immobile`` column follows ``protocol``."""
+    table = trace.table.copy()
+    table["immobile"] = immobile_flags(trace.time_s, trace.mobility, protocol).astype(np.int8)
+    return Trace(trace.video, trace.arena, table, trace.end_s, dict(trace.meta))
+
+
+def write_table(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write a CSV atomically (a crash never leaves half a results file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    table.to_csv(tmp, index=False, float_format="%.4f")
+    tmp.replace(path)
+    return path
