@@ -90,7 +90,10 @@ def from_srlab_xlsx(path: str | Path) -> StartleRecording:
             },
             len(body),
         )
-        shift = trial[SUBJECT].map(offset).fillna(0.0)
+        # Numbering restarts on a new sheet: continue after the subject's earlier trials.
+        first = trial.groupby(SUBJECT)[TRIAL_NO].transform("min")
+        prev = trial[SUBJECT].map(offset).fillna(0.0)
+        shift = prev.where(first <= prev, 0.0)
         trial[TRIAL_NO] = trial[TRIAL_NO] + shift.to_numpy()
         for subject, last in trial.groupby(SUBJECT)[TRIAL_NO].max().items():
             offset[subject] = float(last)

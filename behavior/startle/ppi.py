@@ -363,5 +363,6 @@ def trial_table_for_models(trials: pd.DataFrame, protocol: StartleProtocol) -> p
     pa_t = pd.Series(pa.reindex(idx).to_numpy(), index=out.index)
     ppi = _pct(pa_t, out[AMPLITUDE])
     out[PPI_PCT] = ppi.where(out[ROLE] == PREPULSE_PULSE)
-    out[PREPULSE_ABOVE_BG_DB] = out[PREPULSE_DB] - protocol.background_db
+    has_prepulse = out[ROLE].isin([PREPULSE_PULSE, PREPULSE_ALONE])
+    out[PREPULSE_ABOVE_BG_DB] = (out[PREPULSE_DB] - protocol.background_db).where(has_prepulse)
     return out.sort_values([SUBJECT, TRIAL_NO], kind="stable").reset_index(drop=True)

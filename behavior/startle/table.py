@@ -105,6 +105,8 @@ def trial_frame(columns: dict[str, object], n: int) -> pd.DataFrame:
             value = "" if name in TEXT_COLUMNS else np.nan
         if np.isscalar(value):
             value = [value] * n
+        elif isinstance(value, pd.Series):
+            value = value.to_numpy()  # positions, not index labels
         data[name] = value
     frame = pd.DataFrame(data, index=pd.RangeIndex(n))
     for name in TEXT_COLUMNS:
