@@ -1,9 +1,296 @@
-"""Command-line sub-commands of this domain (argument parsing only)."""
+"""Command-line sub-commands of this domain (argument parsing only).
+
+    behavior blind create|import|lock|unblind ...
+    behavior agreement INPUT...
+    behavior fst calibrate MANUAL... --traces DIR   (see :func:`register_fst_calibrate`)
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from behavior.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this domain's sub-commands to the ``behavior`` parser."""
+    blind = sub.add_parser("blind", help="blinded observer sessions",
+                           description="Prepare, score, lock and unblind blinded sessions.")
+    bsub = blind.add_subparsers(dest="blind_command", required=True, metavar="ACTION")
+
+    p = bsub.add_parser("create", help="code videos into a blinded session",
+                        description="Copy each video under a random code into SESSION_DIR "
+                        "(remuxed without metadata), create the scoring database, and write "
+                        "the key ONLY to KEY_FILE (outside SESSION_DIR).")
+    p.add_argument("videos", nargs="+", metavar="VIDEO")
+    p.add_argument("--groups", required=True, metavar="GROUPS.csv",
+                   help="columns video, subject, group (+ any factor columns)")
+    p.add_argument("--out", required=True, metavar="SESSION_DIR", help="new or empty folder")
+    p.add_argument("--key", required=True, metavar="KEY_FILE",
+                   help="key file (.json, or .csv), outside SESSION_DIR; never overwritten")
+    p.add_argument("--observers", metavar="A,B", help="observers, each gets a random order")
+    p.add_argument("--protocol", default="mouse_fst",
+                   help="FST protocol giving window, bins and duration (default mouse_fst)")
+    p.add_argument("--behaviours", default="immobility", metavar="LIST",
+                   help="states to score: immobility[,swimming,climbing]")
+    p.add_argument("--min-bout", type=float, default=0.0, metavar="S",
+                   help="minimum manual immobility bout in summaries (default 0: as scored)")
+    p.set_defaults(func=_create)
+
+    p = bsub.add_parser("import", help="add scores made elsewhere (interval CSV, BORIS export)")
+    p.add_argument("session", metavar="SESSION_DIR")
+    p.add_argument("intervals", metavar="INTERVALS.csv",
+                   help="columns video, behaviour, start_s, end_s (video = code)")
+    p.add_argument("--observer", required=True, metavar="NAME")
+    p.add_argument("--replace", action="store_true",
+                   help="replace this observer's earlier events on the videos in the file")
+    p.set_defaults(func=_import)
+
+    p = bsub.add_parser("status", help="scoring progress per observer (no group shown)")
+    p.add_argument("session", metavar="SESSION_DIR")
+    p.set_defaults(func=_status)
+
+    p = bsub.add_parser("lock", help="mark scoring finished; store a digest of all events")
+    p.add_argument("session", metavar="SESSION_DIR")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="lock even if some videos are not marked finished")
+    p.set_defaults(func=_lock)
+
+    p = bsub.add_parser("unblind", help="join locked scores with the key")
+    p.add_argument("session", metavar="SESSION_DIR")
+    p.add_argument("--key", required=True, metavar="KEY_FILE")
+    p.add_argument("--out", required=True, metavar="scores.csv")
+    p.add_argument("--force", action="store_true",
+                   help="unblind before the lock (recorded in the audit log)")
+    p.add_argument("--combine", choices=("mean", "none"), default="mean",
+                   help="mean: one row per animal, averaged over observers (default); "
+                   "none: one row per observer and animal")
+    p.add_argument("--observer", metavar="NAME", help="only this observer's scores")
+    p.set_defaults(func=_unblind)
+
+    p = sub.add_parser("agreement", help="agreement between observers and the auto-scorer",
+                       description="Pairwise Pearson r, ICC(2,1), Bland-Altman and Cohen's "
+                       "kappa on immobility; Fleiss' kappa for three raters or more.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="session folder, interval CSV (video, observer, behaviour, start_s, "
+                   "end_s), traces folder or results CSV of `behavior fst score`")
+    p.add_argument("--window", nargs=2, type=float, default=(120.0, 360.0),
+                   metavar=("START", "END"), help="scored window in s (default 120 360)")
+    p.add_argument("--bin", type=float, default=1.0, metavar="S",
+                   help="bin for kappa and %% agreement (default 1 s)")
+    p.add_argument("--out", metavar="agreement.csv", help="pairwise table (also "
+                   "<stem>_overall.csv with 3+ raters and <stem>_bland_altman.png)")
+    p.add_argument("--plot", metavar="PNG", help="Bland-Altman plot (default beside --out)")
+    p.add_argument("--protocol", metavar="PROTOCOL",
+                   help="re-score traces with this protocol (default: as saved in the traces)")
+    p.add_argument("--behaviour", default="immobility", help="manual behaviour compared")
+    p.set_defaults(func=_agreement)
+
+
+def register_fst_calibrate(fst_subparsers: argparse._SubParsersAction) -> None:
+    """Add ``calibrate`` to the ``behavior fst`` sub-commands."""
+    p = fst_subparsers.add_parser(
+        "calibrate", help="choose threshold and minimum bout from manual scores",
+        description="Re-score saved traces over a grid of thresholds and minimum bouts, "
+        "compare with manual scores, print the agreement curve and write a protocol file "
+        "with the best values.")
+    p.add_argument("manual", nargs="+", metavar="MANUAL",
+                   help="session folder(s) or interval CSV(s) (video, behaviour, start_s, "
+                   "end_s[, observer])")
+    p.add_argument("--traces", required=True, metavar="DIR",
+                   help="traces of `behavior fst score --traces DIR`")
+    p.add_argument("--protocol", default="mouse_fst", help="protocol to calibrate")
+    p.add_argument("--out", metavar="protocol.yaml", help="calibrated protocol file")
+    p.add_argument("--thresholds", metavar="LIST|START:STOP:STEP",
+                   help="thresholds to try (default: 40 quantiles of the mobility)")
+    p.add_argument("--min-bouts", default="0,0.5,1,1.5,2,3", metavar="LIST",
+                   help="minimum bouts to try, s (default 0,0.5,1,1.5,2,3)")
+    p.add_argument("--window", nargs=2, type=float, metavar=("START", "END"),
+                   help="window compared (default: the protocol's)")
+    p.add_argument("--bin", type=float, default=1.0, metavar="S", help="bin for kappa (1 s)")
+    p.add_argument("--criterion", choices=("kappa", "icc", "pct_agreement"), default="kappa")
+    p.add_argument("--curve", metavar="CSV", help="write the whole grid here")
+    p.set_defaults(func=_calibrate)
+
+
+# -- handlers ---------------------------------------------------------------------------
+def _write_csv(table: pd.DataFrame, path: str | Path) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        table.to_csv(tmp, index=False, float_format="%.6g")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(path, f"cannot write: {exc}") from None
+
+
+def _numbers(text: str, what: str) -> list[float]:
+    try:
+        if ":" in text:
+            start, stop, step = (float(v) for v in text.split(":"))
+            n = int(round((stop - start) / step)) + 1
+            return [round(start + i * step, 10) for i in range(n)]
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise InputError(what, f"expected numbers like 0.05,0.1 or 0.02:0.3:0.01, got {text!r}"
+                         ) from None
+
+
+def _create(args: argparse.Namespace) -> int:
+    from behavior.blinding.create import create_session
+    from behavior.blinding.lock import observer_list
+    from behavior.blinding.tables import match_groups, read_groups
+    from behavior.protocols import load_fst_protocol
+
+    protocol = load_fst_protocol(args.protocol)
+    videos = [Path(v) for v in args.videos]
+    groups = match_groups(videos, read_groups(args.groups), args.groups)
+    made = create_session(videos, groups, args.out, args.key, protocol,
+                          observers=observer_list(args.observers),
+                          behaviours=observer_list(args.behaviours), min_bout_s=args.min_bout)
+    print(f"session {made.session_id}: {len(made.codes)} coded video(s) in {made.session_dir}")
+    print(f"key written to {made.key_path} — keep it away from the observers")
+    if made.observers:
+        print(f"observers: {', '.join(made.observers)} (each has a random order)")
+    for code, why in made.copied.items():
+        print(f"warning: {code}: {why} — its metadata was NOT stripped", file=sys.stderr)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from behavior.blinding.lock import import_intervals
+    from behavior.blinding.tables import read_intervals
+
+    table = read_intervals(args.intervals)
+    counts = import_intervals(args.session, table, args.observer, args.intervals,
+                              replace=args.replace)
+    print(f"imported {sum(counts.values())} event(s) on {len(counts)} video(s) for "
+          f"{args.observer}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from behavior.blinding import database as db
+
+    conn = db.open_database(args.session)
+    try:
+        rows = conn.execute(
+            "SELECT o.name, COUNT(*) AS n, SUM(a.finished_at IS NOT NULL) AS done FROM "
+            "assignments a JOIN observers o ON o.id = a.observer_id GROUP BY o.id ORDER BY o.name"
+        ).fetchall()
+        locked = conn.execute("SELECT locked_at FROM session").fetchone()["locked_at"]
+        n_events = conn.execute("SELECT COUNT(*) AS n FROM events").fetchone()["n"]
+    finally:
+        conn.close()
+    print(f"locked: {locked or 'no'}; events: {n_events}")
+    for r in rows:
+        print(f"{r['name']}: {r['done']}/{r['n']} videos finished")
+    return 0
+
+
+def _lock(args: argparse.Namespace) -> int:
+    from behavior.blinding.lock import lock_session
+
+    result = lock_session(args.session, allow_incomplete=args.allow_incomplete)
+    print(f"locked at {result.locked_at}: {result.events} event(s)")
+    print(f"SHA-256 of the scores: {result.digest}")
+    if result.incomplete:
+        print(f"warning: {len(result.incomplete)} video(s) were not marked finished",
+              file=sys.stderr)
+    return 0
+
+
+def _unblind(args: argparse.Namespace) -> int:
+    from behavior.blinding.key import read_key
+    from behavior.blinding.lock import unblind
+
+    scores, digest = unblind(args.session, read_key(args.key), args.key, force=args.force,
+                             combine=args.combine, observer=args.observer)
+    _write_csv(scores, args.out)
+    if digest is None:
+        print("warning: unblinded BEFORE the lock (--force); recorded in the audit log",
+              file=sys.stderr)
+    else:
+        print(f"digest verified: {digest}")
+    print(f"wrote {len(scores)} row(s) to {args.out}")
+    return 0
+
+
+def _agreement(args: argparse.Namespace) -> int:
+    from behavior.blinding.agreement import overall_agreement, pair_table, pairwise_agreement
+    from behavior.blinding.plots import bland_altman_figure
+    from behavior.blinding.raters import load_raters
+    from behavior.protocols import load_fst_protocol
+
+    protocol = load_fst_protocol(args.protocol) if args.protocol else None
+    window = (float(args.window[0]), float(args.window[1]))
+    if not window[0] < window[1] or args.bin <= 0:
+        raise InputError("--window/--bin", "expected START < END and a positive bin")
+    raters = load_raters(args.inputs, protocol, args.behaviour.lower())
+    table = pairwise_agreement(raters, window, args.bin)
+    overall = overall_agreement(raters, window, args.bin) if len(raters) > 2 else None
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(table.drop(columns=["window_start_s", "window_end_s", "bin_s"])
+              .to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+        if overall is not None:
+            print(overall.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    plot = Path(args.plot) if args.plot else None
+    if args.out:
+        out = Path(args.out)
+        _write_csv(table, out)
+        if overall is not None:
+            _write_csv(overall, out.with_name(f"{out.stem}_overall.csv"))
+        plot = plot or out.with_name(f"{out.stem}_bland_altman.png")
+    if plot is not None:
+        from behavior.blinding.agreement import order_pairs
+
+        pairs = [(a.name, b.name, pair_table(a, b, window, args.bin)) for a, b in
+                 order_pairs(raters)]
+        bland_altman_figure(pairs).savefig(plot, dpi=120)
+        print(f"Bland-Altman plot: {plot}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from behavior.blinding.calibrate import calibrate, calibrated_protocol_text, manual_raters
+    from behavior.fst.traces import find_traces, read_trace
+    from behavior.protocols import load_fst_protocol
+
+    protocol = load_fst_protocol(args.protocol)
+    manual = manual_raters(args.manual)
+    traces = [read_trace(p) for p in find_traces(args.traces)]
+    if not traces:
+        raise InputError(args.traces, "no *.trace.csv files here")
+    result = calibrate(
+        manual, traces, protocol,
+        thresholds=_numbers(args.thresholds, "--thresholds") if args.thresholds else None,
+        min_bouts=_numbers(args.min_bouts, "--min-bouts"),
+        window_s=tuple(args.window) if args.window else None, bin_s=args.bin,
+        criterion=args.criterion)
+    print(f"{len(result.videos)} video(s) scored by hand and by the auto-scorer; "
+          f"criterion {result.criterion}")
+    curve = result.curve[result.curve["min_bout_s"] == result.min_bout_s]
+    print(f"agreement curve at min_bout_s = {result.min_bout_s:g}:")
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        shown = curve.drop(columns=["min_bout_s", "n_videos", "n_bins"]).copy()
+        shown[""] = ["<- chosen" if t == result.threshold else "" for t in shown["threshold"]]
+        print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    b = result.best
+    print(f"chosen: threshold {result.threshold:g}, min_bout_s {result.min_bout_s:g} "
+          f"(kappa {b['kappa']:.3f}, {b['pct_agreement']:.1f} % agreement, ICC {b['icc']:.3f}, "
+          f"bias {b['bias_s']:.2f} s)")
+    if args.curve:
+        _write_csv(result.curve, args.curve)
+    if args.out:
+        text = calibrated_protocol_text(protocol, result, [str(m) for m in args.manual])
+        out = Path(args.out)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+        print(f"protocol written to {out}")
+    return 0

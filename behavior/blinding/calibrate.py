@@ -1,0 +1,196 @@
+"""Calibrate the auto-scorer's immobility threshold and minimum bout on manual scores.
+
+For every (threshold, minimum bout) on a grid, the saved mobility traces are
+re-scored without the video (:func:`behavior.fst.immobility.immobility_bouts`) and
+compared with the observers' consensus on the same videos; the pair that agrees best
+is written into a protocol file.
+
+Consensus of several observers: per video, the mean immobility seconds and, per
+bin, the mean immobile fraction (a bin is immobile when that mean exceeds 0.5).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from behavior.blinding.agreement import common_end, profile
+from behavior.blinding.raters import MANUAL, Rater, interval_raters, session_raters, trace_ids
+from behavior.blinding.reliability import bland_altman, cohen_kappa, icc_2_1, pearson_r, \
+    percent_agreement
+from behavior.blinding.session import IMMOBILITY
+from behavior.blinding.tables import OBSERVER, read_intervals
+from behavior.blinding import database as db
+from behavior.errors import AnalysisError, InputError
+from behavior.fst.immobility import immobility_bouts, smooth_mobility
+from behavior.fst.traces import Trace
+from behavior.protocols import FstProtocol
+
+#: Minimum bouts tried by default (s).
+DEFAULT_MIN_BOUTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
+#: Criteria that can be maximised.
+CRITERIA = ("kappa", "icc", "pct_agreement")
+#: Columns of the calibration curve.
+CURVE_COLUMNS = ("threshold", "min_bout_s", "n_videos", "n_bins", "kappa", "pct_agreement",
+                 "icc", "pearson_r", "bias_s", "mean_abs_diff_s")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The chosen values, the whole curve, and what it was measured on."""
+
+    threshold: float
+    min_bout_s: float
+    criterion: str
+    best: dict[str, float]
+    curve: pd.DataFrame
+    videos: tuple[str, ...]
+
+
+def manual_raters(inputs: Sequence[str | Path], behaviour: str = IMMOBILITY) -> list[Rater]:
+    """Observers from session folders/databases and interval CSVs (observer column optional)."""
+    raters: list[Rater] = []
+    for item in inputs:
+        path = Path(item)
+        if (path.is_dir() and (path / db.DB_NAME).exists()) or path.suffix == ".sqlite":
+            raters.extend(session_raters(path, behaviour))
+        elif path.is_file():
+            table = read_intervals(path)
+            if OBSERVER not in table.columns:
+                table[OBSERVER] = path.stem
+            raters.extend(interval_raters(table, path, behaviour))
+        else:
+            raise InputError(path, "not a session or an interval CSV")
+    return raters
+
+
+def default_thresholds(traces: Sequence[Trace], protocol: FstProtocol, n: int = 40) -> np.ndarray:
+    """Thresholds at ``n`` quantiles (2–98 %) of the pooled smoothed mobility."""
+    pooled = np.concatenate([smooth_mobility(t.time_s, t.mobility, protocol.smoothing_s)
+                             for t in traces])
+    pooled = pooled[np.isfinite(pooled)]
+    if pooled.size == 0:
+        raise AnalysisError("the traces hold no mobility values (no animal found)")
+    q = np.nanquantile(pooled, np.linspace(0.02, 0.98, n))
+    return np.unique(np.array([float(f"{v:.4g}") for v in q]))
+
+
+def calibrate(
+    manual: Sequence[Rater],
+    traces: Sequence[Trace],
+    protocol: FstProtocol,
+    *,
+    thresholds: Sequence[float] | None = None,
+    min_bouts: Sequence[float] = DEFAULT_MIN_BOUTS,
+    window_s: tuple[float, float] | None = None,
+    bin_s: float = 1.0,
+    criterion: str = "kappa",
+) -> Calibration:
+    """Grid search of threshold × minimum bout against the manual consensus.
+
+    Parameters
+    ----------
+    manual
+        Observers' scores; videos are matched to traces by code or file stem
+        (``<stem>_arena<N>`` for videos with several arenas).
+    traces
+        Auto-score traces of (at least) the manually scored videos.
+    protocol
+        The protocol to calibrate (smoothing, window); its threshold and minimum
+        bout are the values searched.
+    criterion
+        ``kappa`` (Cohen's κ on bins of the window, as DBscorer's per-bin
+        calibration), ``icc`` (ICC(2,1) of immobility seconds per video) or
+        ``pct_agreement``. Ties go to the smallest |bias|, then the smaller threshold.
+
+    Notes
+    -----
+    Bins of ``bin_s`` are immobile when more than half is immobile
+    (:func:`behavior.fst.summary.bin_states`); κ is pooled over all bins of all videos.
+    """
+    if criterion not in CRITERIA:
+        raise AnalysisError(f"criterion must be one of {', '.join(CRITERIA)}, got {criterion!r}")
+    manual = [r for r in manual if r.kind == MANUAL]
+    if not manual:
+        raise AnalysisError("no manual scores given")
+    window = window_s or protocol.window_s
+    ids = trace_ids(traces)
+    by_id = dict(zip(ids, traces, strict=True))
+    scored = set().union(*(r.videos for r in manual))
+    videos = sorted(scored & set(by_id))
+    if not videos:
+        raise AnalysisError(f"no manually scored video has a trace (manual: "
+                            f"{', '.join(sorted(scored)[:4])}…; traces: {', '.join(ids[:4])}…)")
+    # reference: consensus of the observers who scored each video, over the common part
+    ends, ref_totals, ref_bins = {}, [], []
+    for v in videos:
+        who = [r for r in manual if v in r.videos]
+        end = min(common_end(who, v, window), by_id[v].end_s)
+        ends[v] = end
+        prof = [profile(r, v, window, end, bin_s) for r in who]
+        ref_totals.append(np.mean([p.immobility_s for p in prof]))
+        ref_bins.append(np.mean([p.bins for p in prof], axis=0))
+    ref_total = np.array(ref_totals)
+    ref_state = np.concatenate(ref_bins) > 0.5
+    smoothed = {v: smooth_mobility(by_id[v].time_s, by_id[v].mobility, protocol.smoothing_s)
+                for v in videos}
+    grid = (np.asarray(thresholds, float) if thresholds is not None
+            else default_thresholds([by_id[v] for v in videos], protocol))
+    rows = []
+    for min_bout in min_bouts:
+        for threshold in grid:
+            p = protocol.with_overrides(threshold=float(threshold), min_bout_s=float(min_bout),
+                                        smoothing_s=0.0)
+            totals, states = [], []
+            for v in videos:
+                t = by_id[v]
+                auto = Rater("auto", "auto", "", {v: immobility_bouts(t.time_s, smoothed[v], p,
+                                                                      t.end_s)})
+                prof = profile(auto, v, window, ends[v], bin_s)
+                totals.append(prof.immobility_s)
+                states.append(prof.bins)
+            auto_total = np.array(totals)
+            auto_state = np.concatenate(states) > 0.5
+            ba = bland_altman(ref_total, auto_total)
+            rows.append({
+                "threshold": float(threshold), "min_bout_s": float(min_bout),
+                "n_videos": len(videos), "n_bins": int(auto_state.size),
+                "kappa": cohen_kappa(ref_state, auto_state),
+                "pct_agreement": percent_agreement(ref_state, auto_state),
+                "icc": icc_2_1(np.column_stack((ref_total, auto_total))).icc,
+                "pearson_r": pearson_r(ref_total, auto_total), "bias_s": ba.bias,
+                "mean_abs_diff_s": float(np.mean(np.abs(auto_total - ref_total))),
+            })
+    curve = pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
+    score = curve[criterion].fillna(-math.inf)
+    if not np.isfinite(score).any():
+        raise AnalysisError(f"{criterion} is undefined for every threshold (too few videos or "
+                            "bins, or no variation in the manual scores)")
+    ranked = curve.assign(_score=score, _bias=curve["bias_s"].abs().fillna(math.inf))
+    ranked = ranked.sort_values(["_score", "_bias", "threshold"], ascending=[False, True, True],
+                                kind="stable")
+    best = ranked.iloc[0]
+    return Calibration(float(best["threshold"]), float(best["min_bout_s"]), criterion,
+                       {c: float(best[c]) for c in CURVE_COLUMNS}, curve, tuple(videos))
+
+
+def calibrated_protocol_text(protocol: FstProtocol, result: Calibration,
+                             sources: Sequence[str]) -> str:
+    """YAML of ``protocol`` with the chosen threshold and minimum bout, and a header
+    saying how they were chosen."""
+    chosen = protocol.with_overrides(threshold=result.threshold, min_bout_s=result.min_bout_s)
+    b = result.best
+    header = [
+        f"# Calibrated by `behavior fst calibrate` on {len(result.videos)} manually scored "
+        "video(s)",
+        f"# from: {', '.join(sources)}",
+        f"# criterion: {result.criterion}; kappa {b['kappa']:.3f}, agreement "
+        f"{b['pct_agreement']:.1f} %, ICC {b['icc']:.3f}, bias {b['bias_s']:.2f} s",
+        f"# base protocol: {protocol.source or protocol.name}",
+    ]
+    return "\n".join(header) + "\n" + chosen.to_yaml()
