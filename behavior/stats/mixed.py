@@ -82,8 +82,9 @@ def analyze_mixed(design: Design, test: str | None, posthoc: str | None) -> Outc
     ):
         r = rows[source]
         is_within = source != between
-        eps = float(r["eps"]) if is_within else float("nan")
-        p_gg = float(r["p_GG_corr"]) if is_within else float("nan")
+        # pingouin leaves out the correction columns when the epsilon is undefined
+        eps = float(r.get("eps", float("nan"))) if is_within else float("nan")
+        p_gg = float(r.get("p_GG_corr", float("nan"))) if is_within else float("nan")
         out.add_test(
             "mixed ANOVA",
             effect,
