@@ -25,17 +25,21 @@ def scores(values: dict[str, float]) -> pd.DataFrame:
     return pd.DataFrame({"subject": list(values), "score": list(values.values())})
 
 
-GROUPS = pd.DataFrame({
-    "subject": ["a1", "a2", "a3", "b1", "b2", "b3"],
-    "treatment": ["veh", "veh", "veh", "drug", "drug", "drug"],
-})
+GROUPS = pd.DataFrame(
+    {
+        "subject": ["a1", "a2", "a3", "b1", "b2", "b3"],
+        "treatment": ["veh", "veh", "veh", "drug", "drug", "drug"],
+    }
+)
 
 
 def test_missing_unknown_and_non_numeric_subjects_are_named():
-    res = pd.DataFrame({
-        "subject": ["a1", "a2", "a3", "b1", "b2", "b3", "x9"],
-        "score": ["1.5", "2.5", "", "4", "five", "6", "7"],
-    })
+    res = pd.DataFrame(
+        {
+            "subject": ["a1", "a2", "a3", "b1", "b2", "b3", "x9"],
+            "score": ["1.5", "2.5", "", "4", "five", "6", "7"],
+        }
+    )
     r = run(res, GROUPS, value="score", between="treatment")
     text = " | ".join(r.warnings)
     assert "not in the groups table: x9" in text
@@ -48,8 +52,9 @@ def test_missing_unknown_and_non_numeric_subjects_are_named():
 
 def test_groups_without_results_and_small_groups_are_reported():
     res = scores({"a1": 1, "a2": 2, "a3": 3, "b1": 4, "b2": 5, "b3": 6, "c1": 9})
-    groups = pd.concat([GROUPS, pd.DataFrame({"subject": ["c1", "d1"],
-                                              "treatment": ["high", "high"]})])
+    groups = pd.concat(
+        [GROUPS, pd.DataFrame({"subject": ["c1", "d1"], "treatment": ["high", "high"]})]
+    )
     r = run(res, groups, value="score", between="treatment")
     text = " | ".join(r.warnings)
     assert "have no results: d1" in text
@@ -58,37 +63,50 @@ def test_groups_without_results_and_small_groups_are_reported():
 
 
 def test_excluded_subjects_dropped_with_reason():
-    rows = [{"subject": s, "prepulse_db": db, "ppi_pct": 10.0 + db - 70 + (i * db) % 7,
-             "excluded": "startle below 10 mV" if s == "b1" else ""}
-            for i, s in enumerate(GROUPS["subject"]) for db in (70, 75, 80)]
-    r = run(pd.DataFrame(rows), GROUPS, value="ppi_pct", between="treatment",
-            within="prepulse_db")
+    rows = [
+        {
+            "subject": s,
+            "prepulse_db": db,
+            "ppi_pct": 10.0 + db - 70 + (i * db) % 7,
+            "excluded": "startle below 10 mV" if s == "b1" else "",
+        }
+        for i, s in enumerate(GROUPS["subject"])
+        for db in (70, 75, 80)
+    ]
+    r = run(pd.DataFrame(rows), GROUPS, value="ppi_pct", between="treatment", within="prepulse_db")
     assert any("excluded subject(s): b1 (startle below 10 mV)" in w for w in r.warnings)
     assert "b1" not in set(r.design.data["subject"])
 
 
 def test_missing_repeated_measures_cell_drops_the_subject_with_a_warning():
-    rows = [{"subject": s, "prepulse_db": db, "ppi_pct": float(i * db % 17)}
-            for i, s in enumerate(GROUPS["subject"]) for db in (70, 75, 80)
-            if not (s == "a2" and db == 75)]
-    r = run(pd.DataFrame(rows), GROUPS, value="ppi_pct", between="treatment",
-            within="prepulse_db")
+    rows = [
+        {"subject": s, "prepulse_db": db, "ppi_pct": float(i * db % 17)}
+        for i, s in enumerate(GROUPS["subject"])
+        for db in (70, 75, 80)
+        if not (s == "a2" and db == 75)
+    ]
+    r = run(pd.DataFrame(rows), GROUPS, value="ppi_pct", between="treatment", within="prepulse_db")
     assert any("missing a 'prepulse_db' level" in w and "a2 (no 75)" in w for w in r.warnings)
     assert r.design.data.groupby("subject").size().to_dict() == {
-        s: 3 for s in ["a1", "a3", "b1", "b2", "b3"]}
+        s: 3 for s in ["a1", "a3", "b1", "b2", "b3"]
+    }
 
 
 def test_forced_swim_results_match_groups_by_video_file_name_and_arena():
-    res = pd.DataFrame({
-        "video": ["day1.mp4"] * 4 + ["day2.mp4"] * 4,
-        "arena": ["1", "2", "3", "4"] * 2,
-        "immobility_s": [100, 120, 90, 130, 95, 125, 105, 140],
-    })
-    groups = pd.DataFrame({
-        "video": ["D:\\fst\\day1.mp4"] * 4 + ["/data/fst/day2.mp4"] * 4,
-        "arena": [1, 2, 3, 4] * 2,
-        "dose": ["0", "10", "0", "10"] * 2,
-    })
+    res = pd.DataFrame(
+        {
+            "video": ["day1.mp4"] * 4 + ["day2.mp4"] * 4,
+            "arena": ["1", "2", "3", "4"] * 2,
+            "immobility_s": [100, 120, 90, 130, 95, 125, 105, 140],
+        }
+    )
+    groups = pd.DataFrame(
+        {
+            "video": ["D:\\fst\\day1.mp4"] * 4 + ["/data/fst/day2.mp4"] * 4,
+            "arena": [1, 2, 3, 4] * 2,
+            "dose": ["0", "10", "0", "10"] * 2,
+        }
+    )
     r = run(res, groups, value="immobility_s", between="dose", control="0")
     assert r.warnings == ()
     assert r.design.data["subject"].iloc[0] == "day1.mp4 arena 1"
@@ -97,9 +115,12 @@ def test_forced_swim_results_match_groups_by_video_file_name_and_arena():
 
 def test_conflicting_groups_and_repeated_rows_raise():
     with pytest.raises(AnalysisError, match="different groups for the same subject: a1"):
-        run(scores({"a1": 1, "b1": 2}),
+        run(
+            scores({"a1": 1, "b1": 2}),
             pd.DataFrame({"subject": ["a1", "a1"], "treatment": ["veh", "drug"]}),
-            value="score", between="treatment")
+            value="score",
+            between="treatment",
+        )
     res = pd.concat([scores({"a1": 1, "a2": 2, "b1": 3, "b2": 4}), scores({"a1": 5})])
     with pytest.raises(AnalysisError, match=r"a1 \(2 rows\).*--within"):
         run(res, GROUPS, value="score", between="treatment")
@@ -108,8 +129,10 @@ def test_conflicting_groups_and_repeated_rows_raise():
 def test_empty_two_way_cell_is_an_error():
     res = scores({"a1": 1, "a2": 2, "b1": 3, "b2": 4, "a3": 5, "b3": 6})
     groups = GROUPS.assign(sex=["m", "m", "f", "m", "m", "m"])
-    with pytest.raises(AnalysisError, match="at least 2 animals in every cell.*"
-                       "treatment = drug, sex = f \\(n = 0\\)"):
+    with pytest.raises(
+        AnalysisError,
+        match="at least 2 animals in every cell.*treatment = drug, sex = f \\(n = 0\\)",
+    ):
         run(res, groups, value="score", between=["treatment", "sex"])
 
 

@@ -61,14 +61,16 @@ def test_balanced_twoway_anova_by_hand(anova_type):
     assert list(post["statistic"]) == pytest.approx([2 / se, 6 / se])
     p = 2 * stats.t.sf(6 / se, 4)
     assert post["p_adj"].iloc[1] == pytest.approx(1 - (1 - p) ** 2)
-    crit = stats.t.ppf(1 - (1 - 0.95 ** 0.5) / 2, 4)
+    crit = stats.t.ppf(1 - (1 - 0.95**0.5) / 2, 4)
     assert post["ci_low"].iloc[1] == pytest.approx(6 - crit * se)
 
 
 def test_unbalanced_type2_equals_extra_sum_of_squares():
     rng = np.random.default_rng(11)
-    cells = {k: list(np.round(rng.normal(10 + 3 * (k[0] == "A2"), 2, n), 1))
-             for k, n in zip(CELLS, (3, 5, 4, 6), strict=True)}
+    cells = {
+        k: list(np.round(rng.normal(10 + 3 * (k[0] == "A2"), 2, n), 1))
+        for k, n in zip(CELLS, (3, 5, 4, 6), strict=True)
+    }
     data = twoway_table(cells)
     with pytest.warns(UserWarning, match="unbalanced design"):
         r = analyze(data, value="y", between=["geno", "drug"])
@@ -120,10 +122,15 @@ def mixed_table() -> pd.DataFrame:
 
 def test_mixed_anova_and_greenhouse_geisser_epsilon_by_hand():
     data = mixed_table()
-    groups = pd.DataFrame({"subject": [f"{g}{i}" for g in MIXED for i in range(3)],
-                           "treatment": [g for g in MIXED for _ in range(3)]})
-    r = quiet(data, groups, value="ppi_pct", between="treatment",
-              within="prepulse_db", control="veh")
+    groups = pd.DataFrame(
+        {
+            "subject": [f"{g}{i}" for g in MIXED for i in range(3)],
+            "treatment": [g for g in MIXED for _ in range(3)],
+        }
+    )
+    r = quiet(
+        data, groups, value="ppi_pct", between="treatment", within="prepulse_db", control="veh"
+    )
     y = {g: np.array(a, float) for g, a in MIXED.items()}  # (subjects, levels)
     allv = np.vstack(list(y.values()))
     n_sub, k, g = 6, 3, 2
@@ -153,7 +160,8 @@ def test_mixed_anova_and_greenhouse_geisser_epsilon_by_hand():
     assert t.loc["prepulse_db x treatment", "statistic"] == pytest.approx(f_inter)
     assert t.loc["prepulse_db", "epsilon"] == pytest.approx(eps)
     assert t.loc["prepulse_db", "p_gg"] == pytest.approx(
-        stats.f.sf(f_level, eps * (k - 1), eps * df_err))
+        stats.f.sf(f_level, eps * (k - 1), eps * df_err)
+    )
     assert t.loc["prepulse_db", "df2"] == df_err
     # Mauchly's W for k = 3: det(M) / (tr(M) / 2)^2
     w = np.linalg.det(m) / (np.trace(m) / 2) ** 2

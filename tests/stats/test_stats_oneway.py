@@ -50,8 +50,9 @@ def test_oneway_anova_matches_hand_computation():
     ab = r.posthoc.iloc[0]
     assert (ab["group1"], ab["group2"], ab["diff"]) == ("a", "b", pytest.approx(3.0))
     assert ab["ci_low"] == pytest.approx(3.0 - half, rel=1e-6)
-    assert ab["p_adj"] == pytest.approx(stats.studentized_range.sf(3 / math.sqrt(1 / 3), 3, 6),
-                                        rel=1e-4)
+    assert ab["p_adj"] == pytest.approx(
+        stats.studentized_range.sf(3 / math.sqrt(1 / 3), 3, 6), rel=1e-4
+    )
 
 
 def test_dunnett_reproduces_scipy_documented_example():
@@ -109,8 +110,9 @@ def test_kruskal_by_hand_and_dunn_against_scikit_posthocs():
     rng = np.random.default_rng(7)
     samples = [np.round(rng.normal(m, 2, n)) for m, n in ((10, 6), (12, 7), (15, 5))]
     ours = dunn_test(samples, [(0, 1), (0, 2), (1, 2)])
-    long = pd.DataFrame({"v": np.concatenate(samples),
-                         "g": np.repeat([0, 1, 2], [len(s) for s in samples])})
+    long = pd.DataFrame(
+        {"v": np.concatenate(samples), "g": np.repeat([0, 1, 2], [len(s) for s in samples])}
+    )
     ref = scikit_posthocs.posthoc_dunn(long, val_col="v", group_col="g")
     for (i, j), (_, p) in zip([(0, 1), (0, 2), (1, 2)], ours, strict=True):
         assert p == pytest.approx(ref.loc[i, j], rel=1e-9)

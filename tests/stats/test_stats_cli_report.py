@@ -1,0 +1,145 @@
+"""`behavior stats` end to end: files written, columns, report text, errors and warnings."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from behavior.cli import main
+from behavior.stats.formatting import format_df, format_p, format_stat, stars
+from behavior.stats.outcome import POSTHOC_COLUMNS, TEST_COLUMNS
+
+
+def write_ppi(tmp_path):
+    """PPI long table: 5 vehicle + 5 drug animals x 3 prepulse levels; drug adds 15 %PPI.
+
+    s4 is excluded by the startle analysis; s9 has no 82 dB row.
+    """
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(10):
+        animal = rng.normal(0, 5)
+        for db in (74, 78, 82):
+            if i == 9 and db == 82:
+                continue
+            rows.append(
+                {
+                    "subject": f"s{i}",
+                    "prepulse_db": db,
+                    "ppi_pct": round(
+                        20 + (db - 74) * 3 + 15 * (i % 2) + animal + rng.normal(0, 3), 2
+                    ),
+                    "startle": 400,
+                    "n_trials": 10,
+                    "habituation": 0.8,
+                    "nostim": 4,
+                    "excluded": "too few valid trials" if i == 4 else "",
+                }
+            )
+    pd.DataFrame(rows).to_csv(tmp_path / "ppi.csv", index=False)
+    pd.DataFrame(
+        {"subject": [f"s{i}" for i in range(10)], "treatment": ["vehicle", "drug"] * 5}
+    ).to_csv(tmp_path / "groups.csv", index=False)
+
+
+def test_cli_mixed_design_writes_tables_figures_and_report(tmp_path, capsys):
+    write_ppi(tmp_path)
+    out = tmp_path / "out"
+    code = main(
+        [
+            "stats",
+            str(tmp_path / "ppi.csv"),
+            "--groups",
+            str(tmp_path / "groups.csv"),
+            "--value",
+            "ppi_pct",
+            "--between",
+            "treatment",
+            "--within",
+            "prepulse_db",
+            "--control",
+            "vehicle",
+            "--out",
+            str(out),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "s4 (too few valid trials)" in captured.err
+    assert "s9 (no 82)" in captured.err
+    assert "mixed ANOVA" in captured.out
+    for name in (
+        "tests.csv",
+        "posthoc.csv",
+        "descriptives.csv",
+        "assumptions.csv",
+        "analysed_data.csv",
+        "report.html",
+        "lines.png",
+        "lines.svg",
+        "lines.pdf",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "lines.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "lines.pdf").read_bytes()[:5] == b"%PDF-"
+    tests = pd.read_csv(out / "tests.csv")
+    assert tuple(tests.columns) == TEST_COLUMNS
+    within = tests[(tests["test"] == "mixed ANOVA") & (tests["effect"] == "prepulse_db")].iloc[0]
+    assert 0.5 <= within["epsilon"] <= 1.0 and within["p_gg"] >= within["p"]
+    post = pd.read_csv(out / "posthoc.csv")
+    assert tuple(post.columns) == POSTHOC_COLUMNS
+    assert len(post) == 3 and set(post["group1"]) == {"vehicle"}
+    desc = pd.read_csv(out / "descriptives.csv")
+    # 4 vehicle animals left (s4 excluded), 4 drug animals (s9 incomplete)
+    assert list(desc["n"]) == [4, 4, 4, 4, 4, 4]
+    data = pd.read_csv(out / "analysed_data.csv")
+    cell = data[(data["treatment"] == "drug") & (data["prepulse_db"] == 78)]["ppi_pct"]
+    row = desc[(desc["treatment"] == "drug") & (desc["prepulse_db"] == 78)].iloc[0]
+    assert row["mean"] == pytest.approx(cell.mean())
+    assert row["sem"] == pytest.approx(cell.std(ddof=1) / math.sqrt(len(cell)))
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Greenhouse–Geisser" in html and "too few valid trials" in html
+    assert "data:image/png;base64," in html
+
+
+def test_cli_reports_missing_column_and_file(tmp_path, capsys):
+    write_ppi(tmp_path)
+    code = main(
+        ["stats", str(tmp_path / "ppi.csv"), "--value", "ppi", "--out", str(tmp_path / "o")]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "ppi.csv" in err and "no column 'ppi'" in err
+    code = main(["stats", str(tmp_path / "nope.csv"), "--value", "x"])
+    assert code == 2 and "file not found" in capsys.readouterr().err
+    code = main(
+        [
+            "stats",
+            str(tmp_path / "ppi.csv"),
+            "--groups",
+            str(tmp_path / "groups.csv"),
+            "--value",
+            "ppi_pct",
+            "--between",
+            "treatment",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert code == 2 and "--within" in capsys.readouterr().err
+
+
+def test_number_formatting_the_way_papers_write_it():
+    assert [stars(p) for p in (0.06, 0.04, 0.009, 0.0009, 0.00009)] == [
+        "ns",
+        "*",
+        "**",
+        "***",
+        "****",
+    ]
+    assert format_p(0.0042) == "p = 0.004" and format_p(0.0004) == "p < 0.001"
+    assert format_stat("F", 5.2149, 3, 36) == "F(3, 36) = 5.21"
+    assert format_df(17.346) == "17.35" and format_df(4.0) == "4"
