@@ -65,7 +65,8 @@ def dot_bar_figure(result: StatsResult) -> Figure:
         treat, other = d.between[0], None
         outer, inner = ("",), d.levels[treat]
     width = 0.8 / len(inner) if other else 0.7
-    fig = Figure(figsize=(max(2.4, 0.75 * len(outer) * len(inner) + 1.2), 3.6), dpi=150)
+    extra = 1.3 if other else 0.0  # room for the legend
+    fig = Figure(figsize=(max(2.4, 0.75 * len(outer) * len(inner) + 1.2) + extra, 3.6), dpi=150)
     ax = fig.add_subplot()
     positions: dict[tuple[str, str], float] = {}
     top = -np.inf
@@ -119,7 +120,14 @@ def dot_bar_figure(result: StatsResult) -> Figure:
     if other:
         ax.set_xticks(range(len(outer)), list(outer))
         ax.set_xlabel(other)
-        ax.legend(title=treat, frameon=False, fontsize=8, title_fontsize=8)
+        ax.legend(
+            title=treat,
+            frameon=False,
+            fontsize=8,
+            title_fontsize=8,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+        )
     else:
         ax.set_xticks(range(len(inner)), list(inner))
         ax.set_xlabel(treat)
@@ -142,7 +150,7 @@ def line_figure(result: StatsResult) -> Figure:
     value, between, within = d.value, d.between[0], d.within
     data = d.data
     wl = d.levels[within]
-    fig = Figure(figsize=(max(3.2, 0.8 * len(wl) + 1.8), 3.6), dpi=150)
+    fig = Figure(figsize=(max(3.2, 0.8 * len(wl) + 1.8) + 1.4, 3.6), dpi=150)
     ax = fig.add_subplot()
     top = -np.inf
     colours = {}
@@ -195,7 +203,7 @@ def line_figure(result: StatsResult) -> Figure:
     ax.set_xlabel(within)
     ax.set_ylabel(value)
     ax.axhline(0, color="grey", linewidth=0.5)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
