@@ -113,19 +113,34 @@ class TextTable:
         return frame
 
     def check_field_counts(self, header_index: int | None, expected: int, minimum: int | None = None) -> None:
-        """Raise :class:`InputError` at the first data line with too few fields (truncated file)."""
+        """Raise :class:`InputError` at the first data line with too few fields (truncated file).
+
+        A line is short when it has fewer than ``minimum`` fields, or -- for the
+        last line, where a cut-off file ends -- fewer than most lines have.
+        """
         minimum = expected if minimum is None else minimum
         start = 0 if header_index is None else header_index + 1
+        counts = {}
         for i in range(start, len(self.lines)):
             line = self.lines[i]
             if not line.strip():
                 continue
             n = line.count(self.sep) + 1
+            counts[i] = n
             if n < minimum:
                 raise InputError(
                     self.path,
                     f"{n} fields where {expected} were expected (truncated file or broken row)",
                     line=i + 1,
+                )
+        if len(counts) > 1:
+            last = max(counts)
+            typical = pd.Series(list(counts.values())).mode().iloc[0]
+            if counts[last] < typical:
+                raise InputError(
+                    self.path,
+                    f"{counts[last]} fields where the other rows have {typical} (truncated file?)",
+                    line=last + 1,
                 )
 
 
