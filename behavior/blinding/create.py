@@ -18,7 +18,7 @@ import pandas as pd
 from behavior.blinding import database as db
 from behavior.blinding.codes import new_codes, new_session_id, random_order
 from behavior.blinding.key import key_text
-from behavior.blinding.remux import remux_without_metadata
+from behavior.blinding.remux import find_leaks, remux_without_metadata
 from behavior.blinding.session import IMMOBILITY, KNOWN_BEHAVIOURS
 from behavior.errors import InputError
 from behavior.io.video import probe
@@ -124,6 +124,12 @@ def create_session(
                 result = remux_without_metadata(src, tmp / rel)
                 if not result.remuxed:
                     copied[code] = result.reason
+                row_text = [str(v) for k, v in groups.iloc[index].items() if k != "file"]
+                leaks = find_leaks(tmp / rel, [src.name, src.stem, *row_text])
+                if leaks:
+                    raise InputError(src, f"the coded copy would still reveal {', '.join(leaks)} "
+                                     f"({result.reason or 'in its encoded stream'}); strip it "
+                                     "first, e.g. ffmpeg -i IN -map_metadata -1 -c copy OUT")
                 rows.append((code, rel, info.duration_s, info.fps, info.n_frames,
                              int(result.remuxed)))
                 key_row = groups.iloc[index].to_dict()

@@ -9,6 +9,7 @@ so the coded file decodes to exactly the same frames at the same timestamps.
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +56,46 @@ def remux_without_metadata(src: str | Path, dst: str | Path) -> RemuxResult:
             shutil.copyfile(src, dst)
         except OSError as copy_exc:
             raise VideoError(src, f"cannot copy the video: {copy_exc}") from None
-        return RemuxResult(dst, False, 0, f"remux failed ({exc}); copied unchanged")
+        kept = sorted(metadata(dst))
+        note = f"; its metadata keys {', '.join(kept)} were kept" if kept else ""
+        return RemuxResult(dst, False, 0, f"cannot remux ({exc}); copied unchanged{note}")
     return RemuxResult(dst, True, packets)
+
+
+def metadata(path: str | Path) -> dict[str, str]:
+    """Container and stream metadata of a media file (``stream<i>:key`` for streams)."""
+    try:
+        with av.open(str(path), mode="r") as c:
+            out = {str(k): str(v) for k, v in c.metadata.items()}
+            for i, stream in enumerate(c.streams):
+                out.update({f"stream{i}:{k}": str(v) for k, v in stream.metadata.items()})
+    except (av.error.FFmpegError, OSError):
+        return {}
+    return out
+
+
+def find_leaks(path: str | Path, words: list[str], min_bytes_len: int = 8) -> list[str]:
+    """Which of ``words`` (names, subjects, groups) a coded file still reveals.
+
+    Words are looked for case-insensitively in the file's metadata: as a substring
+    when at least 4 characters long, otherwise as a whole token (so a group "A" is
+    not found inside "isom"); numbers alone are not looked for (doses, ages would
+    match any date). Words of at least ``min_bytes_len`` characters (original file
+    names) are also looked for in the raw bytes — shorter ones would match
+    compressed data by chance.
+    """
+    meta = " ".join(f"{k}={v}" for k, v in metadata(path).items()).lower()
+    tokens = set(re.split(r"[^0-9a-z]+", meta))
+    data = Path(path).read_bytes().lower()
+    found = []
+    for word in {w.strip() for w in words if w and w.strip()}:
+        w = word.lower()
+        if re.fullmatch(r"[0-9.+-]+", w):
+            continue
+        in_meta = w in meta if len(w) >= 4 else w in tokens
+        if in_meta or (len(w) >= min_bytes_len and w.encode() in data):
+            found.append(word)
+    return sorted(found)
 
 
 def _remux(src: Path, dst: Path) -> int:

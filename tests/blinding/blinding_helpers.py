@@ -56,3 +56,23 @@ def make_study(tmp_path: Path, n: int = 4, seconds: float = 2.0) -> tuple[list[P
     table = tmp_path / "groups.csv"
     table.write_text("\n".join(lines) + "\n")
     return videos, table
+
+
+def small_protocol():
+    """Mouse FST protocol shrunk to 2-s clips: window 0.5–2 s, 0.5-s bins."""
+    from behavior.protocols import load_fst_protocol
+
+    return load_fst_protocol("mouse_fst").with_overrides(duration_s=2.0, window_s=(0.5, 2.0),
+                                                         bin_s=0.5)
+
+
+def make_session(tmp_path: Path, n: int = 4, observers=("A", "B"), **kw):
+    """A created session over ``n`` 2-s clips; returns (CreatedSession, videos, groups csv)."""
+    from behavior.blinding.create import create_session
+    from behavior.blinding.tables import match_groups, read_groups
+
+    videos, groups = make_study(tmp_path, n)
+    table = match_groups(videos, read_groups(groups), groups)
+    made = create_session(videos, table, tmp_path / "session", tmp_path / "key.json",
+                          small_protocol(), observers=observers, **kw)
+    return made, videos, groups
