@@ -320,21 +320,18 @@ def ppi_summary(
 
     reasons: list[str] = []
     ex = protocol.exclusions
-    for subject in subjects:
+    n_pa_all = per[N_PULSE_ALONE].to_numpy()
+    diffs = (per[STARTLE] - per[NOSTIM]).to_numpy(dtype=float)
+    for subject, n_pa, diff in zip(subjects, n_pa_all, diffs, strict=True):
         why = []
         if subject in duplicated:
             why.append(duplicated[subject])
-        n_pa = per.at[subject, N_PULSE_ALONE]
         if n_pa == 0:
             why.append("no pulse-alone trials")
         elif n_pa < ex.min_pulse_alone_trials:
             why.append(f"too few pulse-alone trials ({n_pa} < {ex.min_pulse_alone_trials})")
-        if ex.min_startle_minus_nostim is not None:
-            diff = per.at[subject, STARTLE] - per.at[subject, NOSTIM]
-            if np.isfinite(diff) and diff <= ex.min_startle_minus_nostim:
-                why.append(
-                    f"non-responder: startle - no-stim = {diff:.3g} <= {ex.min_startle_minus_nostim:g}"
-                )
+        if ex.min_startle_minus_nostim is not None and np.isfinite(diff) and diff <= ex.min_startle_minus_nostim:
+            why.append(f"non-responder: startle - no-stim = {diff:.3g} <= {ex.min_startle_minus_nostim:g}")
         reasons.append("; ".join(why))
     per[EXCLUSION_REASON] = reasons
     per[EXCLUDED] = per[EXCLUSION_REASON] != ""
