@@ -141,6 +141,9 @@ def join_groups(
     res = results.copy()
     key = subject or SUBJECT
     if groups is None:
+        if key not in res.columns and subject is None and {VIDEO, ARENA} <= set(res.columns):
+            res[SUBJECT] = _video_name(res[VIDEO]) + " arena " + as_text(res[ARENA])
+            return res, warnings
         if key not in res.columns:
             raise AnalysisError(
                 f"the results table has no '{key}' column (columns: {_names(res.columns)})"

@@ -110,6 +110,11 @@ def analyze_mixed(design: Design, test: str | None, posthoc: str | None) -> Outc
                 f"{name}: {format_stat('F', r['F'], r['DF1'], r['DF2'])}, "
                 f"{format_p(r['p_unc'])}, partial η² = {format_number(r['np2'])}"
             )
+    if not math.isfinite(float(rows[within].get("eps", float("nan")))):
+        out.warnings.append(
+            f"the Greenhouse–Geisser epsilon is undefined (no within-subject error left: every "
+            f"animal changes identically across {within}); corrected p values are missing"
+        )
     w_row = rows[within]
     w_stat = float(w_row.get("W_spher", float("nan")))
     w_p = float(w_row.get("p_spher", float("nan")))

@@ -161,6 +161,11 @@ def check_assumptions(samples: dict[str, np.ndarray], outcome: Outcome) -> tuple
     """
     min_p = NAN
     skipped = []
+    if all(np.ptp(x) == 0 for x in samples.values() if len(x)):
+        outcome.warnings.append(
+            "no variation within any group (every animal in a group has the same value): "
+            "t and F statistics are undefined; check the value column"
+        )
     for name, x in samples.items():
         if len(x) < 3 or np.ptp(x) == 0:
             skipped.append(name)

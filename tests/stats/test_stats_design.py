@@ -146,3 +146,28 @@ def test_manual_scores_with_group_column_need_no_groups_table():
 def test_level_order_is_numeric_for_doses_and_control_first():
     assert order_levels(["10", "1", "0.3", "3"]) == ("0.3", "1", "3", "10")
     assert order_levels(["drug", "veh", "drug"], first="veh") == ("veh", "drug")
+
+
+def test_constant_groups_warn_that_statistics_are_undefined():
+    res = scores({"a1": 1, "a2": 1, "a3": 1, "b1": 2, "b2": 2, "b3": 2})
+    r = run(res, GROUPS, value="score", between="treatment")
+    assert any("no variation within any group" in w for w in r.warnings)
+
+
+def test_forced_swim_table_with_its_own_factor_column_needs_no_groups():
+    res = pd.DataFrame(
+        {
+            "video": ["C:\\v\\d1.mp4"] * 4,
+            "arena": [1, 2, 3, 4],
+            "latency_s": [30, 50, 35, 55],
+            "dose": ["0", "5", "0", "5"],
+        }
+    )
+    r = run(res, value="latency_s", between="dose")
+    assert list(r.design.data["subject"]) == [
+        "d1.mp4 arena 1",
+        "d1.mp4 arena 2",
+        "d1.mp4 arena 3",
+        "d1.mp4 arena 4",
+    ]
+    assert r.posthoc["diff"].iloc[0] == pytest.approx(20.0)
