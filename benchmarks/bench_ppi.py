@@ -52,15 +52,20 @@ def main() -> None:
         result = analyze(wide)
         assert result.summary["subject"].nunique() == 1000
         ours, base = best_of(lambda: analyze(wide)), best_of(pandas_wide)
-        print(f"lab table 1000 animals x 62 trials: {ours:.3f} s (target < 2 s); "
-              f"pandas read_csv+melt+groupby mean {base:.3f} s; ratio {ours / base:.1f}x")
+        print(
+            f"lab table 1000 animals x 62 trials: {ours:.3f} s (target < 2 s); "
+            f"pandas read_csv+melt+groupby mean {base:.3f} s; ratio {ours / base:.1f}x"
+        )
 
         result = analyze(kinder)
         assert len(result.trials) == 4 * 62
         ours, base = best_of(lambda: analyze(kinder)), best_of(lambda: pd.read_csv(kinder))
         size = kinder.stat().st_size / 1e6
-        print(f"Kinder 500 samples x 62 trials x 4 enclosures ({size:.1f} MB): {ours:.3f} s (target < 2 s); "
-              f"pandas read_csv {base:.3f} s; ratio {ours / base:.1f}x")
+        print(
+            f"Kinder 500 samples x 62 trials x 4 enclosures ({size:.1f} MB): "
+            f"{ours:.3f} s (target < 2 s); "
+            f"pandas read_csv {base:.3f} s; ratio {ours / base:.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 
 from behavior.errors import InputError
-from behavior.io.startle_text import TextTable, column_key, find_header, numeric, open_text_table, samples_matrix
+from behavior.io.startle_text import (
+    TextTable,
+    column_key,
+    find_header,
+    numeric,
+    open_text_table,
+    samples_matrix,
+)
 from behavior.startle.table import (
     CHAMBER,
     LINE,
@@ -44,7 +51,9 @@ def read_kinder_table(table: TextTable) -> StartleRecording:
     path = table.path
     header = find_header(table, HEADER_KEYS)
     if header is None:
-        raise InputError(path, "not a Kinder export: no header with TrialNo, TrialName, Time(ms), Encl 1", line=1)
+        raise InputError(
+            path, "not a Kinder export: no header with TrialNo, TrialName, Time(ms), Encl 1", line=1
+        )
     names = [column_key(n) for n in table.fields(header)]
     table.check_field_counts(header, len(names))
     frame = table.read(header, names=names)
@@ -62,7 +71,11 @@ def read_kinder_table(table: TextTable) -> StartleRecording:
     n = len(uniques)
     first_row = pd.Series(np.arange(len(frame))).groupby(codes).first().to_numpy()
     t2 = samples_matrix(codes, position, time, n)
-    session = frame["session"].astype(str).str.strip().to_numpy()[first_row] if "session" in frame else np.full(n, "")
+    session = (
+        frame["session"].astype(str).str.strip().to_numpy()[first_row]
+        if "session" in frame
+        else np.full(n, "")
+    )
     names_ = frame["trialname"].astype(str).str.strip().to_numpy()[first_row]
     lines = frame["__line"].to_numpy()[first_row]
     frames, waves = [], []

@@ -22,7 +22,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from behavior.errors import InputError
 from behavior.io.startle_text import TextTable, column_key, find_header, numeric, open_text_table
@@ -68,7 +67,9 @@ def read_wide_table(table: TextTable) -> StartleRecording:
     path = table.path
     found = _wide_header(table)
     if found is None:
-        raise InputError(path, "not a wide lab table: no id column with trial columns like 'p120.1'", line=1)
+        raise InputError(
+            path, "not a wide lab table: no id column with trial columns like 'p120.1'", line=1
+        )
     header, keys, fields = found
     table.check_field_counts(header, len(keys))
     names = [f"c{i}" for i in range(len(keys))]
@@ -106,10 +107,16 @@ def read_long_table(table: TextTable) -> StartleRecording:
     path = table.path
     header = find_header(table, LONG_KEYS, max_lines=20)
     if header is None:
-        raise InputError(path, "not a long lab table: no header with subject, trial, trial_type, amplitude", line=1)
+        raise InputError(
+            path,
+            "not a long lab table: no header with subject, trial, trial_type, amplitude",
+            line=1,
+        )
     keys = [column_key(f) for f in table.fields(header)]
     table.check_field_counts(header, len(keys))
-    frame = table.read(header, names=keys, dtype={"subject": str, "trial type": str, "chamber": str})
+    frame = table.read(
+        header, names=keys, dtype={"subject": str, "trial type": str, "chamber": str}
+    )
     amplitude = numeric(frame, "amplitude", path).to_numpy()
     trial_no = numeric(frame, "trial", path).to_numpy()
     subject = frame["subject"].astype(str).str.strip()
@@ -119,7 +126,9 @@ def read_long_table(table: TextTable) -> StartleRecording:
             SOURCE_FILE: Path(path).name,
             LINE: frame["__line"].to_numpy()[keep],
             SUBJECT: subject.to_numpy()[keep],
-            CHAMBER: frame["chamber"].astype(str).str.strip().to_numpy()[keep] if "chamber" in frame else "",
+            CHAMBER: frame["chamber"].astype(str).str.strip().to_numpy()[keep]
+            if "chamber" in frame
+            else "",
             TRIAL_NO: trial_no[keep],
             TRIAL_NAME: frame["trial type"].astype(str).str.strip().to_numpy()[keep],
             AMPLITUDE: amplitude[keep],

@@ -21,11 +21,20 @@ TableReader = Callable[[TextTable], StartleRecording]
 
 #: Text layouts, in detection order, with a test on the decoded file.
 TEXT_LAYOUTS: dict[str, tuple[TableReader, Callable[[TextTable], bool]]] = {
-    "tse": (startle_tse.read_tse_table, lambda t: find_header(t, startle_tse.HEADER_KEYS) is not None),
-    "kinder": (startle_kinder.read_kinder_table, lambda t: find_header(t, startle_kinder.HEADER_KEYS) is not None),
+    "tse": (
+        startle_tse.read_tse_table,
+        lambda t: find_header(t, startle_tse.HEADER_KEYS) is not None,
+    ),
+    "kinder": (
+        startle_kinder.read_kinder_table,
+        lambda t: find_header(t, startle_kinder.HEADER_KEYS) is not None,
+    ),
     "srlab": (
         startle_srlab.read_srlab_table,
-        lambda t: find_header(t, startle_srlab.HEADER_KEYS) is not None or startle_srlab.looks_headerless(t),
+        lambda t: (
+            find_header(t, startle_srlab.HEADER_KEYS) is not None
+            or startle_srlab.looks_headerless(t)
+        ),
     ),
     "long": (startle_labtable.read_long_table, startle_labtable.is_long),
     "wide": (startle_labtable.read_wide_table, startle_labtable.is_wide),

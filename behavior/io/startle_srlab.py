@@ -12,7 +12,7 @@ The trial type is only in the trial name (``Trial``): ``NoStim_0_0``,
 ``mV Avg``, ``T Max`` (ms) and ``V Start`` become ``vmax``, ``vavg``,
 ``latency_ms`` and ``baseline``; when ``Run Data`` holds samples they are
 measured again from the waveform instead (:mod:`behavior.startle.amplitude`).
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -63,8 +63,12 @@ def read_srlab_table(table: TextTable) -> StartleRecording:
     path = table.path
     header = find_header(table, HEADER_KEYS)
     if header is None and not looks_headerless(table):
-        raise InputError(path, "not an SR-LAB per-trial export: no header with Subject, Trial Num, mV Max "
-                         "and no 20-column data row", line=1)
+        raise InputError(
+            path,
+            "not an SR-LAB per-trial export: no header with Subject, Trial Num, mV Max "
+            "and no 20-column data row",
+            line=1,
+        )
     positions = {column_key(name): i for i, name in enumerate(SRLAB_COLUMNS)}
     if header is not None:
         found = {column_key(n): i for i, n in enumerate(table.fields(header)) if n}
@@ -98,7 +102,10 @@ def read_srlab_table(table: TextTable) -> StartleRecording:
         LATENCY_MS: num("T Max"),
         BASELINE: num("V Start"),
     }
-    trials = trial_frame({k: (v.astype(str).str.strip() if hasattr(v, "str") else v) for k, v in columns.items()}, len(frame))
+    trials = trial_frame(
+        {k: (v.astype(str).str.strip() if hasattr(v, "str") else v) for k, v in columns.items()},
+        len(frame),
+    )
     if (trials[SUBJECT] == "").any():
         i = int((trials[SUBJECT] == "").to_numpy().nonzero()[0][0])
         raise InputError(path, "empty Subject", line=int(trials[LINE].iloc[i]))
@@ -116,11 +123,20 @@ def read_srlab_table(table: TextTable) -> StartleRecording:
                 if p:
                     values[r, : len(p)] = [float(x.replace(",", ".")) for x in p]
         else:
-            values = np.column_stack([numeric(frame, c, path, label="Run Data").to_numpy() for c in block.columns]) \
-                if block.shape[1] else np.empty((len(frame), 0))
+            values = (
+                np.column_stack(
+                    [numeric(frame, c, path, label="Run Data").to_numpy() for c in block.columns]
+                )
+                if block.shape[1]
+                else np.empty((len(frame), 0))
+            )
         if np.isfinite(values).any():
             rate = num("Rate")
-            rate = np.where(np.isfinite(rate) & (rate > 0), rate, 1000.0) if np.ndim(rate) else np.full(len(frame), 1000.0)
+            rate = (
+                np.where(np.isfinite(rate) & (rate > 0), rate, 1000.0)
+                if np.ndim(rate)
+                else np.full(len(frame), 1000.0)
+            )
             n = num("Samples")
             idx = np.arange(values.shape[1])
             if np.ndim(n):

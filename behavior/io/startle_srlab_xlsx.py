@@ -8,7 +8,7 @@ Example sheet ``PPI`` (first row is the header)::
 Sheets are read in workbook order; trial numbers of a later sheet continue
 after the last trial of the earlier sheets (per subject), so blocks in the
 protocol count trials over the whole session. ``phase`` holds the sheet name.
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ def from_srlab_xlsx(path: str | Path) -> StartleRecording:
     except FileNotFoundError:
         raise InputError(path, "file not found") from None
     except Exception as exc:  # openpyxl raises many types for broken workbooks
-        raise InputError(path, f"cannot open as an .xlsx workbook ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            path, f"cannot open as an .xlsx workbook ({type(exc).__name__}: {exc})"
+        ) from None
     frames = []
     offset: dict[str, float] = {}
     for sheet, raw in sheets.items():
@@ -60,8 +62,13 @@ def from_srlab_xlsx(path: str | Path) -> StartleRecording:
                 header_row = r
                 break
         if header_row is None:
-            raise InputError(path, f"sheet '{sheet}': no header row with Trial_Num, Trial_ID, Subject_ID, mV_Max")
-        names = [column_key(v) if isinstance(v, str) else f"col{i}" for i, v in enumerate(raw.iloc[header_row])]
+            raise InputError(
+                path, f"sheet '{sheet}': no header row with Trial_Num, Trial_ID, Subject_ID, mV_Max"
+            )
+        names = [
+            column_key(v) if isinstance(v, str) else f"col{i}"
+            for i, v in enumerate(raw.iloc[header_row])
+        ]
         body = raw.iloc[header_row + 1 :].copy()
         body.columns = names
         body["__line"] = body.index.to_numpy() + 1  # spreadsheet row (1-based)
@@ -71,7 +78,11 @@ def from_srlab_xlsx(path: str | Path) -> StartleRecording:
             return numeric(body, name, where, label=name) if name in body else np.nan
 
         def text(name: str, body=body) -> object:
-            return body[name].astype(str).str.strip().replace({"nan": "", "None": ""}) if name in body else ""
+            return (
+                body[name].astype(str).str.strip().replace({"nan": "", "None": ""})
+                if name in body
+                else ""
+            )
 
         trial = trial_frame(
             {

@@ -56,12 +56,16 @@ def decode_bytes(path: str | Path, raw: bytes) -> tuple[str, str]:
         except UnicodeDecodeError as exc2:
             line = raw[: exc2.start].count(b"\n") + 1
             raise InputError(
-                path, "not text in UTF-8, UTF-16 or cp1252 (is it a binary or spreadsheet file?)", line=line
+                path,
+                "not text in UTF-8, UTF-16 or cp1252 (is it a binary or spreadsheet file?)",
+                line=line,
             ) from None
     bad = re.search(r"[\x00-\x08\x0e-\x1f]", text)
     if bad:
         line = text[: bad.start()].count("\n") + 1
-        raise InputError(path, "control characters found: this is not a text table (binary file?)", line=line)
+        raise InputError(
+            path, "control characters found: this is not a text table (binary file?)", line=line
+        )
     return text.lstrip("\ufeff"), encoding
 
 
@@ -80,7 +84,9 @@ class TextTable:
         row = next(csv.reader([self.lines[index]], delimiter=self.sep), [])
         return [f.strip() for f in row]
 
-    def read(self, header_index: int | None, *, names: list[str] | None = None, dtype=None) -> pd.DataFrame:
+    def read(
+        self, header_index: int | None, *, names: list[str] | None = None, dtype=None
+    ) -> pd.DataFrame:
         """Data from the line after ``header_index`` (or from the first line) with pandas.
 
         Adds a ``__line`` column with the 1-based line number of each row; blank
@@ -112,7 +118,9 @@ class TextTable:
         frame["__line"] = [start + i + 1 for i in keep]
         return frame
 
-    def check_field_counts(self, header_index: int | None, expected: int, minimum: int | None = None) -> None:
+    def check_field_counts(
+        self, header_index: int | None, expected: int, minimum: int | None = None
+    ) -> None:
         """Raise :class:`InputError` at the first data line with too few fields (truncated file).
 
         A line is short when it has fewer than ``minimum`` fields, or -- for the
@@ -157,7 +165,13 @@ def sniff_dialect(lines: list[str]) -> tuple[str, str]:
         sep = ","
     decimal = "."
     if sep != ",":
-        if sum(bool(_DECIMAL_COMMA.search(line)) or bool(re.search(r"\d,\d", line)) for line in sample) > 0:
+        if (
+            sum(
+                bool(_DECIMAL_COMMA.search(line)) or bool(re.search(r"\d,\d", line))
+                for line in sample
+            )
+            > 0
+        ):
             decimal = ","
     return sep, decimal
 
@@ -211,7 +225,9 @@ def numeric(frame: pd.DataFrame, column: str, path: str, *, label: str | None = 
     return nums.astype(float)
 
 
-def samples_matrix(group: np.ndarray, position: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+def samples_matrix(
+    group: np.ndarray, position: np.ndarray, values: np.ndarray, n_groups: int
+) -> np.ndarray:
     """Scatter long-format samples into a NaN-padded ``(n_groups, n_samples)`` array."""
     width = int(position.max()) + 1 if len(position) else 0
     out = np.full((n_groups, width), np.nan)

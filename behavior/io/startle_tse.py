@@ -31,7 +31,14 @@ import numpy as np
 import pandas as pd
 
 from behavior.errors import InputError
-from behavior.io.startle_text import TextTable, column_key, find_header, numeric, open_text_table, samples_matrix
+from behavior.io.startle_text import (
+    TextTable,
+    column_key,
+    find_header,
+    numeric,
+    open_text_table,
+    samples_matrix,
+)
 from behavior.startle.table import (
     CHAMBER,
     LINE,
@@ -52,10 +59,14 @@ def read_tse_table(table: TextTable) -> StartleRecording:
     path = table.path
     header = find_header(table, HEADER_KEYS)
     if header is None:
-        raise InputError(path, "not a TSE analog export: no header with Animal No., TrialNo, MS, ValueG", line=1)
+        raise InputError(
+            path, "not a TSE analog export: no header with Animal No., TrialNo, MS, ValueG", line=1
+        )
     names = [column_key(n) for n in table.fields(header)]
     table.check_field_counts(header, len(names))
-    frame = table.read(header, names=names, dtype={"animal no.": str, "trial": str, "box": str, "exp. no.": str})
+    frame = table.read(
+        header, names=names, dtype={"animal no.": str, "trial": str, "box": str, "exp. no.": str}
+    )
     if frame.empty:
         raise InputError(path, "no samples after the header", line=header + 2)
     animal = frame["animal no."].astype(str).str.strip()
@@ -125,7 +136,9 @@ def read_tse_segment_table(table: TextTable) -> StartleRecording:
         },
         1,
     )
-    return StartleRecording(trials, time_ms=time[None, :], samples=value[None, :], layout="tse-segment")
+    return StartleRecording(
+        trials, time_ms=time[None, :], samples=value[None, :], layout="tse-segment"
+    )
 
 
 def from_tse_file(path: str | Path) -> StartleRecording:

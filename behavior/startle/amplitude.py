@@ -117,7 +117,9 @@ def waveform_measures(
     first = np.where(after, rel, np.inf).argmin(axis=1)
     v_start = np.where(after.any(axis=1), v[rows, first], np.nan)
     base = np.where(n_base > 0, base, v_start)
-    return WaveformMeasures(vmax=vmax, vavg=vavg, p2p=vmax - vmin, latency_ms=latency, baseline=base)
+    return WaveformMeasures(
+        vmax=vmax, vavg=vavg, p2p=vmax - vmin, latency_ms=latency, baseline=base
+    )
 
 
 def measure_recording(recording: StartleRecording, settings: AmplitudeSettings) -> pd.DataFrame:
@@ -142,7 +144,13 @@ def measure_recording(recording: StartleRecording, settings: AmplitudeSettings) 
             rectify=rectify,
         )
         has_wave = np.isfinite(recording.samples).any(axis=1)
-        for col, arr in ((VMAX, m.vmax), (VAVG, m.vavg), (P2P, m.p2p), (LATENCY_MS, m.latency_ms), (BASELINE, m.baseline)):
+        for col, arr in (
+            (VMAX, m.vmax),
+            (VAVG, m.vavg),
+            (P2P, m.p2p),
+            (LATENCY_MS, m.latency_ms),
+            (BASELINE, m.baseline),
+        ):
             trials[col] = np.where(has_wave, arr, trials[col].to_numpy(dtype=float))
     chosen = trials[settings.measure].to_numpy(dtype=float)
     if settings.subtract_baseline and settings.measure != "p2p":

@@ -1,7 +1,7 @@
 """Command-line sub-commands of this domain (argument parsing only).
 
-    behavior ppi analyze FILE... [--protocol P] [--format auto] [--out ppi.csv] [--trials trials.csv]
-    behavior ppi trials FILE... [--protocol P] [--format auto] [--out trials.csv]
+behavior ppi analyze FILE... [--protocol P] [--format auto] [--out ppi.csv] [--trials trials.csv]
+behavior ppi trials FILE... [--protocol P] [--format auto] [--out trials.csv]
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     from behavior.io.startle_registry import LAYOUTS
     from behavior.startle.protocol import NEGATIVE_POLICIES, PPI_METHODS
 
-    ppi = sub.add_parser("ppi", help="acoustic startle and prepulse inhibition (%%PPI) from startle-chamber files")
+    ppi = sub.add_parser(
+        "ppi", help="acoustic startle and prepulse inhibition (%%PPI) from startle-chamber files"
+    )
     ppi_sub = ppi.add_subparsers(dest="ppi_command", required=True, metavar="ACTION")
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -29,12 +31,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument(
             "--protocol",
             default=DEFAULT_PROTOCOL,
-            help=f"protocol YAML file or shipped name (default: {DEFAULT_PROTOCOL}; also ppi_four_block)",
+            help=f"protocol YAML file or shipped name (default: {DEFAULT_PROTOCOL}; "
+            "also ppi_four_block)",
         )
-        p.add_argument("--format", default="auto", choices=LAYOUTS, help="file layout (default: detect from columns)")
-        p.add_argument("--onset-ms", type=float, help="pulse onset on the files' time axis (ms), overrides the protocol")
         p.add_argument(
-            "--window-ms", type=float, nargs=2, metavar=("START", "END"), help="response window after onset (ms)"
+            "--format",
+            default="auto",
+            choices=LAYOUTS,
+            help="file layout (default: detect from columns)",
+        )
+        p.add_argument(
+            "--onset-ms",
+            type=float,
+            help="pulse onset on the files' time axis (ms), overrides the protocol",
+        )
+        p.add_argument(
+            "--window-ms",
+            type=float,
+            nargs=2,
+            metavar=("START", "END"),
+            help="response window after onset (ms)",
         )
 
     a = ppi_sub.add_parser(
@@ -44,10 +60,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and write one row per animal x prepulse level.",
     )
     common(a)
-    a.add_argument("--out", default="ppi.csv", help="per-animal table (default: ppi.csv; '-' for stdout)")
+    a.add_argument(
+        "--out", default="ppi.csv", help="per-animal table (default: ppi.csv; '-' for stdout)"
+    )
     a.add_argument("--trials", help="also write the per-trial table (for mixed models)")
     a.add_argument("--method", choices=PPI_METHODS, help="%%PPI method, overrides the protocol")
-    a.add_argument("--negative", choices=NEGATIVE_POLICIES, help="negative %%PPI policy, overrides the protocol")
+    a.add_argument(
+        "--negative",
+        choices=NEGATIVE_POLICIES,
+        help="negative %%PPI policy, overrides the protocol",
+    )
     a.set_defaults(func=_analyze)
 
     t = ppi_sub.add_parser(
@@ -56,7 +78,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Read startle files and write one row per trial with the measured amplitudes.",
     )
     common(t)
-    t.add_argument("--out", default="trials.csv", help="per-trial table (default: trials.csv; '-' for stdout)")
+    t.add_argument(
+        "--out", default="trials.csv", help="per-trial table (default: trials.csv; '-' for stdout)"
+    )
     t.set_defaults(func=_trials)
 
 
@@ -70,7 +94,9 @@ def _protocol(args: argparse.Namespace):
         amplitude = dataclasses.replace(amplitude, onset_ms=args.onset_ms)
     if args.window_ms is not None:
         if not 0 <= args.window_ms[0] < args.window_ms[1]:
-            raise ProtocolError("--window-ms", "window_ms", f"expected 0 <= START < END, got {args.window_ms}")
+            raise ProtocolError(
+                "--window-ms", "window_ms", f"expected 0 <= START < END, got {args.window_ms}"
+            )
         amplitude = dataclasses.replace(amplitude, window_ms=tuple(args.window_ms))
     changes = {"amplitude": amplitude}
     if getattr(args, "method", None):

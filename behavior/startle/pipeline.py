@@ -8,7 +8,12 @@ import pandas as pd
 
 from behavior.errors import AnalysisError
 from behavior.startle.amplitude import measure_recording
-from behavior.startle.ppi import classify_trials, flag_outlier_trials, ppi_summary, trial_table_for_models
+from behavior.startle.ppi import (
+    classify_trials,
+    flag_outlier_trials,
+    ppi_summary,
+    trial_table_for_models,
+)
 from behavior.startle.protocol import StartleProtocol
 from behavior.startle.subjects import merge_trials
 from behavior.startle.table import EXCLUDED, EXCLUSION_REASON, SUBJECT, StartleRecording
@@ -67,6 +72,8 @@ def analyze_recordings(recordings: list[StartleRecording], protocol: StartleProt
     reasons = summary.drop_duplicates(SUBJECT).set_index(SUBJECT)[EXCLUSION_REASON]
     animal_reason = per_trial[SUBJECT].map(reasons).fillna("")
     animal_out = animal_reason != ""
-    per_trial[EXCLUSION_REASON] = per_trial[EXCLUSION_REASON].where(~animal_out | per_trial[EXCLUDED], animal_reason)
+    per_trial[EXCLUSION_REASON] = per_trial[EXCLUSION_REASON].where(
+        ~animal_out | per_trial[EXCLUDED], animal_reason
+    )
     per_trial[EXCLUDED] = per_trial[EXCLUDED] | animal_out
     return PpiResult(summary, per_trial, tuple(warnings))

@@ -94,7 +94,9 @@ SUMMARY_COLUMNS = (
 )
 
 
-def classify_trials(trials: pd.DataFrame, protocol: StartleProtocol) -> tuple[pd.DataFrame, list[str]]:
+def classify_trials(
+    trials: pd.DataFrame, protocol: StartleProtocol
+) -> tuple[pd.DataFrame, list[str]]:
     """Add ``role``, ``pulse_db``, ``prepulse_db``, ``block``, ``excluded`` to a per-trial table.
 
     Trial names unknown to the protocol get role ``unknown`` and are reported;
@@ -108,10 +110,16 @@ def classify_trials(trials: pd.DataFrame, protocol: StartleProtocol) -> tuple[pd
     names = pd.unique(out[TRIAL_NAME].astype(str))
     types = {n: protocol.lookup(n) for n in names}
     out[ROLE] = out[TRIAL_NAME].map({n: (t.role if t else UNKNOWN) for n, t in types.items()})
-    out[PULSE_DB] = out[TRIAL_NAME].map({n: (t.pulse_db if t else np.nan) for n, t in types.items()}).astype(float)
-    out[PREPULSE_DB] = out[TRIAL_NAME].map(
-        {n: (t.prepulse_db if t else np.nan) for n, t in types.items()}
-    ).astype(float)
+    out[PULSE_DB] = (
+        out[TRIAL_NAME]
+        .map({n: (t.pulse_db if t else np.nan) for n, t in types.items()})
+        .astype(float)
+    )
+    out[PREPULSE_DB] = (
+        out[TRIAL_NAME]
+        .map({n: (t.prepulse_db if t else np.nan) for n, t in types.items()})
+        .astype(float)
+    )
     warnings: list[str] = []
     unknown = [n for n, t in types.items() if t is None]
     if unknown:
@@ -243,7 +251,9 @@ def ppi_summary(
     duplicated = duplicated or {}
     ppi_blocks = {b.name for b in protocol.blocks if b.ppi} if protocol.blocks else {"all"}
     startle_blocks = {b.name for b in protocol.blocks if b.startle} if protocol.blocks else {"all"}
-    usable = trials[~trials[EXCLUDED].astype(bool) & (trials[ROLE] != UNKNOWN) & (trials[BLOCK] != "")]
+    usable = trials[
+        ~trials[EXCLUDED].astype(bool) & (trials[ROLE] != UNKNOWN) & (trials[BLOCK] != "")
+    ]
     usable = usable[np.isfinite(usable[AMPLITUDE].to_numpy(dtype=float))]
     role = usable[ROLE]
     in_ppi = usable[BLOCK].isin(ppi_blocks)
@@ -260,12 +270,18 @@ def ppi_summary(
     key = [SUBJECT, PULSE_DB, PREPULSE_DB]
     pa_mean = pa.groupby([SUBJECT, PULSE_DB])[AMPLITUDE].mean()
     pp_stats = pp.groupby(key).agg(
-        **{PREPULSE_PULSE_MEAN: (AMPLITUDE, "mean"), N_TRIALS: (AMPLITUDE, "size"), LATENCY_MS: (LATENCY_MS, "mean")}
+        **{
+            PREPULSE_PULSE_MEAN: (AMPLITUDE, "mean"),
+            N_TRIALS: (AMPLITUDE, "size"),
+            LATENCY_MS: (LATENCY_MS, "mean"),
+        }
     )
     pa_for_pp = pa_mean.reindex(pp_stats.index.droplevel(PREPULSE_DB)).to_numpy()
     policy = protocol.negative_ppi
     if protocol.ppi_method == "average_first":
-        ppi = _apply_negative(_pct(pd.Series(pa_for_pp, index=pp_stats.index), pp_stats[PREPULSE_PULSE_MEAN]), policy)
+        ppi = _apply_negative(
+            _pct(pd.Series(pa_for_pp, index=pp_stats.index), pp_stats[PREPULSE_PULSE_MEAN]), policy
+        )
     elif protocol.ppi_method == "per_block":
         pa_b = pa.groupby([SUBJECT, PULSE_DB, BLOCK])[AMPLITUDE].mean()
         pp_b = pp.groupby([SUBJECT, PULSE_DB, PREPULSE_DB, BLOCK])[AMPLITUDE].mean()
@@ -274,14 +290,22 @@ def ppi_summary(
         ppi = per_block.groupby(level=[0, 1, 2]).mean()
     else:
         pa_match = pa_mean.reindex(pd.MultiIndex.from_frame(pp[[SUBJECT, PULSE_DB]])).to_numpy()
-        per_trial = _apply_negative(_pct(pd.Series(pa_match, index=pp.index), pp[AMPLITUDE]), policy)
+        per_trial = _apply_negative(
+            _pct(pd.Series(pa_match, index=pp.index), pp[AMPLITUDE]), policy
+        )
         ppi = per_trial.groupby([pp[SUBJECT], pp[PULSE_DB], pp[PREPULSE_DB]]).mean()
     pp_stats[PPI_PCT] = ppi.reindex(pp_stats.index)
 
-    pa_alone = usable[(role == PREPULSE_ALONE) & in_ppi].groupby([SUBJECT, PREPULSE_DB])[AMPLITUDE].mean()
+    pa_alone = (
+        usable[(role == PREPULSE_ALONE) & in_ppi].groupby([SUBJECT, PREPULSE_DB])[AMPLITUDE].mean()
+    )
     rows = pp_stats.reset_index()
     if len(pa_alone):
-        rows = rows.merge(pa_alone.rename(PREPULSE_ALONE_MEAN).reset_index(), on=[SUBJECT, PREPULSE_DB], how="left")
+        rows = rows.merge(
+            pa_alone.rename(PREPULSE_ALONE_MEAN).reset_index(),
+            on=[SUBJECT, PREPULSE_DB],
+            how="left",
+        )
     else:
         rows[PREPULSE_ALONE_MEAN] = np.nan
     missing = subjects.difference(pd.Index(rows[SUBJECT].unique()))
@@ -301,7 +325,9 @@ def ppi_summary(
     per[STARTLE_LATENCY_MS] = st.groupby(SUBJECT)[LATENCY_MS].mean()
     if protocol.habituation_blocks is not None:
         first, last = protocol.habituation_blocks
-        pa_all = usable[role == PULSE_ALONE].groupby([SUBJECT, BLOCK])[AMPLITUDE].mean().unstack(BLOCK)
+        pa_all = (
+            usable[role == PULSE_ALONE].groupby([SUBJECT, BLOCK])[AMPLITUDE].mean().unstack(BLOCK)
+        )
         if first in pa_all and last in pa_all:
             per[HABITUATION] = pa_all[last] - pa_all[first]
         else:
@@ -330,8 +356,14 @@ def ppi_summary(
             why.append("no pulse-alone trials")
         elif n_pa < ex.min_pulse_alone_trials:
             why.append(f"too few pulse-alone trials ({n_pa} < {ex.min_pulse_alone_trials})")
-        if ex.min_startle_minus_nostim is not None and np.isfinite(diff) and diff <= ex.min_startle_minus_nostim:
-            why.append(f"non-responder: startle - no-stim = {diff:.3g} <= {ex.min_startle_minus_nostim:g}")
+        if (
+            ex.min_startle_minus_nostim is not None
+            and np.isfinite(diff)
+            and diff <= ex.min_startle_minus_nostim
+        ):
+            why.append(
+                f"non-responder: startle - no-stim = {diff:.3g} <= {ex.min_startle_minus_nostim:g}"
+            )
         reasons.append("; ".join(why))
     per[EXCLUSION_REASON] = reasons
     per[EXCLUDED] = per[EXCLUSION_REASON] != ""
@@ -342,7 +374,9 @@ def ppi_summary(
     rows[PPI_METHOD] = protocol.ppi_method
     rows[N_TRIALS] = rows[N_TRIALS].fillna(0).astype(int)
     order = {s: i for i, s in enumerate(subjects)}
-    rows = rows.sort_values([SUBJECT, PULSE_DB, PREPULSE_DB], key=lambda c: c.map(order) if c.name == SUBJECT else c)
+    rows = rows.sort_values(
+        [SUBJECT, PULSE_DB, PREPULSE_DB], key=lambda c: c.map(order) if c.name == SUBJECT else c
+    )
     return rows[list(SUMMARY_COLUMNS)].reset_index(drop=True)
 
 

@@ -205,7 +205,9 @@ def parse_trial_name(name: str) -> TrialType | None:
 def _trial_types(s: Section) -> tuple[TrialType, ...]:
     raw = s.raw("trial_types")
     if not isinstance(raw, list) or not raw:
-        raise s.fail("trial_types", "expected a list of trial types (name, role, pulse_db, prepulse_db)")
+        raise s.fail(
+            "trial_types", "expected a list of trial types (name, role, pulse_db, prepulse_db)"
+        )
     out = []
     seen: dict[str, str] = {}
     for i, item in enumerate(raw):
@@ -253,8 +255,17 @@ def _blocks(s: Section) -> tuple[Block, ...]:
             and 1 <= trials[0] <= trials[1]
         )
         if not ok:
-            raise b.fail("trials", f"expected [first, last] trial numbers with 1 <= first <= last, got {trials!r}")
-        block = Block(b.string("name"), trials[0], trials[1], b.boolean("ppi", True), b.boolean("startle", True))
+            raise b.fail(
+                "trials",
+                f"expected [first, last] trial numbers with 1 <= first <= last, got {trials!r}",
+            )
+        block = Block(
+            b.string("name"),
+            trials[0],
+            trials[1],
+            b.boolean("ppi", True),
+            b.boolean("startle", True),
+        )
         for other in blocks:
             if other.name == block.name:
                 raise b.fail("name", f"block name '{block.name}' is used twice")
@@ -268,13 +279,21 @@ def _amplitude(s: Section) -> AmplitudeSettings:
     if not s.has("amplitude"):
         return AmplitudeSettings()
     a = s.section("amplitude")
-    a.reject_unknown({"measure", "window_ms", "baseline_ms", "onset_ms", "rectify", "subtract_baseline"})
+    a.reject_unknown(
+        {"measure", "window_ms", "baseline_ms", "onset_ms", "rectify", "subtract_baseline"}
+    )
     window = a.pair("window_ms", [0.0, 100.0])
     if window[0] < 0:
-        raise a.fail("window_ms", f"the response window starts at or after pulse onset (>= 0), got {list(window)}")
+        raise a.fail(
+            "window_ms",
+            f"the response window starts at or after pulse onset (>= 0), got {list(window)}",
+        )
     baseline = a.pair("baseline_ms", [-50.0, 0.0])
     if baseline[1] > 0:
-        raise a.fail("baseline_ms", f"the baseline ends at or before pulse onset (<= 0), got {list(baseline)}")
+        raise a.fail(
+            "baseline_ms",
+            f"the baseline ends at or before pulse onset (<= 0), got {list(baseline)}",
+        )
     rectify = a.raw("rectify", "auto")
     if isinstance(rectify, bool):
         rectify = "yes" if rectify else "no"
@@ -342,12 +361,16 @@ def parse_startle_protocol(data: Mapping[str, Any], path: str | Path) -> Startle
         first, last = h.string("first"), h.string("last")
         for key, value in (("first", first), ("last", last)):
             if value not in names:
-                raise h.fail(key, f"no block named '{value}'; blocks: {', '.join(sorted(names)) or 'none'}")
+                raise h.fail(
+                    key, f"no block named '{value}'; blocks: {', '.join(sorted(names)) or 'none'}"
+                )
         habituation = (first, last)
     if blocks and not any(b.ppi for b in blocks):
         raise s.fail("blocks", "no block has ppi: true, so %PPI cannot be computed")
     if blocks and not any(b.startle for b in blocks):
-        raise s.fail("blocks", "no block has startle: true, so the startle magnitude cannot be computed")
+        raise s.fail(
+            "blocks", "no block has startle: true, so the startle magnitude cannot be computed"
+        )
     ppi_method = s.string("ppi_method", "average_first", choices=PPI_METHODS)
     if ppi_method == "per_block" and not blocks:
         raise s.fail("ppi_method", "per_block needs blocks")

@@ -63,7 +63,9 @@ def merge_trials(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[str], d
     for key, names in variants.items():
         if len(names) > 1:
             shown = ", ".join(repr(n) for n in sorted(names))
-            warnings.append(f"subject IDs {shown} differ only in case or spaces: merged as '{spelling[key]}'")
+            warnings.append(
+                f"subject IDs {shown} differ only in case or spaces: merged as '{spelling[key]}'"
+            )
     mapping = {name: spelling[subject_key(name)] for name in uniq}
     trials[SUBJECT] = raw.map(mapping)
 

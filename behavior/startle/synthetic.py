@@ -33,7 +33,16 @@ SRLAB_NAMES = {
 }
 LAB_NAMES = {"pa": "p120", 74.0: "pp4", 78.0: "pp8", 86.0: "pp16", "ns": "nostim"}
 
-TRUTH_COLUMNS = ("subject", "chamber", "trial_no", "kind", "trial_name", "amplitude", "latency_ms", "baseline")
+TRUTH_COLUMNS = (
+    "subject",
+    "chamber",
+    "trial_no",
+    "kind",
+    "trial_name",
+    "amplitude",
+    "latency_ms",
+    "baseline",
+)
 
 
 def session_kinds(session: str, rng: np.random.Generator) -> list[object]:
@@ -124,7 +133,9 @@ def _write(
     newline: str = "\r\n",
     preamble: list[str] | None = None,
 ) -> Path:
-    text = frame.to_csv(None, sep=sep, decimal=decimal, index=False, header=header, lineterminator=newline)
+    text = frame.to_csv(
+        None, sep=sep, decimal=decimal, index=False, header=header, lineterminator=newline
+    )
     if preamble:
         text = newline.join(preamble) + newline + text
     path = Path(path)
@@ -133,10 +144,19 @@ def _write(
 
 
 def write_srlab(
-    path: str | Path, truth: pd.DataFrame, *, header: bool = True, run_data: bool = False, rate: float = 1000.0,
-    samples: int = 200, **fmt: str,
+    path: str | Path,
+    truth: pd.DataFrame,
+    *,
+    header: bool = True,
+    run_data: bool = False,
+    rate: float = 1000.0,
+    samples: int = 200,
+    **fmt: str,
 ) -> Path:
-    """SR-LAB 20-column per-trial CSV; ``run_data`` appends the waveform (from onset) as extra fields."""
+    """SR-LAB 20-column per-trial CSV; ``run_data`` appends the waveform (from onset).
+
+    The waveform goes in ``Run Data`` and the following fields, one sample each.
+    """
     n = len(truth)
     t = np.arange(samples) * 1000.0 / rate
     frame = pd.DataFrame(
@@ -171,7 +191,7 @@ def write_srlab(
 
 
 def write_srlab_xlsx(path: str | Path, phases: dict[str, pd.DataFrame]) -> Path:
-    """SR-LAB .xlsx with underscore headers, one sheet per phase (trial numbers restart per sheet)."""
+    """SR-LAB .xlsx with underscore headers, one sheet per phase (numbers as given)."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for sheet, truth in phases.items():
             frame = pd.DataFrame(
@@ -200,9 +220,15 @@ def write_srlab_xlsx(path: str | Path, phases: dict[str, pd.DataFrame]) -> Path:
 
 
 def write_kinder(
-    path: str | Path, truth: pd.DataFrame, *, session: str = "S1", n_samples: int = 500, pre_ms: int = 100, **fmt: str
+    path: str | Path,
+    truth: pd.DataFrame,
+    *,
+    session: str = "S1",
+    n_samples: int = 500,
+    pre_ms: int = 100,
+    **fmt: str,
 ) -> Path:
-    """Kinder per-sample CSV; the truth must hold 1-8 animals with the same trials (one per enclosure).
+    """Kinder per-sample CSV of 1-8 animals with the same trials, one per enclosure.
 
     ``Time(ms)`` runs from ``-pre_ms`` in 1-ms steps (pulse onset at 0).
     """
@@ -223,8 +249,14 @@ def write_kinder(
 
 
 def write_tse(
-    path: str | Path, truth: pd.DataFrame, *, step_ms: float = 2.0, start_ms: float = -100.0, n_samples: int = 250,
-    signed: bool = True, **fmt: str,
+    path: str | Path,
+    truth: pd.DataFrame,
+    *,
+    step_ms: float = 2.0,
+    start_ms: float = -100.0,
+    n_samples: int = 250,
+    signed: bool = True,
+    **fmt: str,
 ) -> Path:
     """TSE analog export: metadata rows, then one row per 2-ms sample of ``ValueG``.
 
@@ -251,7 +283,12 @@ def write_tse(
         }
     )
     sep = fmt.get("sep", ",")
-    preamble = [f"TSE Startle Response{sep}Export Analog Data", f"Experiment{sep}PPI mice", f"Date{sep}12.03.2024", ""]
+    preamble = [
+        f"TSE Startle Response{sep}Export Analog Data",
+        f"Experiment{sep}PPI mice",
+        f"Date{sep}12.03.2024",
+        "",
+    ]
     return _write(path, frame, preamble=preamble, **fmt)
 
 

@@ -57,7 +57,11 @@ def _plain_read(path: Path) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.real
 @pytest.mark.parametrize(
     ("stem", "peak", "latency"),
-    [("gap_duration_50_Rep3", 26.1, 18.0), ("offset_PPI_18_Rep4", 28.1, 32.0), ("offset_PPI_20_Rep2", 27.4, 32.0)],
+    [
+        ("gap_duration_50_Rep3", 26.1, 18.0),
+        ("offset_PPI_18_Rep4", 28.1, 32.0),
+        ("offset_PPI_20_Rep2", 27.4, 32.0),
+    ],
 )
 def test_real_tse_segments(stem, peak, latency):
     if not REAL.is_dir():
@@ -75,6 +79,8 @@ def test_real_tse_segments(stem, peak, latency):
     t, v = _plain_read(path)
     assert row["baseline"] == pytest.approx(v[(t >= -50) & (t < 0)].mean())
     assert row["vavg"] == pytest.approx(v[(t >= 0) & (t < 100)].mean())
-    assert row["p2p"] == pytest.approx(v[(t >= 0) & (t < 100)].max() - v[(t >= 0) & (t < 100)].min())
+    assert row["p2p"] == pytest.approx(
+        v[(t >= 0) & (t < 100)].max() - v[(t >= 0) & (t < 100)].min()
+    )
     # The 2-ms grid: 50 samples in the 100-ms window, 25 in the baseline
     assert ((t >= 0) & (t < 100)).sum() == 50

@@ -23,26 +23,66 @@ def files(tmp_path):
 def test_analyze_reports_bad_file_and_analyses_the_rest(tmp_path, files, capsys):
     lab, good, other, bad = files
     out, trials = tmp_path / "res" / "ppi.csv", tmp_path / "trials.csv"
-    rc = main(["ppi", "analyze", str(good), str(bad), str(other), "--out", str(out), "--trials", str(trials)])
+    rc = main(
+        [
+            "ppi",
+            "analyze",
+            str(good),
+            str(bad),
+            str(other),
+            "--out",
+            str(out),
+            "--trials",
+            str(trials),
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 1
     assert "broken.csv, line" in err and "1 of 3 files could not be read" in err
     table = pd.read_csv(out)
-    required = {"subject", "prepulse_db", "ppi_pct", "startle", "n_trials", "habituation", "nostim", "excluded",
-                "exclusion_reason"}
+    required = {
+        "subject",
+        "prepulse_db",
+        "ppi_pct",
+        "startle",
+        "n_trials",
+        "habituation",
+        "nostim",
+        "excluded",
+        "exclusion_reason",
+    }
     assert required <= set(table.columns)
     assert sorted(table.subject.unique()) == ["K Encl 1", "M001", "M002"]
     assert len(table) == 9 and (table.n_trials == 10).all()
     per_trial = pd.read_csv(trials)
-    assert len(per_trial) == 3 * 62 and {"role", "block", "amplitude", "ppi_pct"} <= set(per_trial.columns)
+    assert len(per_trial) == 3 * 62 and {"role", "block", "amplitude", "ppi_pct"} <= set(
+        per_trial.columns
+    )
     # Kinder waveforms and SR-LAB columns give the same startle for the same truth
-    m3 = lab[(lab.subject == "M003") & lab.trial_no.between(7, 56) & (lab.kind == "pa")]["amplitude"].mean()
+    m3 = lab[(lab.subject == "M003") & lab.trial_no.between(7, 56) & (lab.kind == "pa")][
+        "amplitude"
+    ].mean()
     assert table.loc[table.subject == "K Encl 1", "startle"].iloc[0] == pytest.approx(m3, abs=1e-3)
 
 
 def test_analyze_method_override_and_stdout(files, capsys):
     _, good, _, _ = files
-    assert main(["ppi", "analyze", str(good), "--method", "per_trial", "--negative", "clip", "--out", "-"]) == 0
+    assert (
+        main(
+            [
+                "ppi",
+                "analyze",
+                str(good),
+                "--method",
+                "per_trial",
+                "--negative",
+                "clip",
+                "--out",
+                "-",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.startswith("subject,chamber,") and "per_trial" in out
 
@@ -54,7 +94,9 @@ def test_trials_command_on_segments(tmp_path, capsys):
     times = np.arange(-500, 502, 2.0)
     values = sy.waveforms(t, times)[0]
     seg = tmp_path / "Rat7_PPI_120_74_Rep1_segment.csv"
-    seg.write_text("0,1\n" + "".join(f"{a:g},{float(b)!r}\n" for a, b in zip(times, values, strict=True)))
+    seg.write_text(
+        "0,1\n" + "".join(f"{a:g},{float(b)!r}\n" for a, b in zip(times, values, strict=True))
+    )
     out = tmp_path / "t.csv"
     assert main(["ppi", "trials", str(seg), "--format", "tse-segment", "--out", str(out)]) == 0
     row = pd.read_csv(out).iloc[0]
@@ -66,7 +108,20 @@ def test_bad_protocol_is_exit_2(tmp_path, files, capsys):
     _, good, _, _ = files
     proto = tmp_path / "p.yaml"
     proto.write_text("name: x\nbackground_db: loud\n")
-    assert main(["ppi", "analyze", str(good), "--protocol", str(proto), "--out", str(tmp_path / "o.csv")]) == 2
+    assert (
+        main(
+            [
+                "ppi",
+                "analyze",
+                str(good),
+                "--protocol",
+                str(proto),
+                "--out",
+                str(tmp_path / "o.csv"),
+            ]
+        )
+        == 2
+    )
     assert "background_db" in capsys.readouterr().err
 
 

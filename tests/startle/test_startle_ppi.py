@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from behavior.errors import AnalysisError
-from behavior.startle.ppi import classify_trials, flag_outlier_trials, ppi_summary, trial_table_for_models
+from behavior.startle.ppi import (
+    classify_trials,
+    flag_outlier_trials,
+    ppi_summary,
+    trial_table_for_models,
+)
 from behavior.startle.protocol import Block, Exclusions, StartleProtocol, TrialType
 from behavior.startle.table import EXCLUDED, trial_frame
 
@@ -22,7 +27,9 @@ TYPES = (
 
 
 def protocol(**changes) -> StartleProtocol:
-    base = StartleProtocol(name="test", background_db=70, trial_types=TYPES, parse_trial_names=False)
+    base = StartleProtocol(
+        name="test", background_db=70, trial_types=TYPES, parse_trial_names=False
+    )
     return dataclasses.replace(base, **changes)
 
 
@@ -74,7 +81,9 @@ def test_average_first_keeps_negative_ppi():
     assert list(s["prepulse_above_bg_db"]) == [4, 8]
 
 
-@pytest.mark.parametrize(("policy", "expected78"), [("keep", -100 * 5 / 110), ("clip", 0.0), ("drop", np.nan)])
+@pytest.mark.parametrize(
+    ("policy", "expected78"), [("keep", -100 * 5 / 110), ("clip", 0.0), ("drop", np.nan)]
+)
 def test_average_first_negative_policies(policy, expected78):
     s, _ = summarise(ANIMAL_A, protocol(negative_ppi=policy))
     assert by_level(s)[78] == pytest.approx(expected78, nan_ok=True)
@@ -138,7 +147,13 @@ def test_four_block_startle_and_habituation():
 
 
 def test_nonresponder_is_excluded_with_reason():
-    rows = ANIMAL_A + [("D", "PA", 8), ("D", "PA", 8), ("D", "PP74", 6), ("D", "NS", 3), ("D", "NS", 5)]
+    rows = ANIMAL_A + [
+        ("D", "PA", 8),
+        ("D", "PA", 8),
+        ("D", "PP74", 6),
+        ("D", "NS", 3),
+        ("D", "NS", 5),
+    ]
     s, _ = summarise(rows, protocol(exclusions=Exclusions(min_startle_minus_nostim=5)))
     d = s[s["subject"] == "D"].iloc[0]
     assert bool(d["excluded"]) and "non-responder" in d["exclusion_reason"]
@@ -149,7 +164,11 @@ def test_nonresponder_is_excluded_with_reason():
 
 def test_too_few_pulse_alone_and_duplicates():
     rows = ANIMAL_A + [("E", "PP74", 6)]
-    s, _ = summarise(rows, protocol(exclusions=Exclusions(min_pulse_alone_trials=3)), {"A": "duplicated subject: x"})
+    s, _ = summarise(
+        rows,
+        protocol(exclusions=Exclusions(min_pulse_alone_trials=3)),
+        {"A": "duplicated subject: x"},
+    )
     reasons = s.drop_duplicates("subject").set_index("subject")["exclusion_reason"]
     assert "too few pulse-alone trials (2 < 3)" in reasons["A"] and "duplicated" in reasons["A"]
     assert reasons["E"] == "no pulse-alone trials"

@@ -12,8 +12,15 @@ from behavior.startle.protocol import load_startle_protocol, parse_trial_name
 def test_shipped_protocols():
     srlab = load_startle_protocol("ppi_srlab")
     assert srlab.ppi_method == "average_first" and srlab.negative_ppi == "keep"
-    assert sorted(t.prepulse_db for t in srlab.trial_types if t.role == "prepulse_pulse") == [74, 78, 86]
-    assert srlab.lookup("pp8").prepulse_db == 78 and srlab.lookup("  startle_120_0 ").role == "pulse_alone"
+    assert sorted(t.prepulse_db for t in srlab.trial_types if t.role == "prepulse_pulse") == [
+        74,
+        78,
+        86,
+    ]
+    assert (
+        srlab.lookup("pp8").prepulse_db == 78
+        and srlab.lookup("  startle_120_0 ").role == "pulse_alone"
+    )
     four = load_startle_protocol("ppi_four_block")
     assert [(b.first_trial, b.last_trial, b.ppi) for b in four.blocks] == [
         (1, 6, False), (7, 31, True), (32, 56, True), (57, 62, False)
@@ -53,17 +60,36 @@ BASE = {
     [
         ({"ppi_method": "median"}, "ppi_method", "expected one of"),
         ({"negative_ppi": "hide"}, "negative_ppi", "keep, clip, drop"),
-        ({"trial_types": [{"name": "PP", "role": "prepulse_pulse", "pulse_db": 120}]}, "trial_types[0].prepulse_db", "> 0"),
-        ({"trial_types": [{"name": "PA", "role": "pulse"}]}, "trial_types[0].role", "expected one of"),
+        (
+            {"trial_types": [{"name": "PP", "role": "prepulse_pulse", "pulse_db": 120}]},
+            "trial_types[0].prepulse_db",
+            "> 0",
+        ),
+        (
+            {"trial_types": [{"name": "PA", "role": "pulse"}]},
+            "trial_types[0].role",
+            "expected one of",
+        ),
         ({"blocks": [{"name": "a", "trials": [5, 2]}]}, "blocks[0].trials", "first <= last"),
         (
             {"blocks": [{"name": "a", "trials": [1, 6]}, {"name": "b", "trials": [6, 9]}]},
             "blocks[1].trials",
             "overlap",
         ),
-        ({"blocks": [{"name": "a", "trials": [1, 6]}], "habituation": {"first": "a", "last": "z"}}, "habituation.last", "no block"),
+        (
+            {
+                "blocks": [{"name": "a", "trials": [1, 6]}],
+                "habituation": {"first": "a", "last": "z"},
+            },
+            "habituation.last",
+            "no block",
+        ),
         ({"amplitude": {"window_ms": [-5, 100]}}, "amplitude.window_ms", ">= 0"),
-        ({"exclusions": {"outlier_trials": {"method": "iqr"}}}, "exclusions.outlier_trials.method", "expected one of"),
+        (
+            {"exclusions": {"outlier_trials": {"method": "iqr"}}},
+            "exclusions.outlier_trials.method",
+            "expected one of",
+        ),
         ({"colour": "red"}, "colour", "unknown key"),
         ({"ppi_method": "per_block"}, "ppi_method", "needs blocks"),
     ],

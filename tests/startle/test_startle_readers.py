@@ -27,11 +27,17 @@ def truth() -> pd.DataFrame:
     return sy.simulate_trials(4, seed=7)
 
 
-def expected_ppi(truth: pd.DataFrame, first: int = 7, last: int = 56) -> dict[tuple[str, float], float]:
+def expected_ppi(
+    truth: pd.DataFrame, first: int = 7, last: int = 56
+) -> dict[tuple[str, float], float]:
     """%PPI = 100 (PA - PP) / PA from trial means of trials first..last, by hand."""
     out = {}
     for subject in pd.unique(truth["subject"]):
-        rows = [r for r in truth[truth["subject"] == subject].itertuples() if first <= r.trial_no <= last]
+        rows = [
+            r
+            for r in truth[truth["subject"] == subject].itertuples()
+            if first <= r.trial_no <= last
+        ]
         pa = [r.amplitude for r in rows if r.kind == "pa"]
         pa_mean = sum(pa) / len(pa)
         for level in sy.PREPULSES_DB:
@@ -41,7 +47,9 @@ def expected_ppi(truth: pd.DataFrame, first: int = 7, last: int = 56) -> dict[tu
 
 
 def measured(path, **kw) -> pd.DataFrame:
-    return measure_recording(read_startle_file(path, kw.pop("layout", "auto")), kw.pop("settings", SRLAB.amplitude))
+    return measure_recording(
+        read_startle_file(path, kw.pop("layout", "auto")), kw.pop("settings", SRLAB.amplitude)
+    )
 
 
 def check_amplitudes(trials: pd.DataFrame, truth: pd.DataFrame, subjects=None, waveform=True):
@@ -67,7 +75,9 @@ def test_srlab_with_header(tmp_path, truth):
 
 def test_srlab_headerless_run_data_matches_per_trial_values(tmp_path, truth):
     a = sy.write_srlab(tmp_path / "plain.csv", truth, header=False)
-    b = sy.write_srlab(tmp_path / "wave.csv", truth, header=False, run_data=True, sep=";", decimal=",")
+    b = sy.write_srlab(
+        tmp_path / "wave.csv", truth, header=False, run_data=True, sep=";", decimal=","
+    )
     rec = read_startle_file(b)
     assert rec.layout == "srlab" and rec.samples.shape == (len(truth), 200)
     from_wave = measure_recording(rec, SRLAB.amplitude)
@@ -80,7 +90,9 @@ def test_srlab_headerless_run_data_matches_per_trial_values(tmp_path, truth):
 
 def test_xlsx_phases(tmp_path, truth):
     hab = truth[truth["trial_no"] <= 6]
-    rest = truth[truth["trial_no"] > 6].assign(trial_no=lambda d: d["trial_no"] - 6)  # numbering restarts
+    rest = truth[truth["trial_no"] > 6].assign(
+        trial_no=lambda d: d["trial_no"] - 6
+    )  # numbering restarts
     path = sy.write_srlab_xlsx(tmp_path / "export.xlsx", {"Habituation": hab, "PPI": rest})
     rec = read_startle_file(path)
     assert rec.layout == "srlab-xlsx"
@@ -136,14 +148,24 @@ def test_lab_tables(tmp_path):
 def test_four_block_protocol_end_to_end(tmp_path):
     lab = sy.simulate_trials(2, seed=11, session="four_block", names="lab")
     proto = load_startle_protocol("ppi_four_block")
-    summary = analyze_recordings([read_startle_file(sy.write_long(tmp_path / "l.csv", lab))], proto).summary
+    summary = analyze_recordings(
+        [read_startle_file(sy.write_long(tmp_path / "l.csv", lab))], proto
+    ).summary
     for subject in ("M001", "M002"):
         d = lab[lab["subject"] == subject]
         blocks = [(1, 6), (7, 31), (32, 56), (57, 62)]
-        pa = [d[(d.trial_no >= a) & (d.trial_no <= b) & (d.kind == "pa")]["amplitude"].mean() for a, b in blocks]
+        pa = [
+            d[(d.trial_no >= a) & (d.trial_no <= b) & (d.kind == "pa")]["amplitude"].mean()
+            for a, b in blocks
+        ]
         row = summary[(summary.subject == subject) & (summary.prepulse_db == 78)].iloc[0]
-        pp = [d[(d.trial_no >= a) & (d.trial_no <= b) & (d.kind == 78.0)]["amplitude"].mean() for a, b in blocks[1:3]]
-        assert row["ppi_pct"] == pytest.approx(((pa[1] - pp[0]) / pa[1] + (pa[2] - pp[1]) / pa[2]) * 50)
+        pp = [
+            d[(d.trial_no >= a) & (d.trial_no <= b) & (d.kind == 78.0)]["amplitude"].mean()
+            for a, b in blocks[1:3]
+        ]
+        assert row["ppi_pct"] == pytest.approx(
+            ((pa[1] - pp[0]) / pa[1] + (pa[2] - pp[1]) / pa[2]) * 50
+        )
         assert row["startle"] == pytest.approx(sum(pa) / 4)
         assert row["habituation"] == pytest.approx(pa[3] - pa[0])
 
@@ -162,7 +184,9 @@ def test_four_block_protocol_end_to_end(tmp_path):
 def test_encodings_and_locales(tmp_path, encoding, sep, decimal, newline, writer):
     lab = sy.simulate_trials(2, seed=5, names="lab")
     lab["subject"] = lab["subject"].map({"M001": "Maus-ä1", "M002": "Souris-é2"})
-    path = writer(tmp_path / "f.csv", lab, encoding=encoding, sep=sep, decimal=decimal, newline=newline)
+    path = writer(
+        tmp_path / "f.csv", lab, encoding=encoding, sep=sep, decimal=decimal, newline=newline
+    )
     check_amplitudes(measured(path), lab, waveform=False)
 
 
@@ -207,7 +231,9 @@ def test_wrong_encoding_and_binary_files(tmp_path, truth):
         read_startle_file(broken)
     # UTF-16 claimed by its BOM, but with an unpaired surrogate: a decoding error, with the line
     bad16 = tmp_path / "bad16.csv"
-    bad16.write_bytes("subject,trial,trial_type,amplitude\nA,1,p120,5\n".encode("utf-16") + b"\x00\xd8")
+    bad16.write_bytes(
+        "subject,trial,trial_type,amplitude\nA,1,p120,5\n".encode("utf-16") + b"\x00\xd8"
+    )
     with pytest.raises(InputError, match="utf-16"):
         read_startle_file(bad16)
 
@@ -233,7 +259,10 @@ def test_missing_unknown_and_duplicated(tmp_path, truth):
     assert "subject 'M001': 52 of 62 trials (missing trials)" in text
     assert "'p999x' (1 trials)" in text
     per = result.summary.drop_duplicates("subject").set_index("subject")
-    assert bool(per.loc["M003", "excluded"]) and "a.csv and b.csv" in per.loc["M003", "exclusion_reason"]
+    assert (
+        bool(per.loc["M003", "excluded"])
+        and "a.csv and b.csv" in per.loc["M003", "exclusion_reason"]
+    )
     assert not per.loc["M001", "excluded"]
     got = result.summary.set_index(["subject", "prepulse_db"])["ppi_pct"]
     kept = broken[broken.trial_name != "p999x"]
