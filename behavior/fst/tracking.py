@@ -14,8 +14,8 @@ For each arena the animal is segmented against a background model, and its
    the frame to find the animal, then at full resolution in a box around it
    (Gaussian blur ``protocol.blur_px``, threshold from the measured contrast and
    noise); the largest connected component is the animal.
-4. **Mobility**: the silhouette now is compared with the silhouette
-   :data:`LAG_S` seconds earlier after shifting it so the two centroids (then the
+4. **Mobility**: the silhouette now is compared with the silhouettes
+   :data:`LAGS_S` seconds earlier after shifting it so the two centroids (then the
    best ±1 px) coincide. ``mobility = changed pixels / (area_now + area_then)``:
    EthoVision's ratio, but with the animal's drift with the water removed, and
    measured over a fixed time lag rather than one frame so that it does not
@@ -51,14 +51,17 @@ from behavior.protocols import FstProtocol
 
 log = logging.getLogger(__name__)
 
-#: Time between the two silhouettes compared by the mobility measure (s).
-LAG_S = 0.2
+#: Times between the silhouettes compared by the mobility measure (s). Two lags,
+#: because a limb paddling at exactly 1/lag Hz looks the same after one lag.
+LAGS_S = (0.1, 0.2)
 #: Number of frames sampled over the video for the background median.
 N_SAMPLES = 30
 #: Fewer distinct key frames than this: sample the first INIT_S seconds instead.
 MIN_KEYFRAMES = 8
 #: Length of video sampled when key frames are too few (s).
 INIT_S = 20.0
+#: Frames between two searches of the whole arena for the animal.
+REFIND_FRAMES = 30
 #: Smallest animal/background difference (grey levels) taken as an animal.
 MIN_CONTRAST = 20.0
 #: How often the background is updated (s of video).
@@ -103,7 +106,7 @@ def prefetch(frames: Iterable[Frame], depth: int = 48) -> Iterator[Frame]:
 
 class _Silhouette(NamedTuple):
     time_s: float
-    mask: np.ndarray  # bool, local to its box
+    mask: np.ndarray  # uint8 0/1, local to its box
     cx: float  # centroid in the mask's local coordinates
     cy: float
     area: int
@@ -112,30 +115,35 @@ class _Silhouette(NamedTuple):
 def aligned_change(a: _Silhouette, b: _Silhouette) -> float:
     """Pixels that differ between two silhouettes once their centroids coincide.
 
-    The shift is refined over ±1 px to the best match; returns
+    Starting from the centroid alignment, the shift is refined by ±1 px steps
+    while that lowers the count (at most two steps). Returns
     ``changed / (area_a + area_b)``.
     """
     dx = int(round(a.cx - b.cx))
     dy = int(round(a.cy - b.cy))
     ha, wa = a.mask.shape
     hb, wb = b.mask.shape
-    # canvas holding a at (1 + max(0,-dx), ...) and b shifted by (dx, dy)
-    ox_a, oy_a = 1 + max(0, -dx), 1 + max(0, -dy)
-    ox_b, oy_b = ox_a + dx, oy_a + dy
-    w = max(ox_a + wa, ox_b + wb) + 1
-    h = max(oy_a + ha, oy_b + hb) + 1
-    ca = np.zeros((h, w), bool)
-    ca[oy_a:oy_a + ha, ox_a:ox_a + wa] = a.mask
-    best = None
-    for sy in (-1, 0, 1):
-        for sx in (-1, 0, 1):
-            cb = np.zeros((h, w), bool)
-            y0, x0 = oy_b + sy, ox_b + sx
-            if y0 < 0 or x0 < 0 or y0 + hb > h or x0 + wb > w:
-                continue
-            cb[y0:y0 + hb, x0:x0 + wb] = b.mask
-            changed = int(np.count_nonzero(ca ^ cb))
-            best = changed if best is None else min(best, changed)
+    # a sits at (ox, oy) of a canvas; b at (ox + dx, oy + dy) of a canvas 2 px wider
+    # on every side, so each shift of b by up to ±2 px is a slice of that canvas
+    ox, oy = max(0, -dx), max(0, -dy)
+    w = max(ox + wa, ox + dx + wb)
+    h = max(oy + ha, oy + dy + hb)
+    ca = np.zeros((h, w), np.uint8)
+    ca[oy:oy + ha, ox:ox + wa] = a.mask
+    cb = np.zeros((h + 4, w + 4), np.uint8)
+    cb[2 + oy + dy:2 + oy + dy + hb, 2 + ox + dx:2 + ox + dx + wb] = b.mask
+
+    def changed(sx: int, sy: int) -> int:
+        return cv2.countNonZero(cv2.bitwise_xor(ca, cb[2 + sy:2 + sy + h, 2 + sx:2 + sx + w]))
+
+    sx = sy = 0
+    best = changed(0, 0)
+    for _ in range(2):
+        step = min(((changed(sx + ex, sy + ey), sx + ex, sy + ey)
+                    for ex, ey in ((1, 0), (-1, 0), (0, 1), (0, -1))), default=(best, sx, sy))
+        if step[0] >= best:
+            break
+        best, sx, sy = step
     total = a.area + b.area
     return float(best) / total if total else math.nan
 
@@ -151,7 +159,7 @@ class ArenaTracker:
     threshold: float  # grey levels, full resolution (after blur)
     min_area_px: float
     blur_px: float
-    lag_s: float = LAG_S
+    lags_s: tuple[float, ...] = LAGS_S
     present: bool = True
     rows: list[tuple[float, float, float, float, float]] = field(default_factory=list)
     _ring: deque = field(default_factory=deque)
@@ -159,66 +167,133 @@ class ArenaTracker:
 
     def __post_init__(self) -> None:
         self._refresh_low()
+        self._since_search = 0
+        self._gain = 1.0
+        self._ksize = box_size(self.blur_px)
 
     def _refresh_low(self) -> None:
-        h, w = self.bg_full.shape
+        # every 8th pixel is plenty for the mean grey level used by the gain
+        self.bg_mean = float(self.bg_full[::8, ::8].mean())
+        self._n_sample = self.bg_full[::8, ::8].size
         s = self.scale
-        self.bg_low = cv2.resize(self.bg_full, (w // s, h // s), interpolation=cv2.INTER_AREA)
-        self.bg_low_mean = float(self.bg_low.mean())
+        self.bg_low = np.ascontiguousarray(self.bg_full[::s, ::s])
 
-    def update(self, time_s: float, full: np.ndarray, low: np.ndarray) -> None:
-        """Process one frame (``full``: arena crop; ``low``: reduced arena crop)."""
+    def _difference(self, image: np.ndarray, background: np.ndarray, gain: float) -> np.ndarray:
+        """How much darker (or lighter, for a light animal) than the background, uint8."""
+        bg = cv2.convertScaleAbs(background, alpha=gain)
+        return cv2.subtract(bg, image) if self.polarity > 0 else cv2.subtract(image, bg)
+
+    def _blob(self, diff: np.ndarray, threshold: float, min_area: float):
+        """Largest blob of ``diff > threshold`` plus pieces of it split off (e.g. by glare).
+
+        Returns ``(mask, x, y)`` of the blob's box, or ``None``.
+        """
+        _, binary = cv2.threshold(diff, threshold, 255, cv2.THRESH_BINARY)
+        contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if not contours:
+            return None
+        areas = [cv2.contourArea(c) for c in contours]
+        biggest = max(areas)
+        if biggest < min_area:
+            return None
+        keep = [c for c, a in zip(contours, areas, strict=True) if a >= 0.15 * biggest]
+        points = np.concatenate(keep)
+        x, y, w, h = cv2.boundingRect(points)
+        mask = np.zeros((h, w), np.uint8)
+        cv2.drawContours(mask, keep, -1, 1, thickness=cv2.FILLED, offset=(-x, -y))
+        return mask, x, y
+
+    def _search_box(self, full: np.ndarray, gain: float) -> tuple[int, int, int, int] | None:
+        """Find the animal anywhere in the arena on a reduced copy; box at full scale."""
+        s = self.scale
+        low = full[::s, ::s]
+        diff = self._difference(low, self.bg_low[: low.shape[0], : low.shape[1]], gain)
+        found = self._blob(diff, self.threshold, self.min_area_px / (s * s) / 4)
+        if found is None:
+            return None
+        mask, bx, by = found
+        bh, bw = mask.shape
+        return bx * s, by * s, bw * s, bh * s
+
+    def update(self, time_s: float, full: np.ndarray) -> None:
+        """Process one frame (``full``: this arena's part of the grey frame)."""
         if not self.present:
             self.rows.append((time_s, math.nan, math.nan, math.nan, math.nan))
             return
-        mean_now = float(cv2.mean(low)[0])
-        gain = mean_now / self.bg_low_mean if self.bg_low_mean > 0 else 1.0
+        sample_mean = float(full[::8, ::8].sum()) / self._n_sample
+        gain = sample_mean / self.bg_mean if self.bg_mean > 0 else 1.0
         self._gain = gain
-        diff_low = (self.bg_low * gain - low.astype(np.float32)) * self.polarity
-        # a reduced copy blurs thin features: a lower cut-off finds the animal
-        _, mask_low = cv2.threshold(diff_low, 0.6 * self.threshold, 255, cv2.THRESH_BINARY)
-        n, _, stats, _ = cv2.connectedComponentsWithStats(mask_low.astype(np.uint8), connectivity=8)
-        min_low = self.min_area_px / (self.scale * self.scale) / 2
-        best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])) if n > 1 else 0
-        if best == 0 or stats[best, cv2.CC_STAT_AREA] < min_low:
+        # follow the animal in a box around where it was; search the whole arena
+        # when it was lost, touches the box edge, or once a second
+        box = self._last_box if self._since_search < REFIND_FRAMES else None
+        sil = self._segment(time_s, full, gain, box)
+        if sil is None and box is not None:
+            sil = self._segment(time_s, full, gain, None)
+        if sil is None:
             self._lost(time_s)
             return
-        s = self.scale
-        bx, by, bw, bh = (int(v) for v in stats[best, :4])
-        margin = 2 * s + int(3 * self.blur_px) + 2
+        mobility = self._mobility(sil)
+        self._ring.append(sil)
+        self.rows.append((time_s, self.arena.x + sil.cx + self._origin[0],
+                          self.arena.y + sil.cy + self._origin[1], float(sil.area), mobility))
+
+    def _segment(self, time_s: float, full: np.ndarray, gain: float,
+                 box: tuple[int, int, int, int] | None) -> _Silhouette | None:
+        if box is None:
+            box = self._search_box(full, gain)
+            self._since_search = 0
+            if box is None:
+                return None
+            pad = 2 * self.scale + int(3 * self.blur_px) + 2
+        else:
+            self._since_search += 1
+            pad = max(8, max(box[2], box[3]) // 3) + int(3 * self.blur_px)
         h, w = full.shape
-        x0, y0 = max(0, bx * s - margin), max(0, by * s - margin)
-        x1, y1 = min(w, (bx + bw) * s + margin), min(h, (by + bh) * s + margin)
-        crop = full[y0:y1, x0:x1].astype(np.float32)
-        diff = (self.bg_full[y0:y1, x0:x1] * gain - crop) * self.polarity
-        if self.blur_px > 0:
-            diff = cv2.GaussianBlur(diff, (0, 0), self.blur_px)
-        _, mask = cv2.threshold(diff, self.threshold, 255, cv2.THRESH_BINARY)
-        n, labels, stats, cents = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-        if n <= 1:
-            self._lost(time_s)
-            return
-        k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-        area = int(stats[k, cv2.CC_STAT_AREA])
-        if area < self.min_area_px:
-            self._lost(time_s)
-            return
-        kx, ky, kw, kh = (int(v) for v in stats[k, :4])
-        sil = _Silhouette(time_s, labels[ky:ky + kh, kx:kx + kw] == k,
-                          float(cents[k, 0]) - kx, float(cents[k, 1]) - ky, area)
+        x0, y0 = max(0, box[0] - pad), max(0, box[1] - pad)
+        x1, y1 = min(w, box[0] + box[2] + pad), min(h, box[1] + box[3] + pad)
+        diff = self._difference(full[y0:y1, x0:x1], self.bg_full[y0:y1, x0:x1], gain)
+        if self._ksize > 1:
+            # a box filter of the same standard deviation: ~10x faster than a
+            # Gaussian on such small crops, and as good against pixel noise
+            diff = cv2.blur(diff, (self._ksize, self._ksize))
+        found = self._blob(diff, self.threshold, self.min_area_px)
+        if found is None:
+            return None
+        mask, kx, ky = found
+        kh, kw = mask.shape
+        touches = (kx == 0 and x0 > 0) or (ky == 0 and y0 > 0) or \
+                  (kx + kw == x1 - x0 and x1 < w) or (ky + kh == y1 - y0 and y1 < h)
+        if touches and self._since_search > 0:
+            return None  # the animal left the box: search again
+        m = cv2.moments(mask, binaryImage=True)
+        area = int(round(m["m00"]))
         self._last_box = (x0 + kx, y0 + ky, kw, kh)
+        self._origin = (x0 + kx, y0 + ky)
+        return _Silhouette(time_s, mask, m["m10"] / m["m00"], m["m01"] / m["m00"], area)
+
+    def _mobility(self, sil: _Silhouette) -> float:
+        """Largest change against the silhouettes one lag ago, over the lags.
+
+        A gap (animal lost) longer than the lag leaves the mobility unknown rather
+        than guessed.
+        """
         ring = self._ring
-        target = time_s - self.lag_s
-        while len(ring) > 1 and ring[1].time_s <= target + 1e-9:
+        longest = max(self.lags_s)
+        while len(ring) > 1 and ring[1].time_s <= sil.time_s - longest + 1e-9:
             ring.popleft()
-        # compare with the silhouette LAG_S ago; a gap (animal lost) of more than
-        # twice the lag leaves the mobility unknown rather than guessed
-        usable = ring and target - 2 * self.lag_s <= ring[0].time_s <= target + 1e-9
-        mobility = aligned_change(sil, ring[0]) if usable else math.nan
-        ring.append(sil)
-        cx = self.arena.x + x0 + kx + sil.cx
-        cy = self.arena.y + y0 + ky + sil.cy
-        self.rows.append((time_s, cx, cy, float(area), mobility))
+        changes = []
+        for lag in self.lags_s:
+            target = sil.time_s - lag
+            # the newest silhouette at or before the target time
+            past = None
+            for old in ring:
+                if old.time_s > target + 1e-9:
+                    break
+                past = old
+            if past is None or past.time_s < target - lag:
+                return math.nan
+            changes.append(aligned_change(sil, past))
+        return max(changes)
 
     def _lost(self, time_s: float) -> None:
         self._last_box = None
@@ -228,7 +303,7 @@ class ArenaTracker:
         """Blend the current frame into the background away from the animal."""
         if not self.present:
             return
-        gain = getattr(self, "_gain", 1.0) or 1.0
+        gain = self._gain or 1.0
         mask = np.full(full.shape, 255, np.uint8)
         if self._last_box is not None:
             x, y, w, h = self._last_box
@@ -252,6 +327,14 @@ class TrackingResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def box_size(sigma_px: float) -> int:
+    """Odd width of the box filter whose standard deviation is closest to ``sigma_px``."""
+    if sigma_px <= 0:
+        return 1
+    k = int(round(math.sqrt(12 * sigma_px**2 + 1)))
+    return k if k % 2 else k + 1 if (k + 1 - math.sqrt(12 * sigma_px**2 + 1)) < 0.5 else k - 1
+
+
 def reduction_factor(width: int) -> int:
     """Factor by which frames are reduced to find the animal (1–4)."""
     return max(1, min(4, width // 160))
@@ -261,6 +344,9 @@ def _arena_thresholds(
     bg: np.ndarray, samples: np.ndarray, animal: str
 ) -> tuple[float, float, float, float]:
     """(polarity, threshold, contrast, noise) of one arena from background and samples."""
+    # every other pixel of every sample is plenty for these statistics
+    samples = samples[:, ::2, ::2]
+    bg = bg[::2, ::2]
     gains = samples.reshape(len(samples), -1).mean(1) / max(float(bg.mean()), 1e-3)
     diffs = bg[None] * gains[:, None, None] - samples.astype(np.float32)
     med = float(np.median(diffs))
@@ -344,20 +430,15 @@ def track_video(
     del stack, samples
 
     frames_iter = prefetch(_frames_from(video, start_s))
-    low_size = (width // scale, height // scale)
     next_bg_t = BG_UPDATE_S
     n_frames = 0
     for frame in frames_iter:
         image = frame.image
-        low = cv2.resize(image, low_size, interpolation=cv2.INTER_AREA)
         update_bg = frame.time_s >= next_bg_t
         for tr in trackers:
             a = tr.arena
             full = image[a.y:a.y + a.h, a.x:a.x + a.w]
-            lo = low[a.y // scale:(a.y + a.h) // scale, a.x // scale:(a.x + a.w) // scale]
-            if lo.shape != tr.bg_low.shape:
-                lo = np.ascontiguousarray(lo[: tr.bg_low.shape[0], : tr.bg_low.shape[1]])
-            tr.update(frame.time_s, full, lo)
+            tr.update(frame.time_s, full)
             if update_bg:
                 tr.update_background(full)
         if update_bg:
@@ -434,7 +515,7 @@ def _to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: 
         "threshold": f"{protocol.threshold:g}",
         "polarity": "dark" if tracker.polarity > 0 else "light",
         "segmentation_threshold": f"{tracker.threshold:.2f}",
-        "lag_s": f"{tracker.lag_s:g}",
+        "lags_s": ",".join(f"{lag:g}" for lag in tracker.lags_s),
         "animal_found": str(tracker.present).lower(),
         "video_start_s": f"{start_s:g}",
     }
