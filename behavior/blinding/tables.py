@@ -27,10 +27,13 @@ GROUP_COLUMNS = ("video", "subject", "group")
 INTERVAL_COLUMNS = ("video", "behaviour", "start_s", "end_s")
 OBSERVER = "observer"
 
+#: Accepted column names (lower case) for each interval column, in order of preference.
 _ALIASES = {
-    "media file": "video", "media file name": "video", "observation id": "video",
-    "behavior": "behaviour", "start (s)": "start_s", "stop (s)": "end_s", "start": "start_s",
-    "stop": "end_s", "end": "end_s", "observer": "observer", "rater": "observer",
+    "video": ("video", "media file", "media file name", "observation id"),
+    "behaviour": ("behaviour", "behavior"),
+    "start_s": ("start_s", "start (s)", "start"),
+    "end_s": ("end_s", "stop (s)", "stop", "end"),
+    "observer": ("observer", "rater"),
 }
 
 
@@ -107,11 +110,13 @@ def read_intervals(path: str | Path, *, need_observer: bool = False) -> pd.DataF
     """
     path = Path(path)
     raw = _read_csv(path)
-    rename = {}
-    for c in raw.columns:
-        key = str(c).strip()
-        rename[c] = _ALIASES.get(key.lower(), key)
-    raw = raw.rename(columns=rename)
+    lower = {str(c).strip().lower(): c for c in reversed(list(raw.columns))}
+    picked = {}
+    for target, names in _ALIASES.items():
+        source = next((lower[n] for n in names if n in lower), None)
+        if source is not None:
+            picked[target] = raw[source]
+    raw = pd.DataFrame(picked)
     required = list(INTERVAL_COLUMNS) + ([OBSERVER] if need_observer else [])
     missing = [c for c in required if c not in raw.columns]
     if missing:
