@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import warnings as _warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from behavior.errors import AnalysisError
-from behavior.stats.design import GROUP, Design, as_text, check_design, join_groups
+from behavior.stats.design import (
+    GROUP,
+    Design,
+    as_text,
+    check_design,
+    join_groups,
+    select_rows,
+)
 from behavior.stats.factorial import analyze_twoway
 from behavior.stats.mixed import analyze_mixed
 from behavior.stats.oneway import analyze_oneway, descriptive_table
@@ -72,6 +79,7 @@ def analyze(
     posthoc: str | None = None,
     anova_type: int = 2,
     subject: str | None = None,
+    where: Mapping[str, str] | None = None,
 ) -> StatsResult:
     """Join scores with groups, check the design and run the tests a lab expects.
 
@@ -102,6 +110,9 @@ def analyze(
         Sums of squares of the two-way ANOVA: 2 (default) or 3.
     subject
         Key column when it is not called ``subject``.
+    where
+        Keep only rows of ``results`` with these column values, e.g.
+        ``{"pulse_db": "120"}`` when a PPI table holds several pulse levels.
 
     Returns
     -------
@@ -140,7 +151,11 @@ def analyze(
     if posthoc is not None:
         posthoc = posthoc.lower()
 
+    selected: list[str] = []
+    if where:
+        results = select_rows(results, dict(where), selected)
     table, msgs = join_groups(results, groups, subject=subject)
+    msgs = selected + msgs
     hints = {}
     source = groups if groups is not None else results
     for f in [*between, *([within] if within else [])]:

@@ -60,6 +60,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="sums of squares of the two-way ANOVA (default: 2)",
     )
     p.add_argument("--subject", metavar="COLUMN", help="key column when it is not called 'subject'")
+    p.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="keep only rows with this value (repeatable), e.g. pulse_db=120",
+    )
     p.add_argument("--out", metavar="DIR", default="stats", help="output folder (default: ./stats)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.set_defaults(func=run_stats)
@@ -78,6 +85,12 @@ def run_stats(args: argparse.Namespace) -> int:
             f"no column '{args.value}' to analyse; columns are: " + ", ".join(results.columns),
             line=1,
         )
+    where = {}
+    for item in args.where:
+        col, sep, val = item.partition("=")
+        if not sep or not col.strip():
+            raise AnalysisError(f"--where expects COLUMN=VALUE, got '{item}'")
+        where[col.strip()] = val.strip()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         try:

@@ -34,6 +34,8 @@ VIDEO = "video"
 ARENA = "arena"
 #: Column of the startle module's PPI table: a reason when the animal was excluded.
 EXCLUDED = "excluded"
+#: Column of the startle module's PPI table: why the animal was excluded.
+EXCLUSION_REASON = "exclusion_reason"
 #: Column holding the group in unblinded manual scores.
 GROUP = "group"
 
@@ -243,19 +245,50 @@ def _numeric_values(table: pd.DataFrame, value: str, warnings: list[str]) -> pd.
 
 
 def _drop_excluded(table: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
+    """Drop animals flagged in ``excluded`` (a reason, or True with ``exclusion_reason``)."""
     if EXCLUDED not in table.columns:
         return table
-    reason = as_text(table[EXCLUDED])
-    flagged = reason.str.lower().map(lambda s: s not in _MISSING_TEXT and s not in {"false", "0"})
-    if flagged.any():
-        parts = []
-        for s, r in zip(table.loc[flagged, SUBJECT], reason[flagged], strict=True):
-            item = f"{s} ({r})" if r.lower() != "true" else s
-            if item not in parts:
-                parts.append(item)
-        subjects = table.loc[flagged, SUBJECT].unique()
-        warnings.append(f"dropped {len(subjects)} excluded subject(s): {_names(parts)}")
-        table = table[~table[SUBJECT].isin(subjects)]
+    flag = as_text(table[EXCLUDED])
+    flagged = flag.str.lower().map(lambda s: s not in _MISSING_TEXT and s not in {"false", "0"})
+    if not flagged.any():
+        return table
+    if EXCLUSION_REASON in table.columns:
+        reason = as_text(table[EXCLUSION_REASON])
+    else:
+        reason = flag.where(~flag.str.lower().isin({"true", "1"}), "")
+    parts: list[str] = []
+    for s, r in zip(table.loc[flagged, SUBJECT], reason[flagged], strict=True):
+        item = f"{s} ({r})" if r else s
+        if item not in parts:
+            parts.append(item)
+    subjects = table.loc[flagged, SUBJECT].unique()
+    warnings.append(f"dropped {len(subjects)} excluded subject(s): {_names(parts)}")
+    return table[~table[SUBJECT].isin(subjects)]
+
+
+def select_rows(table: pd.DataFrame, where: dict[str, str], warnings: list[str]) -> pd.DataFrame:
+    """Keep the rows whose column equals the given text (e.g. ``pulse_db = 120``)."""
+    for col, wanted in where.items():
+        if col not in table.columns:
+            raise AnalysisError(
+                f"cannot select on '{col}': no such column (columns: {_names(table.columns)})"
+            )
+        text = as_text(table[col])
+        want = as_text(pd.Series([wanted])).iloc[0]
+        keep = text == want
+        if not keep.any() and _NUMERIC.match(want):
+            target = float(want)
+            keep = pd.Series(
+                [bool(_NUMERIC.match(s)) and float(s) == target for s in text], index=text.index
+            )
+        if not keep.any():
+            raise AnalysisError(
+                f"no rows with {col} = {wanted} (values: {_names(sorted(set(text)))})"
+            )
+        warnings.append(
+            f"kept {int(keep.sum())} of {len(table)} rows where {col} = {wanted} (as asked)"
+        )
+        table = table[keep]
     return table
 
 
@@ -320,7 +353,8 @@ def check_design(
         if not dup.empty:
             raise AnalysisError(
                 f"several rows for the same subject and '{within}' level: "
-                + _names(dup[SUBJECT] + " @ " + dup[within])
+                + _names(list(dict.fromkeys(dup[SUBJECT] + " @ " + dup[within])))
+                + "; select one condition (e.g. --where pulse_db=120)"
             )
     else:
         dup = table[table.duplicated(SUBJECT, keep=False)]
@@ -329,7 +363,8 @@ def check_design(
             raise AnalysisError(
                 "several rows per subject but no within factor: "
                 + _names([f"{s} ({n} rows)" for s, n in counts.items()])
-                + "; give --within FACTOR for repeated measures, or one row per subject"
+                + "; give --within FACTOR for repeated measures, or select one condition "
+                "(e.g. --where pulse_db=120)"
             )
 
     hints = level_hints or {}

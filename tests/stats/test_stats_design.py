@@ -171,3 +171,39 @@ def test_forced_swim_table_with_its_own_factor_column_needs_no_groups():
         "d1.mp4 arena 4",
     ]
     assert r.posthoc["diff"].iloc[0] == pytest.approx(20.0)
+
+
+def test_startle_summary_layout_boolean_excluded_with_reason_and_pulse_selection():
+    # the startle module writes excluded as True/False plus exclusion_reason, and one row
+    # per animal x pulse x prepulse level
+    rows = []
+    for i, s in enumerate(GROUPS["subject"]):
+        for pulse in (110, 120):
+            for db in (74, 82):
+                bad = s == "a3"
+                rows.append(
+                    {
+                        "subject": s,
+                        "chamber": str(i % 2 + 1),
+                        "pulse_db": str(pulse),
+                        "prepulse_db": str(db),
+                        "ppi_pct": "" if bad else str(10 + db - 74 + i + (i * pulse) % 5),
+                        "excluded": str(bad),
+                        "exclusion_reason": "startle below threshold" if bad else "",
+                    }
+                )
+    res = pd.DataFrame(rows)
+    with pytest.raises(AnalysisError, match="several rows for the same subject.*--where"):
+        run(res, GROUPS, value="ppi_pct", between="treatment", within="prepulse_db")
+    r = run(
+        res,
+        GROUPS,
+        value="ppi_pct",
+        between="treatment",
+        within="prepulse_db",
+        where={"pulse_db": "120.0"},
+    )
+    assert r.warnings[0] == "kept 12 of 24 rows where pulse_db = 120.0 (as asked)"
+    assert "dropped 1 excluded subject(s): a3 (startle below threshold)" in r.warnings
+    assert len(r.design.data) == 10
+    assert set(r.design.data["subject"]) == {"a1", "a2", "b1", "b2", "b3"}
