@@ -113,10 +113,12 @@ def read_srlab_table(table: TextTable) -> StartleRecording:
     run = positions.get("run data", -1)
     time_ms = samples = None
     if run >= 0 and frame.shape[1] - 1 > run:
-        block = frame.iloc[:, run : frame.shape[1] - 1]
-        if block.shape[1] == 1 and block.iloc[:, 0].dtype == object:
-            # Run Data as one field of space-separated numbers
-            parts = block.iloc[:, 0].fillna("").astype(str).str.split()
+        block = frame.iloc[:, run : frame.shape[1] - 1].dropna(axis=1, how="all")
+        if block.shape[1] == 1 and block.iloc[:, 0].dtype.kind not in "fiu":
+            # Run Data as one (quoted) field of numbers
+            splitter = r"[\s,;]+" if table.decimal == "." else r"[\s;]+"
+            parts = block.iloc[:, 0].fillna("").astype(str).str.strip().str.split(splitter, regex=True)
+            parts = parts.map(lambda p: [x for x in p if x])
             width = int(parts.map(len).max() or 0)
             values = np.full((len(frame), width), np.nan)
             for r, p in enumerate(parts):

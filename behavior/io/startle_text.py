@@ -219,7 +219,7 @@ def numeric(frame: pd.DataFrame, column: str, path: str, *, label: str | None = 
         i = bad.to_numpy().nonzero()[0][0]
         raise InputError(
             path,
-            f"column '{label or column}': {values.iloc[i]!r} is not a number",
+            f"column '{label or column}': {str(values.iloc[i])[:40]!r} is not a number",
             line=int(frame["__line"].iloc[i]),
         )
     return nums.astype(float)

@@ -283,3 +283,21 @@ def test_subject_ids_normalised_and_near_duplicates(tmp_path):
     assert "merged as 'M001'" in text and "near-duplicate subject IDs 'M-02', 'M2'" in text
     assert sorted(pd.unique(result.summary.subject)) == ["M-02", "M001", "M2"]
     assert (result.summary.loc[result.summary.subject == "M001", "n_pulse_alone"] == 10).all()
+
+
+@pytest.mark.parametrize(("sep", "joiner"), [(",", ","), (",", " "), (";", " ")])
+def test_srlab_run_data_in_one_quoted_field(tmp_path, truth, sep, joiner):
+    part = truth.iloc[:5]
+    decimal = "," if sep == ";" else "."
+    plain = sy.write_srlab(tmp_path / "p.csv", part, sep=sep, decimal=decimal, newline="\n")
+    waves = sy.waveforms(part, np.arange(200.0))
+    lines = plain.read_text().splitlines()
+    rows = [
+        line + '"' + joiner.join(f"{v:.4f}".replace(".", decimal) for v in w) + '"'
+        for line, w in zip(lines[1:], waves, strict=True)
+    ]
+    path = tmp_path / "q.csv"
+    path.write_text("\n".join([lines[0], *rows]) + "\n")
+    rec = read_startle_file(path)
+    assert rec.samples.shape == (5, 200)
+    check_amplitudes(measure_recording(rec, SRLAB.amplitude), part)
