@@ -76,3 +76,25 @@ def make_session(tmp_path: Path, n: int = 4, observers=("A", "B"), **kw):
     made = create_session(videos, table, tmp_path / "session", tmp_path / "key.json",
                           small_protocol(), observers=observers, **kw)
     return made, videos, groups
+
+
+def write_traces(folder: Path, bouts_by_video: dict, end_s: float = 10.0, fps: float = 10.0,
+                 seed: int = 0, blips: dict | None = None) -> Path:
+    """Auto-score traces whose mobility is low (0.01–0.05) exactly inside the given bouts
+    and high (0.2–0.6) elsewhere; ``blips``: extra short low-mobility stretches."""
+    import pandas as pd
+
+    from behavior.fst.traces import Trace, write_trace
+
+    rng = np.random.default_rng(seed)
+    for video, bouts in bouts_by_video.items():
+        t = np.arange(int(round(end_s * fps))) / fps
+        low = np.zeros(t.size, bool)
+        for a, b in list(bouts) + list((blips or {}).get(video, [])):
+            low |= (t >= a - 1e-9) & (t < b - 1e-9)
+        mobility = np.where(low, rng.uniform(0.01, 0.05, t.size), rng.uniform(0.2, 0.6, t.size))
+        table = pd.DataFrame({"frame": np.arange(t.size), "time_s": t, "x_px": 10.0,
+                              "y_px": 10.0, "area_px": 100.0, "mobility": mobility,
+                              "immobile": (mobility <= 0.1).astype(int)})
+        write_trace(Trace(video=f"/data/{video}.mp4", arena=1, table=table, end_s=end_s), folder)
+    return folder
