@@ -60,6 +60,8 @@ N_SAMPLES = 30
 MIN_KEYFRAMES = 8
 #: Length of video sampled when key frames are too few (s).
 INIT_S = 20.0
+#: Segmentation cut-off as a fraction of the animal's contrast with the background.
+CONTRAST_FRACTION = 0.2
 #: Frames between two searches of the whole arena for the animal.
 REFIND_FRAMES = 30
 #: Smallest animal/background difference (grey levels) taken as an animal.
@@ -357,7 +359,7 @@ def _arena_thresholds(
         polarity, contrast = 1.0, dark
     else:
         polarity, contrast = -1.0, light
-    threshold = max(5.0 * noise, 0.35 * contrast, 8.0)
+    threshold = max(5.0 * noise, CONTRAST_FRACTION * contrast, 8.0)
     return polarity, threshold, contrast, noise
 
 
@@ -497,16 +499,27 @@ def sample_frames(video: VideoReader | ArrayVideo, start_s: float = 0.0) -> list
     return images
 
 
+def centre_in_time(time_s: np.ndarray, values: np.ndarray, shift_s: float) -> np.ndarray:
+    """Move each value ``shift_s`` earlier: the change seen at ``t`` happened over
+    ``[t - lag, t]``, so it is reported at the middle of the longest lag. The last
+    ``shift_s`` of the trace repeats its final value."""
+    if shift_s <= 0 or time_s.size == 0:
+        return values
+    idx = np.searchsorted(time_s, time_s + shift_s - 1e-9)
+    return values[np.minimum(idx, time_s.size - 1)]
+
+
 def _to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: float) -> Trace:
     rows = np.array(tracker.rows, dtype=float).reshape(-1, 5)
     time_s = rows[:, 0]
+    mobility = centre_in_time(time_s, rows[:, 4], max(tracker.lags_s) / 2)
     table = pd.DataFrame({
         "frame": np.arange(len(rows)),
         "time_s": time_s,
         "x_px": rows[:, 1],
         "y_px": rows[:, 2],
         "area_px": rows[:, 3],
-        "mobility": rows[:, 4],
+        "mobility": mobility,
     })
     table["immobile"] = immobile_flags(time_s, table["mobility"].to_numpy(), protocol).astype(np.int8)
     step = float(np.median(np.diff(time_s))) if len(time_s) > 1 else 0.0
