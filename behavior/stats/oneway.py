@@ -65,6 +65,14 @@ def dunn_test(samples: list[np.ndarray], pairs: list[tuple[int, int]]) -> list[t
     return out
 
 
+def _dunnett(samples: list[np.ndarray], control: np.ndarray):
+    """SciPy's Dunnett test, seeded (``rng`` since SciPy 1.15, ``random_state`` before)."""
+    try:
+        return stats.dunnett(*samples, control=control, rng=DUNNETT_SEED)
+    except TypeError:
+        return stats.dunnett(*samples, control=control, random_state=DUNNETT_SEED)
+
+
 def _level_name(factor: str, level: str) -> str:
     """``vehicle`` as is; a bare number as ``dose_mg_kg = 0``."""
     return f"{factor} = {level}" if _NUMERIC.match(level) else level
@@ -256,7 +264,7 @@ def _several_groups(samples, levels, factor, test, posthoc, control, out: Outcom
         raise AnalysisError("Dunnett's test needs a control level (--control LEVEL)")
     against = f"against {_level_name(factor, control)}" if control is not None else "for all pairs"
     if posthoc == "dunnett":
-        res = stats.dunnett(*arrays[1:], control=arrays[0], rng=DUNNETT_SEED)
+        res = _dunnett(arrays[1:], arrays[0])
         ci = res.confidence_interval(0.95)
         for j in range(1, k):
             out.add_comparison(

@@ -223,7 +223,7 @@ def assumption_advice(
                 )
                 if clearly
                 else "With small groups this is weak evidence; the parametric test is usually "
-                "still fine, but check the rank-based result agrees. "
+                "still fine" + (", but check the rank-based result agrees. " if rank_test else ". ")
             )
             + "Look at the dots in the figure for outliers before deciding."
         )
