@@ -56,7 +56,7 @@ def read_kinder_table(table: TextTable) -> StartleRecording:
         )
     names = [column_key(n) for n in table.fields(header)]
     table.check_field_counts(header, len(names))
-    frame = table.read(header, names=names)
+    frame = table.read(header, names=names, dtype={"session": str, "trialname": str})
     if frame.empty:
         raise InputError(path, "no samples after the header", line=header + 2)
     enclosures = [(n, _ENCL.match(n).group(1)) for n in names if _ENCL.match(n)]

@@ -73,9 +73,9 @@ def read_wide_table(table: TextTable) -> StartleRecording:
     header, keys, fields = found
     table.check_field_counts(header, len(keys))
     names = [f"c{i}" for i in range(len(keys))]
-    frame = table.read(header, names=names)
     id_col = next(names[i] for i, k in enumerate(keys) if k in ID_KEYS)
     ch = next((names[i] for i, k in enumerate(keys) if k in CHAMBER_KEYS), None)
+    frame = table.read(header, names=names, dtype={c: str for c in (id_col, ch) if c})
     trial_cols = [(names[i], fields[i]) for i, k in enumerate(keys) if TRIAL_COLUMN.match(k)]
     values = np.column_stack([numeric(frame, c, path, label=k).to_numpy() for c, k in trial_cols])
     n_animals, n_trials = values.shape

@@ -79,7 +79,10 @@ def read_srlab_table(table: TextTable) -> StartleRecording:
         raise InputError(path, "no trials after the header", line=start + 1)
     needed = max(i for k, i in positions.items() if k != "run data") + 1
     table.check_field_counts(header, 20, minimum=needed)
-    frame = table.read(header, names=list(range(max(widths))))
+    text_positions = [positions.get(column_key(n), -1) for n in ("Chamber", "Subject", "Session", "Trial")]
+    frame = table.read(
+        header, names=list(range(max(widths))), dtype={i: str for i in text_positions if i >= 0}
+    )
 
     def col(name: str):
         i = positions.get(column_key(name), -1)

@@ -301,3 +301,11 @@ def test_srlab_run_data_in_one_quoted_field(tmp_path, truth, sep, joiner):
     rec = read_startle_file(path)
     assert rec.samples.shape == (5, 200)
     check_amplitudes(measure_recording(rec, SRLAB.amplitude), part)
+
+
+def test_numeric_ids_keep_leading_zeros(tmp_path):
+    lab = sy.simulate_trials(2, seed=8, names="lab")
+    lab["subject"] = lab["subject"].map({"M001": "007", "M002": "012"})
+    for writer in (sy.write_wide, sy.write_long, sy.write_srlab):
+        path = writer(tmp_path / f"{writer.__name__}.csv", lab)
+        assert set(read_startle_file(path).trials["subject"]) == {"007", "012"}
