@@ -65,7 +65,7 @@ def test_balanced_twoway_anova_by_hand(anova_type):
     assert post["ci_low"].iloc[1] == pytest.approx(6 - crit * se)
 
 
-def test_unbalanced_type2_equals_extra_sum_of_squares():
+def test_unbalanced_type2_and_type3_equal_extra_sums_of_squares():
     rng = np.random.default_rng(11)
     cells = {
         k: list(np.round(rng.normal(10 + 3 * (k[0] == "A2"), 2, n), 1))
@@ -88,8 +88,13 @@ def test_unbalanced_type2_equals_extra_sum_of_squares():
     ss_a = rss(one, b) - rss(one, a, b)
     f_a = ss_a / (rss_full / (len(y) - 4))
     assert r.tests.set_index("effect").loc["geno", "statistic"] == pytest.approx(f_a)
+    # Type III with sum-to-zero coding: SS(geno) = RSS(without the geno column) - RSS(full)
+    sa, sb = 2 * a - 1, 2 * b - 1
+    ss_a3 = rss(one, sb, sa * sb) - rss(one, sa, sb, sa * sb)
     r3 = quiet(data, value="y", between=["geno", "drug"], anova_type=3)
-    assert r3.tests["statistic"].iloc[0] != pytest.approx(f_a)
+    f_a3 = ss_a3 / (rss_full / (len(y) - 4))
+    assert r3.tests["statistic"].iloc[0] == pytest.approx(f_a3)
+    assert f_a3 != pytest.approx(f_a)
 
 
 def test_twoway_with_control_compares_treatment_within_genotype():
