@@ -19,13 +19,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from behavior.blinding import database as db
 from behavior.blinding.agreement import common_end, profile
 from behavior.blinding.raters import MANUAL, Rater, interval_raters, session_raters, trace_ids
-from behavior.blinding.reliability import bland_altman, cohen_kappa, icc_2_1, pearson_r, \
-    percent_agreement
+from behavior.blinding.reliability import (
+    bland_altman,
+    cohen_kappa,
+    icc_2_1,
+    pearson_r,
+    percent_agreement,
+)
 from behavior.blinding.session import IMMOBILITY
 from behavior.blinding.tables import OBSERVER, read_intervals
-from behavior.blinding import database as db
 from behavior.errors import AnalysisError, InputError
 from behavior.fst.immobility import immobility_bouts, smooth_mobility
 from behavior.fst.traces import Trace

@@ -197,7 +197,8 @@ def open_database(session: str | Path) -> sqlite3.Connection:
     """Open an existing session database and check its schema version."""
     path = database_path(session)
     if not path.is_file():
-        raise InputError(path, f"no scoring database here (expected {DB_NAME} in the session folder)")
+        raise InputError(path, f"no scoring database here (expected {DB_NAME} in the "
+                         "session folder)")
     try:
         conn = connect(path)
         row = conn.execute("SELECT schema_version FROM session").fetchone()

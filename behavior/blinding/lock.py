@@ -16,7 +16,7 @@ import pandas as pd
 from behavior.blinding import database as db
 from behavior.blinding.codes import random_order
 from behavior.blinding.database import ScoringError
-from behavior.blinding.session import IMMOBILITY, frame_at, summarize_events
+from behavior.blinding.session import frame_at, summarize_events
 from behavior.blinding.tables import OBSERVER
 from behavior.errors import InputError
 
@@ -243,7 +243,8 @@ def unblind(session: str | Path, key: tuple[str, pd.DataFrame], key_path: str | 
         with db.transaction(conn):
             db.audit(conn, "unblind forced" if digest is None else "unblind", None,
                      rows=len(joined), locked=digest is not None, sha256=digest)
-        return joined.sort_values(["group", "subject"], kind="stable").reset_index(drop=True), digest
+        joined = joined.sort_values(["group", "subject"], kind="stable")
+        return joined.reset_index(drop=True), digest
     finally:
         conn.close()
 

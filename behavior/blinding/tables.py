@@ -139,7 +139,8 @@ def read_intervals(path: str | Path, *, need_observer: bool = False) -> pd.DataF
         blank = np.flatnonzero(out[column].to_numpy() == "")
         if blank.size:
             raise InputError(path, f"empty '{column}'", line=int(blank[0]) + 2)
-    bad = np.flatnonzero((out["start_s"] < 0).to_numpy() | (out["end_s"] <= out["start_s"]).to_numpy())
+    invalid = (out["start_s"] < 0) | (out["end_s"] <= out["start_s"])
+    bad = np.flatnonzero(invalid.to_numpy())
     if bad.size:
         r = out.iloc[int(bad[0])]
         raise InputError(path, f"interval {r['start_s']:g}–{r['end_s']:g} s must have "

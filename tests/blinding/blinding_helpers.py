@@ -35,10 +35,11 @@ def make_clip(path: Path, codec: str = "mpeg4", seconds: float = 2.0, fps: int =
     return path
 
 
-def decoded(path: Path) -> list[tuple[float, np.ndarray]]:
-    """(time_s, grey pixels) of every frame."""
+def decoded(path: Path, every: int = 1) -> list[tuple[float, np.ndarray | None]]:
+    """(time_s, grey pixels) of every frame (pixels of every ``every``-th frame only)."""
     with av.open(str(path)) as c:
-        return [(float(f.time), f.to_ndarray(format="gray")) for f in c.decode(video=0)]
+        return [(float(f.time), f.to_ndarray(format="gray") if i % every == 0 else None)
+                for i, f in enumerate(c.decode(video=0))]
 
 
 def make_study(tmp_path: Path, n: int = 4, seconds: float = 2.0) -> tuple[list[Path], Path]:

@@ -161,7 +161,8 @@ def test_command_line_round_trip(tmp_path, capsys):
     sid, key = read_key(made.key_path)
     expected = {key.set_index("code").loc[c1, "subject"]: 0.5,
                 key.set_index("code").loc[c2, "subject"]: 1.0}
-    assert dict(zip(table["subject"], table["immobility_s"])) == pytest.approx(expected)
+    got = dict(zip(table["subject"], table["immobility_s"], strict=True))
+    assert got == pytest.approx(expected)
 
 
 def test_command_line_create(tmp_path, capsys):
