@@ -159,6 +159,7 @@ def create_session(
         first = ["code", "video", "subject", "group"]
         table = table[first + [c for c in table.columns if c not in first]]
         key_tmp.write_text(key_text(key_path, sid, created_at, table), encoding="utf-8")
+        key_tmp.chmod(0o600)  # readable by whoever prepared the session only
         key_tmp.replace(key_path)
         try:
             if session_dir.exists():

@@ -8,6 +8,7 @@ run before the lock unless forced (which the audit log records).
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,7 +112,7 @@ def import_intervals(session: str | Path, intervals: pd.DataFrame, observer: str
         conn.close()
 
 
-def incomplete(conn) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def incomplete(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """(observer, code) pairs assigned but not marked finished."""
     rows = conn.execute(
         "SELECT o.name AS observer, v.code FROM assignments a JOIN observers o ON "
@@ -152,7 +153,7 @@ def lock_session(session: str | Path, *, allow_incomplete: bool = False) -> Lock
         conn.close()
 
 
-def verify_lock(conn, path: Path) -> str:  # type: ignore[no-untyped-def]
+def verify_lock(conn: sqlite3.Connection, path: Path) -> str:
     """Recompute the digest of a locked session; raises if anything changed."""
     row = conn.execute("SELECT events_sha256 FROM session").fetchone()
     stored = row["events_sha256"]
@@ -164,7 +165,7 @@ def verify_lock(conn, path: Path) -> str:  # type: ignore[no-untyped-def]
     return actual
 
 
-def session_scores(conn) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def session_scores(conn: sqlite3.Connection) -> pd.DataFrame:
     """One row per (observer, video) scored: summary with the auto-scorer's definitions.
 
     A pair counts as scored when it was marked finished or has events.
@@ -179,7 +180,7 @@ def session_scores(conn) -> pd.DataFrame:  # type: ignore[no-untyped-def]
         "SELECT o.name AS observer, a.video_id, a.finished_at FROM assignments a "
         "JOIN observers o ON o.id = a.observer_id", conn)
     scored = set(zip(events["observer"], events["video_id"], strict=True))
-    scored |= {(o, v) for o, v, f in done.itertuples(index=False) if f is not None}
+    scored |= {(o, v) for o, v, f in done.itertuples(index=False) if pd.notna(f)}
     rows = []
     for observer, vid in sorted(scored, key=lambda k: (k[0], videos[k[1]].code)):
         mine = events[(events["observer"] == observer) & (events["video_id"] == vid)]

@@ -178,3 +178,15 @@ def test_command_line_create(tmp_path, capsys):
     rc = main(["blind", "create", *map(str, videos), "--groups", str(groups), "--out",
                str(tmp_path / "s2"), "--key", str(tmp_path / "s2" / "key.json")])
     assert rc == 2 and "outside the session folder" in capsys.readouterr().err
+
+
+def test_unfinished_video_without_events_is_not_a_zero(tmp_path):
+    made, _, _ = make_session(tmp_path, n=2, observers=("A",))
+    with ScoringSession(made.session_dir, "A") as s:
+        first, second = s.videos[0].code, s.videos[1].code
+        s.finish(first)  # watched, nothing immobile: a real zero
+    lock_session(made.session_dir, allow_incomplete=True)
+    scores, _ = unblind(made.session_dir, read_key(made.key_path), made.key_path,
+                        combine="none")
+    assert scores["code"].tolist() == [first]  # the unwatched one is absent, not 0 s
+    assert scores["immobility_s"].tolist() == [0.0]
