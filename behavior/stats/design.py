@@ -192,9 +192,18 @@ def join_groups(
         )
         grp = grp.drop_duplicates(SUBJECT)
 
-    clash = [c for c in factor_cols if c in res.columns and c not in key_cols]
+    clash = [c for c in factor_cols if c in res.columns]
     for c in clash:
-        warnings.append(f"column '{c}' is in both tables; the groups table's '{c}' is used")
+        theirs = dict(zip(grp[SUBJECT], as_text(grp[c]), strict=True))
+        ours = as_text(res[c])
+        differ = [
+            s for s, v in zip(res[SUBJECT], ours, strict=True) if s in theirs and theirs[s] != v
+        ]
+        if differ:
+            warnings.append(
+                f"column '{c}' differs between the tables for {_names(list(dict.fromkeys(differ)))}"
+                f"; the groups table's '{c}' is used"
+            )
     res = res.drop(columns=clash)
 
     known = set(grp[SUBJECT])

@@ -207,3 +207,16 @@ def test_startle_summary_layout_boolean_excluded_with_reason_and_pulse_selection
     assert "dropped 1 excluded subject(s): a3 (startle below threshold)" in r.warnings
     assert len(r.design.data) == 10
     assert set(r.design.data["subject"]) == {"a1", "a2", "b1", "b2", "b3"}
+
+
+def test_factor_in_both_tables_warns_only_where_they_disagree():
+    res = scores({"a1": 1, "a2": 2, "b1": 3, "b2": 4}).assign(
+        treatment=["veh", "veh", "drug", "veh"]
+    )
+    r = run(res, GROUPS, value="score", between="treatment")
+    assert r.warnings == (
+        "column 'treatment' differs between the tables for b2; "
+        "the groups table's 'treatment' is used",
+        "2 subject(s) of the groups table have no results: a3, b3",
+    )
+    assert r.descriptives.set_index("treatment").loc["drug", "n"] == 2
