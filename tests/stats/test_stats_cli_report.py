@@ -143,3 +143,20 @@ def test_number_formatting_the_way_papers_write_it():
     assert format_p(0.0042) == "p = 0.004" and format_p(0.0004) == "p < 0.001"
     assert format_stat("F", 5.2149, 3, 36) == "F(3, 36) = 5.21"
     assert format_df(17.346) == "17.35" and format_df(4.0) == "4"
+
+
+def test_reader_semicolons_bom_excel_and_duplicate_headers(tmp_path):
+    from behavior.errors import InputError
+    from behavior.stats import read_table
+
+    (tmp_path / "g.csv").write_bytes("\ufeffsubject;dose\nm1; 0\nm2;10\n".encode())
+    t = read_table(tmp_path / "g.csv")
+    assert list(t.columns) == ["subject", "dose"] and list(t["dose"]) == ["0", "10"]
+    pd.DataFrame({"subject": ["m1"], "dose": [3]}).to_excel(tmp_path / "g.xlsx", index=False)
+    assert read_table(tmp_path / "g.xlsx")["dose"].tolist() == ["3"]
+    (tmp_path / "d.csv").write_text("subject,x,x\nm1,1,2\n")
+    with pytest.raises(InputError, match="duplicate column name"):
+        read_table(tmp_path / "d.csv")
+    (tmp_path / "e.csv").write_text("")
+    with pytest.raises(InputError, match="empty"):
+        read_table(tmp_path / "e.csv")
