@@ -1,13 +1,14 @@
 """Lab tables of startle amplitudes: wide (one row per animal) and tidy long.
 
-Wide: an id column (``subject``, ``animal``, ``id``, ``mouse``, ``rat``), an
-optional ``chamber`` (or ``box``) column, then one column per trial *in session
-order*, named ``<type>.<n>``; other columns (group, sex...) are ignored::
+Wide: an id column (``subject``, ``animal``, ``id``, ``mouse``, ``rat``), optional
+``chamber`` (or ``box``) and ``group`` (or ``treatment``, ``genotype``) columns,
+then one column per trial *in session order*, named ``<type>.<n>``; other
+columns (sex, weight...) are ignored::
 
     subject,chamber,p120.1,p120.2,pp4.1,nostim.1,p120.3
     M01,1,812.5,790.0,402.1,12.0,760.3
 
-Tidy long: one row per trial, ``subject, trial, trial_type, amplitude[, chamber]``
+Tidy long: one row per trial, ``subject, trial, trial_type, amplitude[, chamber][, group]``
 (``trial`` = trial number in session order)::
 
     subject,trial,trial_type,amplitude,chamber
@@ -28,6 +29,7 @@ from behavior.io.startle_text import TextTable, column_key, find_header, numeric
 from behavior.startle.table import (
     AMPLITUDE,
     CHAMBER,
+    GROUP,
     LINE,
     SOURCE_FILE,
     SUBJECT,
@@ -38,6 +40,7 @@ from behavior.startle.table import (
 )
 
 ID_KEYS = ("subject", "animal", "animal id", "subject id", "id", "mouse", "rat", "animal no.")
+GROUP_KEYS = ("group", "treatment", "genotype")
 CHAMBER_KEYS = ("chamber", "box", "chamber id", "enclosure", "encl")
 LONG_KEYS = {"subject", "trial", "trial type", "amplitude"}
 TRIAL_COLUMN = re.compile(r"^[a-z][a-z0-9 -]*\.\d+$")
@@ -75,7 +78,8 @@ def read_wide_table(table: TextTable) -> StartleRecording:
     names = [f"c{i}" for i in range(len(keys))]
     id_col = next(names[i] for i, k in enumerate(keys) if k in ID_KEYS)
     ch = next((names[i] for i, k in enumerate(keys) if k in CHAMBER_KEYS), None)
-    frame = table.read(header, names=names, dtype={c: str for c in (id_col, ch) if c})
+    gr = next((names[i] for i, k in enumerate(keys) if k in GROUP_KEYS), None)
+    frame = table.read(header, names=names, dtype={c: str for c in (id_col, ch, gr) if c})
     trial_cols = [(names[i], fields[i]) for i, k in enumerate(keys) if TRIAL_COLUMN.match(k)]
     values = np.column_stack([numeric(frame, c, path, label=k).to_numpy() for c, k in trial_cols])
     n_animals, n_trials = values.shape
@@ -85,6 +89,7 @@ def read_wide_table(table: TextTable) -> StartleRecording:
         raise InputError(path, "empty subject id", line=int(frame["__line"].iloc[i]))
     trial_names = np.array([k.rsplit(".", 1)[0] for _, k in trial_cols], dtype=object)
     chamber = frame[ch].astype(str).str.strip().to_numpy() if ch else np.full(n_animals, "")
+    group = frame[gr].astype(str).str.strip().to_numpy() if gr else np.full(n_animals, "")
     flat = values.ravel()
     keep = np.isfinite(flat)
     trials = trial_frame(
@@ -93,6 +98,7 @@ def read_wide_table(table: TextTable) -> StartleRecording:
             LINE: np.repeat(frame["__line"].to_numpy(), n_trials)[keep],
             SUBJECT: np.repeat(subject, n_trials)[keep],
             CHAMBER: np.repeat(chamber, n_trials)[keep],
+            GROUP: np.repeat(group, n_trials)[keep],
             TRIAL_NO: np.tile(np.arange(1, n_trials + 1, dtype=float), n_animals)[keep],
             TRIAL_NAME: np.tile(trial_names, n_animals)[keep],
             AMPLITUDE: flat[keep],
@@ -114,21 +120,23 @@ def read_long_table(table: TextTable) -> StartleRecording:
         )
     keys = [column_key(f) for f in table.fields(header)]
     table.check_field_counts(header, len(keys))
-    frame = table.read(
-        header, names=keys, dtype={"subject": str, "trial type": str, "chamber": str}
-    )
+    text = {"subject": str, "trial type": str, **{k: str for k in (*CHAMBER_KEYS, *GROUP_KEYS)}}
+    frame = table.read(header, names=keys, dtype=text)
     amplitude = numeric(frame, "amplitude", path).to_numpy()
     trial_no = numeric(frame, "trial", path).to_numpy()
-    subject = frame["subject"].astype(str).str.strip()
     keep = np.isfinite(amplitude)
+
+    def optional(choices: tuple[str, ...]) -> object:
+        name = next((k for k in keys if k in choices), None)
+        return frame[name].astype(str).str.strip().to_numpy()[keep] if name else ""
+
     trials = trial_frame(
         {
             SOURCE_FILE: Path(path).name,
             LINE: frame["__line"].to_numpy()[keep],
-            SUBJECT: subject.to_numpy()[keep],
-            CHAMBER: frame["chamber"].astype(str).str.strip().to_numpy()[keep]
-            if "chamber" in frame
-            else "",
+            SUBJECT: frame["subject"].astype(str).str.strip().to_numpy()[keep],
+            CHAMBER: optional(CHAMBER_KEYS),
+            GROUP: optional(GROUP_KEYS),
             TRIAL_NO: trial_no[keep],
             TRIAL_NAME: frame["trial type"].astype(str).str.strip().to_numpy()[keep],
             AMPLITUDE: amplitude[keep],

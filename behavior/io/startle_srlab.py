@@ -26,6 +26,7 @@ from behavior.io.startle_text import TextTable, column_key, find_header, numeric
 from behavior.startle.table import (
     BASELINE,
     CHAMBER,
+    GROUP,
     LATENCY_MS,
     LINE,
     SESSION,
@@ -79,7 +80,10 @@ def read_srlab_table(table: TextTable) -> StartleRecording:
         raise InputError(path, "no trials after the header", line=start + 1)
     needed = max(i for k, i in positions.items() if k != "run data") + 1
     table.check_field_counts(header, 20, minimum=needed)
-    text_positions = [positions.get(column_key(n), -1) for n in ("Chamber", "Subject", "Session", "Trial")]
+    text_positions = [
+        positions.get(column_key(n), -1)
+        for n in ("Chamber", "Subject", "Session", "Group", "Trial")
+    ]
     frame = table.read(
         header, names=list(range(max(widths))), dtype={i: str for i in text_positions if i >= 0}
     )
@@ -98,6 +102,7 @@ def read_srlab_table(table: TextTable) -> StartleRecording:
         CHAMBER: col("Chamber"),
         SUBJECT: col("Subject"),
         SESSION: col("Session"),
+        GROUP: col("Group"),
         TRIAL_NAME: col("Trial"),
         TRIAL_NO: num("Trial Num"),
         VMAX: num("mV Max"),
@@ -120,7 +125,9 @@ def read_srlab_table(table: TextTable) -> StartleRecording:
         if block.shape[1] == 1 and block.iloc[:, 0].dtype.kind not in "fiu":
             # Run Data as one (quoted) field of numbers
             splitter = r"[\s,;]+" if table.decimal == "." else r"[\s;]+"
-            parts = block.iloc[:, 0].fillna("").astype(str).str.strip().str.split(splitter, regex=True)
+            parts = (
+                block.iloc[:, 0].fillna("").astype(str).str.strip().str.split(splitter, regex=True)
+            )
             parts = parts.map(lambda p: [x for x in p if x])
             width = int(parts.map(len).max() or 0)
             values = np.full((len(frame), width), np.nan)

@@ -22,6 +22,7 @@ from behavior.io.startle_text import column_key, numeric
 from behavior.startle.table import (
     BASELINE,
     CHAMBER,
+    GROUP,
     LATENCY_MS,
     LINE,
     PHASE,
@@ -92,6 +93,7 @@ def from_srlab_xlsx(path: str | Path) -> StartleRecording:
                 CHAMBER: text("chamber id"),
                 SUBJECT: text("subject id"),
                 SESSION: text("session id"),
+                GROUP: text("group id"),
                 TRIAL_NAME: text("trial id"),
                 TRIAL_NO: num("trial num"),
                 VMAX: num("mv max"),

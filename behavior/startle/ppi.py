@@ -8,7 +8,7 @@ Pipeline (what ``behavior ppi analyze`` runs after reading and measuring)::
 
 Output columns of :func:`ppi_summary` (units: dB SPL, ms, sensor units):
 
-``subject, chamber``            the animal and its chamber
+``subject, group, chamber``     the animal, its group as in the file, its chamber
 ``pulse_db, prepulse_db``        pulse and prepulse levels of the prepulse+pulse trials
 ``prepulse_above_bg_db``         prepulse level above the background noise
 ``ppi_pct``                      %PPI (NaN for an excluded animal)
@@ -39,6 +39,7 @@ from behavior.startle.table import (
     BLOCK,
     CHAMBER,
     EXCLUDED,
+    GROUP,
     EXCLUSION_REASON,
     LATENCY_MS,
     NO_STIMULUS,
@@ -71,6 +72,7 @@ PPI_METHOD = "ppi_method"
 
 SUMMARY_COLUMNS = (
     SUBJECT,
+    GROUP,
     CHAMBER,
     PULSE_DB,
     PREPULSE_DB,
@@ -340,8 +342,9 @@ def ppi_summary(
     per[N_NOSTIM] = per[N_NOSTIM].fillna(0).astype(int)
     per[N_TRIALS_EXCLUDED] = trials[trials[EXCLUDED].astype(bool)].groupby(SUBJECT).size()
     per[N_TRIALS_EXCLUDED] = per[N_TRIALS_EXCLUDED].fillna(0).astype(int)
-    chambers = trials[trials[CHAMBER] != ""].groupby(SUBJECT)[CHAMBER].first()
-    per[CHAMBER] = chambers.reindex(subjects).fillna("")
+    for col in (CHAMBER, GROUP):
+        first = trials[trials[col] != ""].groupby(SUBJECT)[col].first()
+        per[col] = first.reindex(subjects).fillna("")
     per[SOURCE_FILE] = trials.groupby(SUBJECT)[SOURCE_FILE].agg(lambda s: ";".join(pd.unique(s)))
 
     reasons: list[str] = []

@@ -15,6 +15,7 @@ table holds):
 ``subject``      animal identifier as written in the file
 ``chamber``      chamber / enclosure / box (text, may be empty)
 ``session``      session identifier (text, may be empty)
+``group``        treatment group / genotype as written in the file (may be empty)
 ``phase``        test phase, e.g. the sheet name of a multi-sheet workbook
 ``trial_no``     trial number in session order (1-based)
 ``trial_name``   trial type as named in the file (``PPI_120_70``, ``p120``...)
@@ -43,6 +44,7 @@ LINE = "line"
 SUBJECT = "subject"
 CHAMBER = "chamber"
 SESSION = "session"
+GROUP = "group"
 PHASE = "phase"
 TRIAL_NO = "trial_no"
 TRIAL_NAME = "trial_name"
@@ -66,6 +68,7 @@ TRIAL_COLUMNS = (
     SUBJECT,
     CHAMBER,
     SESSION,
+    GROUP,
     PHASE,
     TRIAL_NO,
     TRIAL_NAME,
@@ -76,7 +79,7 @@ TRIAL_COLUMNS = (
     BASELINE,
     AMPLITUDE,
 )
-TEXT_COLUMNS = (SOURCE_FILE, SUBJECT, CHAMBER, SESSION, PHASE, TRIAL_NAME)
+TEXT_COLUMNS = (SOURCE_FILE, SUBJECT, CHAMBER, SESSION, GROUP, PHASE, TRIAL_NAME)
 MEASURE_COLUMNS = (VMAX, VAVG, P2P, LATENCY_MS, BASELINE, AMPLITUDE)
 
 #: Trial roles of a startle session.

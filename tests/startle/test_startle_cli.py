@@ -84,7 +84,7 @@ def test_analyze_method_override_and_stdout(files, capsys):
         == 0
     )
     out = capsys.readouterr().out
-    assert out.startswith("subject,chamber,") and "per_trial" in out
+    assert out.startswith("subject,group,chamber,") and "per_trial" in out
 
 
 def test_trials_command_on_segments(tmp_path, capsys):

@@ -309,3 +309,12 @@ def test_numeric_ids_keep_leading_zeros(tmp_path):
     for writer in (sy.write_wide, sy.write_long, sy.write_srlab):
         path = writer(tmp_path / f"{writer.__name__}.csv", lab)
         assert set(read_startle_file(path).trials["subject"]) == {"007", "012"}
+
+
+def test_group_column_reaches_the_summary(tmp_path):
+    lab = sy.simulate_trials(2, seed=8, names="lab")
+    srlab = sy.write_srlab(tmp_path / "s.csv", lab)  # Group column "A"
+    wide = sy.write_wide(tmp_path / "w.csv", lab)  # group column "vehicle"
+    for path, group in ((srlab, "A"), (wide, "vehicle")):
+        summary = analyze_recordings([read_startle_file(path)], SRLAB).summary
+        assert set(summary["group"]) == {group}
