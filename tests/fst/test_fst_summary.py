@@ -1,0 +1,98 @@
+"""Immobility bouts and summaries on hand-made examples (exact answers)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from behavior.fst.immobility import score_mobility, smooth_mobility
+from behavior.fst.summary import (
+    apply_min_bout,
+    bin_columns,
+    bin_states,
+    clean_bouts,
+    frames_to_bouts,
+    summarize_bouts,
+)
+from behavior.protocols import load_fst_protocol
+
+
+def test_frames_to_bouts_uses_timestamps_not_frame_index():
+    # variable frame rate: the frame at 1.0 s lasts 2 s, the one at 3.0 s lasts 0.5 s
+    t = np.array([0.0, 1.0, 3.0, 3.5, 4.0])
+    immobile = np.array([False, True, True, False, True])
+    assert frames_to_bouts(t, immobile, end_s=4.25).tolist() == [[1.0, 3.5], [4.0, 4.25]]
+
+
+def test_last_frame_lasts_one_median_interval_by_default():
+    t = np.arange(5) * 0.5
+    assert frames_to_bouts(t, np.ones(5, bool)).tolist() == [[0.0, 2.5]]
+
+
+def test_min_bout_drops_short_bouts_and_clean_merges_touching():
+    bouts = np.array([[5.0, 5.9], [1.0, 2.0], [2.0, 3.0], [10.0, 11.5]])
+    assert clean_bouts(bouts).tolist() == [[1.0, 3.0], [5.0, 5.9], [10.0, 11.5]]
+    assert apply_min_bout(bouts, 1.0).tolist() == [[1.0, 3.0], [10.0, 11.5]]
+
+
+def test_summary_by_hand():
+    # bouts: 100-130 (only 10 s inside the 120-360 window), 200-260, 350-370 (10 s inside)
+    bouts = np.array([[100.0, 130.0], [200.0, 260.0], [350.0, 370.0]])
+    s = summarize_bouts(bouts, (120, 360), duration_s=360, bin_s=60)
+    assert s["immobility_s"] == pytest.approx(80.0)
+    assert s["immobility_pct"] == pytest.approx(100 * 80 / 240)
+    assert s["latency_s"] == pytest.approx(100.0)  # from test start, first bout anywhere
+    assert s["bouts"] == 3
+    assert s["mean_bout_s"] == pytest.approx(80 / 3)
+    assert s["longest_bout_s"] == pytest.approx(60.0)
+    bins = [s[c] for c in bin_columns(360, 60)]
+    assert bins == pytest.approx([0, 20, 10, 40, 20, 10])
+
+
+def test_summary_of_a_short_recording_is_of_the_part_covered():
+    s = summarize_bouts(np.array([[150.0, 210.0]]), (120, 360), 360, 60, observed_end_s=240.0)
+    assert s["scored_s"] == pytest.approx(120.0)
+    assert s["immobility_pct"] == pytest.approx(50.0)
+
+
+def test_no_bout_gives_nan_latency_and_zero_bouts():
+    s = summarize_bouts(np.empty((0, 2)), (120, 360), 360, 60)
+    assert math.isnan(s["latency_s"]) and s["bouts"] == 0 and s["immobility_s"] == 0
+
+
+def test_bin_states_fraction_per_bin():
+    frac = bin_states(np.array([[0.5, 2.0]]), (0, 3), 1.0)
+    assert frac.tolist() == pytest.approx([0.5, 1.0, 0.0])
+
+
+def test_rat_protocol_has_sixty_five_second_bins():
+    rat = load_fst_protocol("rat_modified_fst")
+    cols = bin_columns(rat.duration_s, rat.bin_s)
+    assert len(cols) == 60 and cols[0] == "immobile_s_0_5" and cols[-1] == "immobile_s_295_300"
+
+
+def test_score_mobility_threshold_min_bout_and_nan():
+    # 10 fps; mobility low from 1.0-3.0 s (2 s bout), low for 0.5 s at 5 s (too short),
+    # NaN (animal not found) from 7-8 s inside an otherwise low stretch 6.5-9 s
+    t = np.arange(0, 10, 0.1)
+    m = np.full(t.size, 0.5)
+    m[(t >= 1.0 - 1e-9) & (t < 3.0 - 1e-9)] = 0.01
+    m[(t >= 5.0 - 1e-9) & (t < 5.5 - 1e-9)] = 0.01
+    m[(t >= 6.5 - 1e-9) & (t < 9.0 - 1e-9)] = 0.01
+    m[(t >= 7.0 - 1e-9) & (t < 8.0 - 1e-9)] = np.nan
+    p = load_fst_protocol("mouse_fst").with_overrides(
+        window_s=(0, 10), duration_s=10, bin_s=5, threshold=0.1, min_bout_s=1.0, smoothing_s=0)
+    s = score_mobility(t, m, p, end_s=10.0)
+    # bouts kept: 1-3 (2 s) and 8-9 (1 s); 5-5.5 and 6.5-7 are too short
+    assert s["immobility_s"] == pytest.approx(3.0)
+    assert s["bouts"] == 2
+    assert s["latency_s"] == pytest.approx(1.0)
+
+
+def test_smoothing_removes_single_frame_spikes_keeps_nan():
+    t = np.arange(20) / 10
+    m = np.zeros(20)
+    m[5] = 1.0
+    m[12] = np.nan
+    out = smooth_mobility(t, m, 0.3)
+    assert out[5] == 0 and np.isnan(out[12])

@@ -1,0 +1,133 @@
+"""The video reader: real timestamps, luma plane, seeking, bad files."""
+
+from __future__ import annotations
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from behavior.errors import VideoError
+from behavior.io.video import ArrayVideo, VideoReader, probe
+
+
+def _encode(path, frames, times, codec="mpeg4", rate=30):
+    """Encode BGR frames with explicit presentation times (ms time base)."""
+    with av.open(str(path), "w") as out:
+        s = out.add_stream(codec, rate=rate)
+        s.width, s.height = frames[0].shape[1], frames[0].shape[0]
+        s.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
+        s.codec_context.time_base = __import__("fractions").Fraction(1, 1000)
+        for img, t in zip(frames, times, strict=True):
+            f = av.VideoFrame.from_ndarray(img, format="bgr24")
+            f.pts = int(round(t * 1000))
+            f.time_base = s.codec_context.time_base
+            for p in s.encode(f):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+
+
+def test_vfr_timestamps_come_from_the_container(vfr_video):
+    path, truth = vfr_video
+    with VideoReader(path) as video:
+        times = np.array([f.time_s for f in video.frames()])
+    assert times.size == truth.time_s.size
+    # intervals vary, and every timestamp matches what was written (not index / fps)
+    assert np.ptp(np.diff(truth.time_s)) > 0.01
+    assert np.abs(times - truth.time_s).max() < 1e-3
+
+
+def test_grey_is_the_luma_plane_itself(two_arena_video):
+    path, _ = two_arena_video
+    with VideoReader(path) as video:
+        frame = next(video.frames(gray=True))
+    with av.open(str(path)) as c:
+        planar = next(c.decode(video=0)).to_ndarray(format="yuv420p")
+    assert frame.image.shape == (240, 320)
+    # the Y rows of the planar frame, untouched (no range or colour conversion)
+    assert np.array_equal(frame.image, planar[:240])
+
+
+def test_seek_by_timestamp_returns_the_frame_shown_then(two_arena_video):
+    path, truth = two_arena_video
+    with VideoReader(path) as video:
+        all_frames = [(f.time_s, f.image.copy()) for f in video.frames()]
+        target = 23.4
+        frame = video.frame_at(target)
+        # and frames() still starts again from the beginning afterwards
+        again = next(video.frames())
+    i = int(np.searchsorted(truth.time_s, target, side="right") - 1)
+    assert frame.time_s == pytest.approx(truth.time_s[i])
+    assert np.array_equal(frame.image, all_frames[i][1])
+    assert again.time_s == pytest.approx(0.0)
+
+
+def test_frames_from_start_time(two_arena_video):
+    path, truth = two_arena_video
+    with VideoReader(path) as video:
+        first = next(video.frames(start_s=10.0))
+    assert first.time_s == pytest.approx(truth.time_s[truth.time_s >= 10.0 - 1e-9][0])
+
+
+def test_missing_empty_and_garbage_files_give_a_clear_error(tmp_path):
+    with pytest.raises(VideoError, match="not found"):
+        probe(tmp_path / "nope.mp4")
+    (tmp_path / "empty.avi").write_bytes(b"")
+    with pytest.raises(VideoError, match="empty"):
+        probe(tmp_path / "empty.avi")
+    (tmp_path / "junk.mp4").write_bytes(np.random.default_rng(0).bytes(5000))
+    with pytest.raises(VideoError) as err:
+        with VideoReader(tmp_path / "junk.mp4") as video:
+            list(video.frames())
+    assert "junk.mp4" in str(err.value)
+
+
+def test_truncated_file_yields_the_part_that_decoded(tmp_path):
+    rng = np.random.default_rng(3)
+    frames = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(60)]
+    path = tmp_path / "whole.avi"
+    _encode(path, frames, np.arange(60) / 30, codec="mjpeg")
+    data = path.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: int(len(data) * 0.5)])
+    with VideoReader(cut) as video:
+        n = sum(1 for _ in video.frames())
+    assert 10 < n < 60
+
+
+def test_array_video_has_the_same_interface():
+    imgs = np.zeros((5, 8, 10, 3), np.uint8)
+    imgs[2] = 200
+    video = ArrayVideo(imgs, time_s=np.array([0, 0.1, 0.3, 0.35, 0.5]))
+    frames = list(video.frames())
+    assert [f.time_s for f in frames] == [0, 0.1, 0.3, 0.35, 0.5]
+    assert frames[2].image.shape == (8, 10) and frames[2].image[0, 0] == 200
+    assert [f.index for f in video.keyframes_near([0.31, 0.5])] == [2, 4]
+
+
+def test_real_xvid_avi_with_a_wrong_frame_count_and_a_missing_pts(real):
+    path = real("mouse-chamber/Day3_Mouse1_CNO_xvid.avi")
+    info = probe(path)
+    assert info.n_frames == 2007 and info.codec == "mpeg4"
+    with VideoReader(path) as video:
+        times = np.array([f.time_s for f in video.frames()])
+    assert times.size == 2006  # what really decodes, not the header's count
+    # pts 1 is missing: 0, 2, 3, 4, ... frames of 1/29.97 s
+    assert times[:3] * 29.97 == pytest.approx([0, 2, 3], abs=1e-3)
+    assert np.all(np.diff(times) > 0)
+
+
+def test_real_wmv_without_a_frame_count(real):
+    path = real("empty-chamber/Freezing_calibration.wmv")
+    assert probe(path).n_frames == 0
+    with VideoReader(path) as video:
+        frames = list(video.frames())
+    assert len(frames) == 298
+    steps = np.round(np.diff([f.time_s for f in frames]) * 1000)
+    assert set(steps) <= {33.0, 34.0}
+    assert frames[0].image.shape == (240, 320)
+    # camera noise only: after a small blur, frame differences stay small
+    a = cv2.GaussianBlur(frames[100].image, (0, 0), 1)
+    b = cv2.GaussianBlur(frames[101].image, (0, 0), 1)
+    assert cv2.absdiff(a, b).max() < 12
