@@ -20,6 +20,7 @@ from behavior.stats.design import (
 from behavior.stats.factorial import analyze_twoway
 from behavior.stats.mixed import analyze_mixed
 from behavior.stats.oneway import analyze_oneway, descriptive_table
+from behavior.stats.repeated import analyze_repeated
 
 
 class DataWarning(UserWarning):
@@ -94,7 +95,8 @@ def analyze(
     value
         Column to analyse (e.g. ``immobility_s``, ``ppi_pct``).
     between
-        One or two between-subject factors; default ``group`` when present.
+        One or two between-subject factors; default ``group`` when present
+        (none with ``within``: repeated-measures ANOVA).
     within
         Within-subject factor in long layout (e.g. ``prepulse_db``).
     control
@@ -125,19 +127,24 @@ def analyze(
     pairs; Kruskal–Wallis + Dunn when asked or when normality clearly fails
     (Shapiro–Wilk p < 0.01 in some group); two between factors -> two-way ANOVA +
     Sidak; within x between -> mixed ANOVA with Greenhouse–Geisser correction +
-    Sidak-adjusted Welch tests per level. Every dropped row is reported in
+    Sidak-adjusted Welch tests per level; one within factor alone ->
+    repeated-measures ANOVA (Greenhouse–Geisser) + Sidak-adjusted paired t-tests.
+    Every dropped row is reported in
     ``warnings`` and emitted as a :class:`DataWarning`.
     """
     if isinstance(between, str):
         between = [between]
     if not between:
         cols = set(results.columns) | (set(groups.columns) if groups is not None else set())
-        if GROUP not in cols:
+        if GROUP in cols:
+            between = [GROUP]
+        elif within:
+            between = []
+        else:
             raise AnalysisError(
                 "no between factor given and no 'group' column to default to; "
                 "name the factor (e.g. --between treatment)"
             )
-        between = [GROUP]
     if test is not None:
         test = test.lower().replace("-", "").replace("_", "")
         test = {
@@ -163,7 +170,10 @@ def analyze(
             hints[f] = list(as_text(source[f]))
     design = check_design(table, value, between, within, control, level_hints=hints, warnings=msgs)
 
-    if within:
+    if within and not design.between:
+        outcome = analyze_repeated(design, test, posthoc)
+        by = [within]
+    elif within:
         outcome = analyze_mixed(design, test, posthoc)
         by = [design.between[0], within]
     elif len(design.between) == 2:

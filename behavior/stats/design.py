@@ -337,11 +337,12 @@ def check_design(
             raise AnalysisError(f"no column '{col}' in the data (columns: {_names(table.columns)})")
     if len(between) > 2:
         raise AnalysisError("at most two between-subject factors are supported")
-    if within and len(between) != 1:
+    if within and len(between) > 1:
         raise AnalysisError(
-            f"a within factor needs exactly one between factor (mixed ANOVA); got {len(between)}"
+            "a within factor can be combined with at most one between factor (mixed ANOVA); "
+            f"got {len(between)}"
         )
-    if not between:
+    if not between and not within:
         raise AnalysisError("give at least one between-subject factor (e.g. --between group)")
 
     table = _drop_excluded(table, msgs)
@@ -380,7 +381,7 @@ def check_design(
     control_factor = None
     if control is not None:
         control = as_text(pd.Series([control])).iloc[0]
-        for f in between:
+        for f in between or (within,):
             labels = set(table[f])
             if control in labels:
                 control_factor = f
@@ -391,7 +392,7 @@ def check_design(
                 control_factor = f
                 break
         if control_factor is None:
-            lv = {f: sorted(set(table[f])) for f in between}
+            lv = {f: sorted(set(table[f])) for f in between or (within,)}
             raise AnalysisError(
                 f"control level '{control}' is not a level of "
                 + " or ".join(f"'{f}' ({', '.join(v)})" for f, v in lv.items())
@@ -431,7 +432,7 @@ def check_design(
                 f"fewer than two groups of '{f}' with at least 2 animals remain "
                 f"({', '.join(sorted(set(per_subject[f]))) or 'none'})"
             )
-    else:
+    elif len(between) == 2:
         a, b = between
         cells = per_subject.groupby([a, b]).size()
         full = pd.MultiIndex.from_product(
@@ -451,7 +452,9 @@ def check_design(
                 f"unbalanced design (n = {cells.min()} to {cells.max()} per cell): "
                 "Type II and Type III sums of squares differ; the type used is stated"
             )
-    if within:
+    elif len(per_subject) < 2:
+        raise AnalysisError("a repeated-measures ANOVA needs at least 2 complete subjects")
+    if within and between:
         n = per_subject.groupby(between[0]).size()
         if n.nunique() > 1:
             msgs.append(
@@ -459,6 +462,7 @@ def check_design(
                 + ", ".join(f"{g}: n = {k}" for g, k in n.items())
                 + "); the ANOVA is valid but less robust to unequal covariance matrices"
             )
+    if within:
         if table[within].nunique() < 2:
             raise AnalysisError(f"the within factor '{within}' has fewer than two levels")
 

@@ -45,7 +45,7 @@ def analyze_mixed(design: Design, test: str | None, posthoc: str | None) -> Outc
         for w in design.levels[within]
         for g in design.levels[between]
     }
-    min_sw, _ = check_assumptions(cells, out)
+    min_sw, _ = check_assumptions(cells, out, levene=False)  # Levene per level below
     lev_ps = []
     for w in design.levels[within]:
         groups = [

@@ -153,8 +153,10 @@ def rank_biserial(u_of_y: float, nx: int, ny: int) -> float:
     return float(2 * u_of_y / (nx * ny) - 1)
 
 
-def check_assumptions(samples: dict[str, np.ndarray], outcome: Outcome) -> tuple[float, float]:
-    """Shapiro–Wilk per group and Levene (median-centred) across groups.
+def check_assumptions(
+    samples: dict[str, np.ndarray], outcome: Outcome, *, levene: bool = True
+) -> tuple[float, float]:
+    """Shapiro–Wilk per group and (``levene``) Levene's test, median-centred, across groups.
 
     Returns the smallest Shapiro–Wilk p and the Levene p (NaN when not computable),
     and appends one row per check to ``outcome.assumptions``.
@@ -183,7 +185,7 @@ def check_assumptions(samples: dict[str, np.ndarray], outcome: Outcome) -> tuple
         )
     lev_p = NAN
     usable = [x for x in samples.values() if len(x) >= 2]
-    if len(usable) >= 2 and any(np.ptp(x) > 0 for x in usable):
+    if levene and len(usable) >= 2 and any(np.ptp(x) > 0 for x in usable):
         stat, lev_p = stats.levene(*usable, center="median")
         outcome.assumptions.append(
             dict(
@@ -206,7 +208,12 @@ def assumption_advice(
     if normal_ok and equal_ok:
         outcome.advice.append(
             "No clear departure from normality (Shapiro–Wilk, smallest "
-            f"{format_p(min_shapiro_p)}) or from equal variances (Levene, {format_p(levene_p)})."
+            f"{format_p(min_shapiro_p)})"
+            + (
+                f" or from equal variances (Levene, {format_p(levene_p)})."
+                if math.isfinite(levene_p)
+                else "."
+            )
         )
     if not normal_ok:
         clearly = min_shapiro_p < 0.01

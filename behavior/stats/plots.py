@@ -147,15 +147,22 @@ def line_figure(result: StatsResult) -> Figure:
     """
     d = result.design
     assert d.within is not None
-    value, between, within = d.value, d.between[0], d.within
+    value, within = d.value, d.within
     data = d.data
+    if d.between:
+        between = d.between[0]
+        groups = d.levels[between]
+    else:  # repeated measures in one group
+        between = "_all"
+        data = data.assign(_all="all animals")
+        groups = ("all animals",)
     wl = d.levels[within]
     fig = Figure(figsize=(max(3.2, 0.8 * len(wl) + 1.8) + 1.4, 3.6), dpi=150)
     ax = fig.add_subplot()
     top = -np.inf
     colours = {}
-    offsets = np.linspace(-0.08, 0.08, len(d.levels[between]))
-    for gi, g in enumerate(d.levels[between]):
+    offsets = np.linspace(-0.08, 0.08, len(groups))
+    for gi, g in enumerate(groups):
         colour = PALETTE[gi % len(PALETTE)]
         colours[g] = colour
         sub = data[data[between] == g]
@@ -198,7 +205,18 @@ def line_figure(result: StatsResult) -> Figure:
                 fontsize=9,
                 color=colours.get(row["group2"], "black"),
             )
-    ax.set_ylim(bottom, top + (0.1 + 0.07 * max(1, len(d.levels[between]) - 1)) * span)
+    if not d.between:  # comparisons between levels: stars against the reference level
+        for _, row in result.posthoc.iterrows():
+            if row["group1"] == wl[0]:
+                ax.text(
+                    wl.index(row["group2"]),
+                    top + 0.04 * span,
+                    stars(row["p_adj"]),
+                    ha="center",
+                    va="bottom",
+                    fontsize=9,
+                )
+    ax.set_ylim(bottom, top + (0.1 + 0.07 * max(1, len(groups) - 1)) * span)
     ax.set_xticks(range(len(wl)), list(wl))
     ax.set_xlabel(within)
     ax.set_ylabel(value)

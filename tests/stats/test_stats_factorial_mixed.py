@@ -179,3 +179,38 @@ def test_mixed_anova_and_greenhouse_geisser_epsilon_by_hand():
     assert post["p_adj"].iloc[0] == pytest.approx(1 - (1 - w70.pvalue) ** 3)
     assert post["diff"].iloc[0] == pytest.approx(6 - 3)
     assert "Greenhouse–Geisser" in r.methods[0]
+
+
+def test_repeated_measures_without_between_factor_by_hand():
+    y = np.array([[3, 5, 9], [4, 7, 8], [2, 4, 10], [5, 6, 6], [7, 9, 8]], float)
+    data = pd.DataFrame(
+        [
+            {"subject": f"m{i}", "prepulse_db": db, "ppi_pct": v}
+            for i, row in enumerate(y)
+            for db, v in zip((70, 75, 80), row, strict=True)
+        ]
+    )
+    r = quiet(data, value="ppi_pct", within="prepulse_db", control="70")
+    n, k = y.shape
+    grand = y.mean()
+    ss_level = n * np.sum((y.mean(axis=0) - grand) ** 2)
+    ss_subj = k * np.sum((y.mean(axis=1) - grand) ** 2)
+    ss_err = np.sum((y - grand) ** 2) - ss_level - ss_subj
+    f = (ss_level / (k - 1)) / (ss_err / ((n - 1) * (k - 1)))
+    centred = y - y.mean(axis=0)
+    c = np.array([[1, -1, 0], [1, 1, -2]], float).T
+    c /= np.linalg.norm(c, axis=0)
+    m = c.T @ (centred.T @ centred / (n - 1)) @ c
+    eps = np.trace(m) ** 2 / ((k - 1) * np.trace(m @ m))
+    row = r.tests.iloc[0]
+    assert row["test"] == "repeated-measures ANOVA"
+    assert row["statistic"] == pytest.approx(f)
+    assert row["epsilon"] == pytest.approx(eps)
+    assert row["effect_size"] == pytest.approx(ss_level / (ss_level + ss_err))
+    # paired t-tests against 70 dB, Sidak over 2 comparisons
+    d = y[:, 2] - y[:, 0]
+    t = d.mean() / (d.std(ddof=1) / math.sqrt(n))
+    post = r.posthoc.iloc[1]
+    assert (post["group1"], post["group2"]) == ("70", "80")
+    assert post["statistic"] == pytest.approx(t)
+    assert post["p_adj"] == pytest.approx(sidak(2 * stats.t.sf(abs(t), n - 1), 2))
