@@ -55,7 +55,7 @@ def read_kinder_table(table: TextTable) -> StartleRecording:
             path, "not a Kinder export: no header with TrialNo, TrialName, Time(ms), Encl 1", line=1
         )
     names = [column_key(n) for n in table.fields(header)]
-    table.check_field_counts(header, len(names))
+    table.check_field_counts(header, len(names), exact=True)
     frame = table.read(header, names=names, dtype={"session": str, "trialname": str})
     if frame.empty:
         raise InputError(path, "no samples after the header", line=header + 2)

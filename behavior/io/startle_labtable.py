@@ -74,7 +74,7 @@ def read_wide_table(table: TextTable) -> StartleRecording:
             path, "not a wide lab table: no id column with trial columns like 'p120.1'", line=1
         )
     header, keys, fields = found
-    table.check_field_counts(header, len(keys))
+    table.check_field_counts(header, len(keys), exact=True)
     names = [f"c{i}" for i in range(len(keys))]
     id_col = next(names[i] for i, k in enumerate(keys) if k in ID_KEYS)
     ch = next((names[i] for i, k in enumerate(keys) if k in CHAMBER_KEYS), None)
@@ -119,7 +119,7 @@ def read_long_table(table: TextTable) -> StartleRecording:
             line=1,
         )
     keys = [column_key(f) for f in table.fields(header)]
-    table.check_field_counts(header, len(keys))
+    table.check_field_counts(header, len(keys), exact=True)
     text = {"subject": str, "trial type": str, **{k: str for k in (*CHAMBER_KEYS, *GROUP_KEYS)}}
     frame = table.read(header, names=keys, dtype=text)
     amplitude = numeric(frame, "amplitude", path).to_numpy()

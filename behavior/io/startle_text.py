@@ -95,7 +95,8 @@ class TextTable:
         start = 0 if header_index is None else header_index + 1
         body = self.lines[start:]
         keep = [i for i, line in enumerate(body) if line.strip()]
-        text = "\n".join(body[i] for i in keep)
+        # Trailing empty fields (spreadsheet exports pad rows with separators) are dropped.
+        text = "\n".join(body[i].rstrip(self.sep + " \t") for i in keep)
         if not text:
             return pd.DataFrame(columns=names or [])
         if names is None:
@@ -119,12 +120,20 @@ class TextTable:
         return frame
 
     def check_field_counts(
-        self, header_index: int | None, expected: int, minimum: int | None = None
+        self,
+        header_index: int | None,
+        expected: int,
+        minimum: int | None = None,
+        *,
+        exact: bool = False,
     ) -> None:
-        """Raise :class:`InputError` at the first data line with too few fields (truncated file).
+        """Raise :class:`InputError` at the first data line with a wrong number of fields.
 
         A line is short when it has fewer than ``minimum`` fields, or -- for the
-        last line, where a cut-off file ends -- fewer than most lines have.
+        last line, where a cut-off file ends -- fewer than most lines have. With
+        ``exact``, a line with non-empty fields beyond ``expected`` is an error too
+        (lines with quotes are not checked for that: a quoted field may hold the
+        separator).
         """
         minimum = expected if minimum is None else minimum
         start = 0 if header_index is None else header_index + 1
@@ -135,6 +144,15 @@ class TextTable:
                 continue
             n = line.count(self.sep) + 1
             counts[i] = n
+            if exact and n > expected and '"' not in line:
+                extra = line.split(self.sep)[expected:]
+                if any(x.strip() for x in extra):
+                    raise InputError(
+                        self.path,
+                        f"{n} fields where the header has {expected} "
+                        "(a separator inside a value, or a shifted row?)",
+                        line=i + 1,
+                    )
             if n < minimum:
                 raise InputError(
                     self.path,

@@ -63,7 +63,7 @@ def read_tse_table(table: TextTable) -> StartleRecording:
             path, "not a TSE analog export: no header with Animal No., TrialNo, MS, ValueG", line=1
         )
     names = [column_key(n) for n in table.fields(header)]
-    table.check_field_counts(header, len(names))
+    table.check_field_counts(header, len(names), exact=True)
     frame = table.read(
         header, names=names, dtype={"animal no.": str, "trial": str, "box": str, "exp. no.": str}
     )
@@ -119,7 +119,7 @@ def read_tse_segment_table(table: TextTable) -> StartleRecording:
     if not is_tse_segment(table):
         raise InputError(path, "not a TSE trial segment: the first line is not '0,1'", line=1)
     header = next(i for i, line in enumerate(table.lines) if line.strip())
-    table.check_field_counts(header, 2)
+    table.check_field_counts(header, 2, exact=True)
     frame = table.read(header, names=["t", "v"])
     time = numeric(frame, "t", path, label="time (column 0)").to_numpy()
     value = numeric(frame, "v", path, label="value (column 1)").to_numpy()

@@ -318,3 +318,20 @@ def test_group_column_reaches_the_summary(tmp_path):
     for path, group in ((srlab, "A"), (wide, "vehicle")):
         summary = analyze_recordings([read_startle_file(path)], SRLAB).summary
         assert set(summary["group"]) == {group}
+
+
+def test_row_with_extra_fields_names_the_line(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "subject,trial,trial_type,amplitude\nA,1,p120,5.5\n\nA,2,pp4,4,5\nA,3,pp4,4.2,,\n"
+    )  # decimal comma in a comma-separated file, line 4
+    with pytest.raises(InputError) as info:
+        read_startle_file(path)
+    assert info.value.line == 4 and "5 fields where the header has 4" in info.value.problem
+
+
+def test_trailing_empty_fields_are_accepted(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("subject,trial,trial_type,amplitude,,\nA,1,p120,5.5,,\nA,2,pp4,4.2,,\n")
+    trials = read_startle_file(path).trials
+    assert list(trials["amplitude"]) == [5.5, 4.2] and list(trials["line"]) == [2, 3]
