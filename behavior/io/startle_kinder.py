@@ -24,8 +24,8 @@ import pandas as pd
 from behavior.errors import InputError
 from behavior.io.startle_text import (
     TextTable,
-    column_key,
     find_header,
+    header_names,
     numeric,
     open_text_table,
     samples_matrix,
@@ -54,7 +54,7 @@ def read_kinder_table(table: TextTable) -> StartleRecording:
         raise InputError(
             path, "not a Kinder export: no header with TrialNo, TrialName, Time(ms), Encl 1", line=1
         )
-    names = [column_key(n) for n in table.fields(header)]
+    names = header_names(table, header)
     table.check_field_counts(header, len(names), exact=True)
     frame = table.read(header, names=names, dtype={"session": str, "trialname": str})
     if frame.empty:

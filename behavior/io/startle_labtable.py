@@ -25,7 +25,14 @@ from pathlib import Path
 import numpy as np
 
 from behavior.errors import InputError
-from behavior.io.startle_text import TextTable, column_key, find_header, numeric, open_text_table
+from behavior.io.startle_text import (
+    TextTable,
+    column_key,
+    find_header,
+    header_names,
+    numeric,
+    open_text_table,
+)
 from behavior.startle.table import (
     AMPLITUDE,
     CHAMBER,
@@ -118,7 +125,7 @@ def read_long_table(table: TextTable) -> StartleRecording:
             "not a long lab table: no header with subject, trial, trial_type, amplitude",
             line=1,
         )
-    keys = [column_key(f) for f in table.fields(header)]
+    keys = header_names(table, header)
     table.check_field_counts(header, len(keys), exact=True)
     text = {"subject": str, "trial type": str, **{k: str for k in (*CHAMBER_KEYS, *GROUP_KEYS)}}
     frame = table.read(header, names=keys, dtype=text)

@@ -213,6 +213,14 @@ def column_key(name: object) -> str:
     return re.sub(r"[\s_]+", " ", str(name).strip().strip('"').lstrip("\ufeff")).casefold()
 
 
+def header_names(table: TextTable, index: int) -> list[str]:
+    """Column keys of header line ``index``: trailing empty names dropped, other blanks numbered."""
+    keys = [column_key(f) for f in table.fields(index)]
+    while keys and not keys[-1]:
+        keys.pop()
+    return [k or f"column {i + 1}" for i, k in enumerate(keys)]
+
+
 def find_header(table: TextTable, required: set[str], max_lines: int = 80) -> int | None:
     """0-based index of the first line whose fields include all ``required`` keys."""
     for i in range(min(max_lines, len(table.lines))):

@@ -33,8 +33,8 @@ import pandas as pd
 from behavior.errors import InputError
 from behavior.io.startle_text import (
     TextTable,
-    column_key,
     find_header,
+    header_names,
     numeric,
     open_text_table,
     samples_matrix,
@@ -62,7 +62,7 @@ def read_tse_table(table: TextTable) -> StartleRecording:
         raise InputError(
             path, "not a TSE analog export: no header with Animal No., TrialNo, MS, ValueG", line=1
         )
-    names = [column_key(n) for n in table.fields(header)]
+    names = header_names(table, header)
     table.check_field_counts(header, len(names), exact=True)
     frame = table.read(
         header, names=names, dtype={"animal no.": str, "trial": str, "box": str, "exp. no.": str}
