@@ -30,7 +30,7 @@ from behavior.blinding.reliability import (
     percent_agreement,
 )
 from behavior.errors import AnalysisError
-from behavior.fst.summary import bin_states, overlap_s
+from behavior.fst.summary import clean_bouts, overlap_s
 
 #: Columns of the pairwise agreement table, in order.
 PAIR_COLUMNS = (
@@ -65,9 +65,24 @@ def profile(rater: Rater, video: str, window_s: tuple[float, float], end_s: floa
         return Profile(float(rater.totals[video]), None)
     bouts = rater.bouts[video]
     n_bins = int(math.floor((end_s - w0) / bin_s + 1e-9))
-    bins = (bin_states(bouts, (w0, w0 + n_bins * bin_s), bin_s) if n_bins > 0
-            else np.empty(0))
-    return Profile(overlap_s(bouts, w0, end_s), bins)
+    return Profile(overlap_s(bouts, w0, end_s), bin_fractions(bouts, w0, n_bins, bin_s))
+
+
+def bin_fractions(bouts: np.ndarray, start_s: float, n_bins: int, bin_s: float) -> np.ndarray:
+    """Immobile fraction of ``n_bins`` bins of ``bin_s`` from ``start_s``.
+
+    The same numbers as :func:`behavior.fst.summary.bin_states` (the tests check it),
+    computed for all bins at once: calibration evaluates it thousands of times.
+    """
+    if n_bins <= 0:
+        return np.empty(0)
+    b = clean_bouts(bouts)
+    edges = start_s + np.arange(n_bins + 1) * bin_s
+    if b.size == 0:
+        return np.zeros(n_bins)
+    lo, hi = edges[:-1], edges[1:]
+    inside = np.minimum(b[:, 1:2], hi) - np.maximum(b[:, 0:1], lo)  # (bouts, bins)
+    return np.clip(inside, 0, None).sum(axis=0) / (hi - lo)
 
 
 def profiles(raters: Sequence[Rater], videos: Sequence[str], window_s: tuple[float, float],

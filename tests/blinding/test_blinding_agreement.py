@@ -122,3 +122,16 @@ def test_overall_needs_common_videos(tmp_path):
     raters = load_raters([_interval_csv(tmp_path / "m.csv", {"A": A, "B": B, "C": A})])
     o = overall_agreement(raters, (0.0, 10.0), 1.0).iloc[0]
     assert o["n_videos"] == 3 and o["raters"] == "A+B+C"
+
+
+def test_bin_fractions_equal_the_fst_definition():
+    from behavior.blinding.agreement import bin_fractions
+    from behavior.fst.summary import bin_states
+
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        starts = np.sort(rng.uniform(0, 300, 12))
+        bouts = np.column_stack((starts, starts + rng.uniform(0.1, 30, 12)))  # some overlap
+        for w0, n, width in [(120.0, 240, 1.0), (0.0, 72, 5.0), (3.5, 7, 0.7)]:
+            got = bin_fractions(bouts, w0, n, width)
+            assert got == pytest.approx(bin_states(bouts, (w0, w0 + n * width), width))

@@ -183,7 +183,7 @@ def test_command_line_create(tmp_path, capsys):
 def test_unfinished_video_without_events_is_not_a_zero(tmp_path):
     made, _, _ = make_session(tmp_path, n=2, observers=("A",))
     with ScoringSession(made.session_dir, "A") as s:
-        first, second = s.videos[0].code, s.videos[1].code
+        first = s.videos[0].code
         s.finish(first)  # watched, nothing immobile: a real zero
     lock_session(made.session_dir, allow_incomplete=True)
     scores, _ = unblind(made.session_dir, read_key(made.key_path), made.key_path,
