@@ -105,6 +105,7 @@ def dot_bar_figure(result: StatsResult) -> Figure:
             )
             top = max(top, float(np.max(y)), m + s)
             bottom = min(bottom, float(np.min(y)), 0.0)
+    top = max(top, 0.0)  # bars start at 0
     span = (top - bottom) or 1.0
     level = top + 0.05 * span
     step = 0.09 * span
@@ -116,7 +117,8 @@ def dot_bar_figure(result: StatsResult) -> Figure:
             continue
         _bracket(ax, a, b, level, 0.02 * span, stars(row["p_adj"]))
         level += step
-    ax.set_ylim(bottom, max(level, top + 0.1 * span) + 0.05 * span)
+    floor = bottom - 0.05 * span if bottom < 0 else 0.0
+    ax.set_ylim(floor, max(level, top + 0.1 * span) + 0.05 * span)
     if other:
         ax.set_xticks(range(len(outer)), list(outer))
         ax.set_xlabel(other)
@@ -192,6 +194,7 @@ def line_figure(result: StatsResult) -> Figure:
         )
         top = max(top, float(np.max(means + sems)), float(sub[value].max()))
     bottom = min(0.0, float(data[value].min()))
+    top = max(top, 0.0)  # bars start at 0
     span = (top - bottom) or 1.0
     for wi, w in enumerate(wl):
         rows = result.posthoc[result.posthoc["at"] == f"{within} = {w}"]
@@ -216,7 +219,8 @@ def line_figure(result: StatsResult) -> Figure:
                     va="bottom",
                     fontsize=9,
                 )
-    ax.set_ylim(bottom, top + (0.1 + 0.07 * max(1, len(groups) - 1)) * span)
+    floor = bottom - 0.05 * span if bottom < 0 else 0.0
+    ax.set_ylim(floor, top + (0.1 + 0.07 * max(1, len(groups) - 1)) * span)
     ax.set_xticks(range(len(wl)), list(wl))
     ax.set_xlabel(within)
     ax.set_ylabel(value)
