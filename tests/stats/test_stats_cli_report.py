@@ -160,3 +160,27 @@ def test_reader_semicolons_bom_excel_and_duplicate_headers(tmp_path):
     (tmp_path / "e.csv").write_text("")
     with pytest.raises(InputError, match="empty"):
         read_table(tmp_path / "e.csv")
+
+
+def test_dot_figures_carry_one_star_label_per_comparison():
+    import warnings
+
+    from behavior.stats import analyze
+    from behavior.stats.plots import figures
+
+    rng = np.random.default_rng(9)
+    rows = [
+        {"subject": f"{g}{s}{i}", "drug": g, "sex": s, "y": rng.normal(10 + 8 * (g == "flx"), 1)}
+        for g in ("veh", "flx")
+        for s in ("f", "m")
+        for i in range(5)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        two = analyze(pd.DataFrame(rows), value="y", between=["drug", "sex"], control="veh")
+        one = analyze(pd.DataFrame(rows), value="y", between="drug", control="veh")
+    for result in (two, one):
+        (fig,) = figures(result).values()
+        labels = [t.get_text() for t in fig.axes[0].texts]
+        assert labels == [stars(p) for p in result.posthoc["p_adj"]]
+        assert set(labels) == {"****"}
