@@ -24,7 +24,8 @@ def smooth_mobility(time_s: np.ndarray, mobility: np.ndarray, smoothing_s: float
     if smoothing_s <= 0 or m.size < 3:
         return m.copy()
     dt = float(np.median(np.diff(time_s))) if m.size > 1 else 1.0
-    width = max(1, int(round(smoothing_s / dt)))
+    # slack so that times read back from a file (rounded) give the same width
+    width = max(1, int(np.floor(smoothing_s / dt + 0.5 + 1e-6)))
     if width % 2 == 0:
         width += 1
     missing = np.isnan(m)

@@ -114,7 +114,8 @@ def apply_min_bout(bouts: np.ndarray, min_bout_s: float) -> np.ndarray:
     b = clean_bouts(bouts)
     if min_bout_s <= 0 or b.size == 0:
         return b
-    return b[(b[:, 1] - b[:, 0]) >= min_bout_s - 1e-9]
+    # a microsecond of slack: a bout of exactly min_bout_s read back from a file counts
+    return b[(b[:, 1] - b[:, 0]) >= min_bout_s - 1e-6]
 
 
 def overlap_s(bouts: np.ndarray, start_s: float, end_s: float) -> float:

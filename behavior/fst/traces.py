@@ -78,7 +78,8 @@ def write_trace(trace: Trace, directory: str | Path) -> Path:
     with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
         for key, value in meta.items():
             fh.write(f"# {key}: {value}\n")
-        trace.table.loc[:, list(TRACE_COLUMNS)].to_csv(fh, index=False, float_format="%.6g")
+        # 10 significant digits keep frame times exact to well under a microsecond
+        trace.table.loc[:, list(TRACE_COLUMNS)].to_csv(fh, index=False, float_format="%.10g")
     tmp.replace(path)
     return path
 

@@ -1,0 +1,113 @@
+"""`behavior fst score` and `behavior fst rescore` as a user runs them."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from behavior.cli import main
+from behavior.fst.summary import summarize_bouts
+from behavior.fst.traces import read_trace
+
+REQUIRED = ["video", "arena", "window_start_s", "window_end_s", "immobility_s", "immobility_pct",
+            "latency_s", "bouts", "mean_bout_s", "longest_bout_s"]
+
+
+@pytest.fixture
+def scored(two_arena_video, tmp_path, capsys):
+    """Score the two-arena video plus a broken file; return paths and exit status."""
+    video, truth = two_arena_video
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(200))
+    out = tmp_path / "results.csv"
+    status = main(["fst", "score", str(video), str(bad), "--window-s", "5", "40",
+                   "--out", str(out), "--traces", str(tmp_path / "traces"), "--no-progress"])
+    return video, truth, out, tmp_path / "traces", status, capsys.readouterr()
+
+
+def test_score_reports_the_bad_file_and_scores_the_rest(scored):
+    video, truth, out, traces, status, captured = scored
+    assert status != 0
+    assert "broken.mp4" in captured.err
+    table = pd.read_csv(out)
+    assert set(REQUIRED) <= set(table.columns)
+    assert "immobile_s_0_60" in table.columns  # per-minute bins
+    assert table["arena"].tolist() == [1, 2]
+    assert (table["video"] == str(video)).all()
+    for _, row in table.iterrows():
+        want = summarize_bouts(truth.bouts(int(row.arena)), (5, 40), 360, 60, truth.end_s)
+        assert row.immobility_s == pytest.approx(want["immobility_s"], abs=2.0)
+        assert row.immobility_pct == pytest.approx(100 * row.immobility_s / 35, abs=0.01)
+    assert sorted(p.name for p in traces.iterdir()) == [
+        "two_arenas_arena1.trace.csv", "two_arenas_arena2.trace.csv"]
+
+
+def test_rescore_needs_no_video_and_matches_score(scored, tmp_path):
+    video, truth, out, traces, status, _ = scored
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    shutil.move(str(video), moved / video.name)  # the video is gone
+    try:
+        same = tmp_path / "same.csv"
+        assert main(["fst", "rescore", str(traces), "--window-s", "5", "40",
+                     "--out", str(same)]) == 0
+        a, b = pd.read_csv(out), pd.read_csv(same)
+        assert np.allclose(a["immobility_s"], b["immobility_s"])
+        strict = tmp_path / "strict.csv"
+        assert main(["fst", "rescore", str(traces), "--window-s", "5", "40", "--threshold",
+                     "0.0001", "--out", str(strict)]) == 0
+        assert (pd.read_csv(strict)["immobility_s"] < a["immobility_s"]).all()
+    finally:
+        shutil.move(str(moved / video.name), video)
+
+
+def test_traces_hold_the_documented_columns(scored):
+    _, truth, _, traces, _, _ = scored
+    trace = read_trace(traces / "two_arenas_arena1.trace.csv")
+    assert list(trace.table.columns) == ["frame", "time_s", "x_px", "y_px", "area_px",
+                                         "mobility", "immobile"]
+    assert np.allclose(trace.time_s, truth.time_s, atol=1e-4)
+    assert trace.meta["arena_rect_px"].count(",") == 3
+
+
+def test_arena_rects_option_and_sidecar(two_arena_video, tmp_path):
+    video, _ = two_arena_video
+    out = tmp_path / "r.csv"
+    assert main(["fst", "score", str(video), "--arena-rects", "0,0,160,240", "--out", str(out),
+                 "--no-progress"]) == 0
+    assert len(pd.read_csv(out)) == 1
+    copy = tmp_path / "copy.mp4"
+    shutil.copy(video, copy)
+    (tmp_path / "copy.mp4.arenas.yaml").write_text("arenas: [[0, 0, 160, 240], [160, 0, 160, 240], "
+                                                   "[300, 0, 20, 240]]\n")
+    assert main(["fst", "score", str(copy), "--out", str(out), "--no-progress"]) == 0
+    assert pd.read_csv(out)["arena"].tolist() == [1, 2, 3]
+
+
+def test_jobs_2_gives_the_same_results(two_arena_video, tmp_path):
+    video, _ = two_arena_video
+    copy = tmp_path / "second.mp4"
+    shutil.copy(video, copy)
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    assert main(["fst", "score", str(video), str(copy), "--out", str(one), "--no-progress"]) == 0
+    assert main(["fst", "score", str(video), str(copy), "--jobs", "2", "--out", str(two),
+                 "--no-progress"]) == 0
+    a, b = pd.read_csv(one), pd.read_csv(two)
+    assert len(a) == 4
+    assert np.allclose(a["immobility_s"], b["immobility_s"])
+
+
+def test_protocol_errors_name_file_key_and_expectation(tmp_path, capsys):
+    bad = tmp_path / "p.yaml"
+    bad.write_text("name: x\nduration_s: 360\nwindow_s: [120, 400]\nbin_s: 60\nthreshold: 0.1\n")
+    assert main(["fst", "rescore", str(tmp_path), "--protocol", str(bad), "--out",
+                 str(tmp_path / "o.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "p.yaml" in err and "window_s" in err and "inside 0" in err
+    bad.write_text("name: x\nduration_s: 360\nwindow_s: [120, 360]\nbin_s: 60\nthreshold: low\n")
+    assert main(["fst", "rescore", str(tmp_path), "--protocol", str(bad), "--out",
+                 str(tmp_path / "o.csv")]) == 2
+    assert "threshold" in capsys.readouterr().err
