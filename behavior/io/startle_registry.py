@@ -3,7 +3,9 @@
 Layouts (``--format``): ``srlab`` (20-column per-trial CSV, with or without
 header), ``srlab-xlsx``, ``kinder``, ``tse``, ``tse-segment``, ``wide`` and
 ``long`` (lab tables). ``auto`` detects the layout from the set of columns,
-not from the vendor or the file name.
+not from the vendor or the file name. A workbook (.xlsx) is read as SR-LAB when
+a sheet has its underscore header; otherwise each sheet is read as a lab table
+(``wide`` or ``long``), the sheet name going to ``phase``.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
 from behavior.errors import InputError
 from behavior.io import startle_kinder, startle_labtable, startle_srlab, startle_tse
-from behavior.io.startle_srlab_xlsx import from_srlab_xlsx
+from behavior.io.startle_srlab_xlsx import from_srlab_xlsx, is_srlab_workbook, read_sheets
 from behavior.io.startle_text import TextTable, find_header, open_text_table
 from behavior.startle.table import StartleRecording
 
@@ -58,6 +62,32 @@ def detect_layout(table: TextTable) -> str:
     )
 
 
+def _read_workbook(path: Path, layout: str) -> StartleRecording:
+    """SR-LAB workbook, or lab tables kept in Excel (each sheet read as a text table)."""
+    sheets = read_sheets(path)
+    if layout == "srlab-xlsx" or (layout == "auto" and is_srlab_workbook(sheets)):
+        return from_srlab_xlsx(path, sheets)
+    frames = []
+    for sheet, raw in sheets.items():
+        if raw.dropna(how="all").empty:
+            continue
+        text = raw.to_csv(header=False, index=False, lineterminator="\n")
+        table = TextTable(str(path), text.splitlines(), ",", ".", "xlsx")
+        try:
+            name = detect_layout(table) if layout == "auto" else layout
+            if name not in ("wide", "long"):
+                raise InputError(
+                    path, f"a {name} layout in a workbook is not supported: export it as CSV"
+                )
+            recording = TEXT_LAYOUTS[name][0](table)
+        except InputError as exc:
+            raise InputError(path, f"sheet '{sheet}': {exc.problem}", line=exc.line) from None
+        frames.append(recording.trials.assign(phase=str(sheet)))
+    if not frames:
+        raise InputError(path, "the workbook has no data rows")
+    return StartleRecording(pd.concat(frames, ignore_index=True), layout="workbook")
+
+
 def read_startle_file(path: str | Path, layout: str = "auto") -> StartleRecording:
     """Read one startle file with the named reader, or the detected one.
 
@@ -69,8 +99,8 @@ def read_startle_file(path: str | Path, layout: str = "auto") -> StartleRecordin
     if layout not in LAYOUTS:
         raise InputError(path, f"unknown format '{layout}'; expected one of {', '.join(LAYOUTS)}")
     path = Path(path)
-    if layout == "srlab-xlsx" or (layout == "auto" and path.suffix.lower() in XLSX_SUFFIXES):
-        return from_srlab_xlsx(path)
+    if layout == "srlab-xlsx" or path.suffix.lower() in XLSX_SUFFIXES:
+        return _read_workbook(path, layout)
     table = open_text_table(path)
     name = detect_layout(table) if layout == "auto" else layout
     reader, _ = TEXT_LAYOUTS[name]

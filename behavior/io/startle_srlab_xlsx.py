@@ -40,28 +40,44 @@ from behavior.startle.table import (
 HEADER_KEYS = {"trial num", "trial id", "subject id", "mv max"}
 
 
-def from_srlab_xlsx(path: str | Path) -> StartleRecording:
-    """Read every sheet of an SR-LAB .xlsx export into one recording."""
+def read_sheets(path: str | Path) -> dict[str, pd.DataFrame]:
+    """Every sheet of a workbook as raw cells (no header, objects), by sheet name."""
     try:
-        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="openpyxl")
+        return pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="openpyxl")
     except FileNotFoundError:
         raise InputError(path, "file not found") from None
     except Exception as exc:  # openpyxl raises many types for broken workbooks
         raise InputError(
             path, f"cannot open as an .xlsx workbook ({type(exc).__name__}: {exc})"
         ) from None
+
+
+def _header_row(raw: pd.DataFrame) -> int | None:
+    for r in range(min(20, len(raw))):
+        keys = {column_key(v) for v in raw.iloc[r].tolist() if isinstance(v, str)}
+        if HEADER_KEYS <= keys:
+            return r
+    return None
+
+
+def is_srlab_workbook(sheets: dict[str, pd.DataFrame]) -> bool:
+    """True when some sheet has the SR-LAB underscore header."""
+    return any(_header_row(raw.dropna(how="all")) is not None for raw in sheets.values())
+
+
+def from_srlab_xlsx(
+    path: str | Path, sheets: dict[str, pd.DataFrame] | None = None
+) -> StartleRecording:
+    """Read every sheet of an SR-LAB .xlsx export into one recording."""
+    if sheets is None:
+        sheets = read_sheets(path)
     frames = []
     offset: dict[str, float] = {}
     for sheet, raw in sheets.items():
         raw = raw.dropna(how="all")
         if raw.empty:
             continue
-        header_row = None
-        for r in range(min(20, len(raw))):
-            keys = {column_key(v) for v in raw.iloc[r].tolist() if isinstance(v, str)}
-            if HEADER_KEYS <= keys:
-                header_row = r
-                break
+        header_row = _header_row(raw)
         if header_row is None:
             raise InputError(
                 path, f"sheet '{sheet}': no header row with Trial_Num, Trial_ID, Subject_ID, mV_Max"

@@ -335,3 +335,23 @@ def test_trailing_empty_fields_are_accepted(tmp_path):
     path.write_text("subject,trial,trial_type,amplitude,,\nA,1,p120,5.5,,\nA,2,pp4,4.2,,\n")
     trials = read_startle_file(path).trials
     assert list(trials["amplitude"]) == [5.5, 4.2] and list(trials["line"]) == [2, 3]
+
+
+def test_lab_tables_kept_in_excel(tmp_path):
+    lab = sy.simulate_trials(2, seed=6, names="lab")
+    wide_csv = sy.write_wide(tmp_path / "w.csv", lab)
+    long_csv = sy.write_long(tmp_path / "l.csv", lab)
+    path = tmp_path / "lab.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.read_csv(wide_csv, dtype={"subject": str}).to_excel(writer, sheet_name="cohort1", index=False)
+    rec = read_startle_file(path)
+    assert rec.layout == "workbook" and set(rec.trials["phase"]) == {"cohort1"}
+    check_amplitudes(measure_recording(rec, SRLAB.amplitude), lab, waveform=False)
+    assert rec.trials["line"].iloc[0] == 2  # spreadsheet row
+    with pd.ExcelWriter(path) as writer:
+        pd.read_csv(long_csv).to_excel(writer, sheet_name="trials", index=False)
+    check_amplitudes(measure_recording(read_startle_file(path), SRLAB.amplitude), lab, waveform=False)
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"a": [1], "b": [2]}).to_excel(writer, sheet_name="notes", index=False)
+    with pytest.raises(InputError, match="sheet 'notes': unknown startle file layout"):
+        read_startle_file(path)
