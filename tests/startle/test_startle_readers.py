@@ -343,14 +343,18 @@ def test_lab_tables_kept_in_excel(tmp_path):
     long_csv = sy.write_long(tmp_path / "l.csv", lab)
     path = tmp_path / "lab.xlsx"
     with pd.ExcelWriter(path) as writer:
-        pd.read_csv(wide_csv, dtype={"subject": str}).to_excel(writer, sheet_name="cohort1", index=False)
+        pd.read_csv(wide_csv, dtype={"subject": str}).to_excel(
+            writer, sheet_name="cohort1", index=False
+        )
     rec = read_startle_file(path)
     assert rec.layout == "workbook" and set(rec.trials["phase"]) == {"cohort1"}
     check_amplitudes(measure_recording(rec, SRLAB.amplitude), lab, waveform=False)
     assert rec.trials["line"].iloc[0] == 2  # spreadsheet row
     with pd.ExcelWriter(path) as writer:
         pd.read_csv(long_csv).to_excel(writer, sheet_name="trials", index=False)
-    check_amplitudes(measure_recording(read_startle_file(path), SRLAB.amplitude), lab, waveform=False)
+    check_amplitudes(
+        measure_recording(read_startle_file(path), SRLAB.amplitude), lab, waveform=False
+    )
     with pd.ExcelWriter(path) as writer:
         pd.DataFrame({"a": [1], "b": [2]}).to_excel(writer, sheet_name="notes", index=False)
     with pytest.raises(InputError, match="sheet 'notes': unknown startle file layout"):
