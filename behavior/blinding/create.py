@@ -7,6 +7,7 @@ the final move fails, so an error never leaves half a session behind.
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ import pandas as pd
 from behavior.blinding import database as db
 from behavior.blinding.codes import new_codes, new_session_id, random_order
 from behavior.blinding.key import key_text
-from behavior.blinding.remux import find_leaks, remux_without_metadata
+from behavior.blinding.remux import RemuxResult, find_leaks, remux_without_metadata
 from behavior.blinding.session import IMMOBILITY, KNOWN_BEHAVIOURS
 from behavior.errors import InputError
 from behavior.io.video import probe
@@ -130,8 +131,8 @@ def create_session(
                     raise InputError(src, f"the coded copy would still reveal {', '.join(leaks)} "
                                      f"({result.reason or 'in its encoded stream'}); strip it "
                                      "first, e.g. ffmpeg -i IN -map_metadata -1 -c copy OUT")
-                rows.append((code, rel, info.duration_s, info.fps, info.n_frames,
-                             int(result.remuxed)))
+                duration, fps = _timing(src, info.duration_s, info.fps, info.n_frames, result)
+                rows.append((code, rel, duration, fps, info.n_frames, int(result.remuxed)))
                 key_row = groups.iloc[index].to_dict()
                 key_row.pop("file", None)
                 key_row["video"] = str(src.resolve())
@@ -173,3 +174,17 @@ def create_session(
         key_tmp.unlink(missing_ok=True)
         raise
     return CreatedSession(session_dir, key_path, sid, tuple(codes), observers, copied)
+
+
+def _timing(src: Path, duration_s: float, fps: float, n_frames: int,
+            result: RemuxResult) -> tuple[float, float]:
+    """Duration and frame rate for the database: the header's, else from the packets."""
+    if not (math.isfinite(duration_s) and duration_s > 0):
+        duration_s = result.duration_s
+    if not (math.isfinite(fps) and fps > 0) and math.isfinite(duration_s) and duration_s > 0:
+        count = n_frames or result.packets
+        fps = count / duration_s if count else math.nan
+    if not (math.isfinite(duration_s) and duration_s > 0 and math.isfinite(fps) and fps > 0):
+        raise InputError(src, "the container gives no duration or frame rate; re-mux it "
+                         "(e.g. ffmpeg -i IN -c copy OUT.mkv) and try again")
+    return float(duration_s), float(fps)

@@ -9,6 +9,7 @@ so the coded file decodes to exactly the same frames at the same timestamps.
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class RemuxResult:
     remuxed: bool
     packets: int
     reason: str = ""
+    duration_s: float = math.nan  # from the packets' timestamps (remuxed files only)
 
 
 def remux_without_metadata(src: str | Path, dst: str | Path) -> RemuxResult:
@@ -49,7 +51,7 @@ def remux_without_metadata(src: str | Path, dst: str | Path) -> RemuxResult:
     """
     src, dst = Path(src), Path(dst)
     try:
-        packets = _remux(src, dst)
+        packets, duration = _remux(src, dst)
     except (av.error.FFmpegError, ValueError, TypeError, OSError) as exc:
         dst.unlink(missing_ok=True)
         try:
@@ -59,7 +61,7 @@ def remux_without_metadata(src: str | Path, dst: str | Path) -> RemuxResult:
         kept = sorted(metadata(dst))
         note = f"; its metadata keys {', '.join(kept)} were kept" if kept else ""
         return RemuxResult(dst, False, 0, f"cannot remux ({exc}); copied unchanged{note}")
-    return RemuxResult(dst, True, packets)
+    return RemuxResult(dst, True, packets, duration_s=duration)
 
 
 def metadata(path: str | Path) -> dict[str, str]:
@@ -98,12 +100,13 @@ def find_leaks(path: str | Path, words: list[str], min_bytes_len: int = 8) -> li
     return sorted(found)
 
 
-def _remux(src: Path, dst: Path) -> int:
+def _remux(src: Path, dst: Path) -> tuple[int, float]:
     with av.open(str(src), mode="r") as inp:
         if not inp.streams.video:
             raise VideoError(src, "no video stream")
         in_stream = inp.streams.video[0]
         n = 0
+        first, last = math.inf, -math.inf
         with av.open(str(dst), mode="w") as out:
             out_stream = out.add_stream_from_template(in_stream)
             for key in list(out_stream.metadata):
@@ -113,9 +116,13 @@ def _remux(src: Path, dst: Path) -> int:
             for packet in inp.demux(in_stream):
                 if packet.dts is None:  # the flush packet
                     continue
+                if packet.pts is not None and packet.time_base is not None:
+                    first = min(first, float(packet.pts * packet.time_base))
+                    end = (packet.pts + (packet.duration or 0)) * packet.time_base
+                    last = max(last, float(end))
                 packet.stream = out_stream
                 out.mux(packet)
                 n += 1
         if n == 0:
             raise ValueError("no video packets")
-    return n
+    return n, (last - first if last > first else math.nan)

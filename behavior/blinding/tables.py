@@ -11,7 +11,8 @@ Interval table (``behavior blind import``, ``behavior agreement``, ``behavior fs
     ``video, behaviour, start_s, end_s`` and, for agreement, ``observer``. ``video``
     is a code or a video file name (only its stem is used). BORIS "aggregated events"
     column names are accepted: ``Media file`` / ``Observation id``, ``Behavior``,
-    ``Start (s)``, ``Stop (s)``, ``Observer``; ``behavior`` for ``behaviour``.
+    ``Start (s)``, ``Stop (s)``, ``Observer``; ``behavior`` for ``behaviour``; rows
+    whose ``Behavior type`` is ``POINT`` are skipped (only states are bouts).
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ import numpy as np
 import pandas as pd
 
 from behavior.errors import InputError
+from behavior.fst.summary import SUMMARY_COLUMNS
 
 GROUP_COLUMNS = ("video", "subject", "group")
 INTERVAL_COLUMNS = ("video", "behaviour", "start_s", "end_s")
 OBSERVER = "observer"
+#: Names a groups table cannot use: they are columns of the unblinded scores.
+RESERVED_COLUMNS = frozenset({"code", "file", "observer", "n_observers", "n_events",
+                              *SUMMARY_COLUMNS})
 
 #: Accepted column names (lower case) for each interval column, in order of preference.
 _ALIASES = {
@@ -62,6 +67,10 @@ def read_groups(path: str | Path) -> pd.DataFrame:
     if missing:
         raise InputError(path, f"missing column(s) {', '.join(missing)}; expected "
                          f"{', '.join(GROUP_COLUMNS)} plus any factor columns")
+    reserved = sorted(set(table.columns) & RESERVED_COLUMNS)
+    if reserved:
+        raise InputError(path, f"column name(s) {', '.join(reserved)} are used by the scores; "
+                         "rename them")
     table = table.apply(lambda col: col.str.strip())
     for column in GROUP_COLUMNS:
         blank = np.flatnonzero(table[column].to_numpy() == "")
@@ -116,6 +125,12 @@ def read_intervals(path: str | Path, *, need_observer: bool = False) -> pd.DataF
         source = next((lower[n] for n in names if n in lower), None)
         if source is not None:
             picked[target] = raw[source]
+    lines = np.arange(len(raw)) + 2  # file lines: the header is line 1
+    kind = lower.get("behavior type")
+    if kind is not None:  # BORIS: point events have no duration; only states are bouts
+        keep = (raw[kind].str.strip().str.upper() != "POINT").to_numpy()
+        picked = {k: v[keep].reset_index(drop=True) for k, v in picked.items()}
+        lines = lines[keep]
     raw = pd.DataFrame(picked)
     required = list(INTERVAL_COLUMNS) + ([OBSERVER] if need_observer else [])
     missing = [c for c in required if c not in raw.columns]
@@ -132,13 +147,13 @@ def read_intervals(path: str | Path, *, need_observer: bool = False) -> pd.DataF
         if bad.size:
             i = int(bad[0])
             raise InputError(path, f"'{column}' is not a number: {raw[column].iloc[i]!r}",
-                             line=i + 2)
+                             line=int(lines[i]))
         out[column] = values.to_numpy(float)
-    out["line"] = np.arange(len(out)) + 2
+    out["line"] = lines
     for column in ["video", "behaviour"] + ([OBSERVER] if OBSERVER in out else []):
         blank = np.flatnonzero(out[column].to_numpy() == "")
         if blank.size:
-            raise InputError(path, f"empty '{column}'", line=int(blank[0]) + 2)
+            raise InputError(path, f"empty '{column}'", line=int(lines[blank[0]]))
     invalid = (out["start_s"] < 0) | (out["end_s"] <= out["start_s"])
     bad = np.flatnonzero(invalid.to_numpy())
     if bad.size:

@@ -127,6 +127,9 @@ def test_groups_table_must_cover_every_video(tmp_path):
     groups.write_text("video,subject\na.mp4,m1\n")
     with pytest.raises(InputError, match="missing column"):
         read_groups(groups)
+    groups.write_text("video,subject,group,code\na.mp4,m1,vehicle,X1\n")
+    with pytest.raises(InputError, match="code are used by the scores"):
+        read_groups(groups)
 
 
 def test_real_codecs_are_coded_without_leaks(tmp_path):

@@ -143,6 +143,12 @@ def test_boris_export_columns_are_accepted(tmp_path):
     table = read_intervals(path)
     assert table[["video", "behaviour", "start_s", "end_s"]].values.tolist() == [
         ["K7QX3M", "immobility", 1.5, 3.25]]
+    path.write_text("Observation id,Media file,Behavior,Behavior type,Start (s),Stop (s)\n"
+                    "obs1,K7QX3M.mp4,dive,POINT,2.0,2.0\n"
+                    "obs1,K7QX3M.mp4,Immobility,STATE,1.5,3.25\n"
+                    "obs1,K7QX3M.mp4,Immobility,STATE,3.0,4.0\n")
+    with pytest.raises(InputError, match="line 4"):  # point events skipped, lines kept
+        read_intervals(path)
 
 
 def test_command_line_round_trip(tmp_path, capsys):
