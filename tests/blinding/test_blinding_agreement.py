@@ -135,3 +135,19 @@ def test_bin_fractions_equal_the_fst_definition():
         for w0, n, width in [(120.0, 240, 1.0), (0.0, 72, 5.0), (3.5, 7, 0.7)]:
             got = bin_fractions(bouts, w0, n, width)
             assert got == pytest.approx(bin_states(bouts, (w0, w0 + n * width), width))
+
+
+def test_traces_rescored_with_a_protocol(tmp_path):
+    from behavior.protocols import load_fst_protocol
+
+    manual = _interval_csv(tmp_path / "manual.csv", {"A": A})
+    traces = write_traces(tmp_path / "traces", A)
+    base = load_fst_protocol("mouse_fst").with_overrides(
+        duration_s=10.0, window_s=(0.0, 10.0), smoothing_s=0.0, min_bout_s=0.0)
+    # mobility is <= 0.05 inside A's bouts and >= 0.2 outside
+    same = pairwise_agreement(load_raters([manual, traces], base.with_overrides(threshold=0.1)),
+                              (0.0, 10.0), 1.0).iloc[0]
+    assert same["kappa"] == pytest.approx(1.0) and same["bias_s"] == pytest.approx(0.0)
+    none = pairwise_agreement(load_raters([manual, traces], base.with_overrides(threshold=0.001)),
+                              (0.0, 10.0), 1.0).iloc[0]
+    assert none["bias_s"] == pytest.approx(-(4 + 6 + 5) / 3)  # auto finds no immobility
