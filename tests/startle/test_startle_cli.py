@@ -129,3 +129,20 @@ def test_nothing_readable_is_exit_1(tmp_path, capsys):
     missing = tmp_path / "nope.csv"
     assert main(["ppi", "analyze", str(missing), "--out", str(tmp_path / "o.csv")]) == 1
     assert "nope.csv: file not found" in capsys.readouterr().err
+
+
+def test_onset_override_for_files_timed_from_trial_start(tmp_path):
+    lab = sy.simulate_trials(1, seed=12)
+    path = sy.write_kinder(tmp_path / "k.csv", lab, session="S", newline="\n")
+    frame = pd.read_csv(path)
+    frame["Time(ms)"] += 100  # this export counts from the trial start; the pulse is at 100 ms
+    frame.to_csv(path, index=False)
+    out = tmp_path / "t.csv"
+    assert main(["ppi", "trials", str(path), "--onset-ms", "100", "--out", str(out)]) == 0
+    got = pd.read_csv(out).merge(lab, on="trial_no")
+    assert (got["latency_ms_x"] == got["latency_ms_y"]).all()
+    assert got["vmax"].to_numpy() == pytest.approx(got["amplitude_y"].to_numpy(), abs=1e-3)
+    # without the override the window (0-100 ms on the file's axis) holds only the baseline
+    assert main(["ppi", "trials", str(path), "--out", str(out)]) == 0
+    plain = pd.read_csv(out).merge(lab, on="trial_no")
+    assert plain["vmax"].to_numpy() == pytest.approx(plain["baseline_y"].to_numpy(), abs=1e-3)
