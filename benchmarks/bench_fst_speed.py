@@ -1,0 +1,165 @@
+"""Speed and memory of forced-swim scoring, against baselines measured in the same run.
+
+Generates a 6-min 640x480 30-fps H.264 synthetic FST video, then measures:
+
+1. decode only, with the fastest PyAV set-up found (luma plane; slice, frame or
+   automatic threading) — the ceiling for any scorer that decodes the file;
+2. whole scoring (decode + tracking + scoring, as ``behavior fst score`` does);
+3. a plain OpenCV frame-differencing baseline (VideoCapture.read, cvtColor to grey,
+   Gaussian blur, absdiff with the previous frame, count pixels over a cut-off);
+4. peak RSS of whole scoring of the 6-min video and of a 2-min cut of it (streaming:
+   the peak should not grow with the length);
+5. ``behavior fst score --jobs 2`` against ``--jobs 1`` on two such videos.
+
+Each timing is the best of ``--repeat`` runs (machines are noisy). Prints ratios.
+
+    python benchmarks/bench_fst_speed.py [--repeat 3] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from behavior.fst.synthetic import SyntheticSpec, write_video
+from behavior.io.video import luma
+
+
+def decode_only(path: Path, thread_type: str, threads: int) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    n = 0
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        s.thread_type = thread_type
+        s.thread_count = threads
+        for frame in c.decode(s):
+            luma(frame)
+            n += 1
+    return time.perf_counter() - t0, n
+
+
+def opencv_baseline(path: Path, cutoff: int = 20) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    cap = cv2.VideoCapture(str(path))
+    prev = None
+    n = 0
+    counts = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        grey = cv2.GaussianBlur(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), (0, 0), 1.5)
+        if prev is not None:
+            counts.append(int(np.count_nonzero(cv2.absdiff(grey, prev) > cutoff)))
+        prev = grey
+        n += 1
+    cap.release()
+    return time.perf_counter() - t0, n
+
+
+def whole_scoring(path: Path) -> dict:
+    """Score in a fresh process (so its peak RSS is its own); returns time and RSS."""
+    code = (
+        "import json, resource, sys, time\n"
+        "from behavior.fst.scoring import VideoJob, score_video\n"
+        "from behavior.protocols import load_fst_protocol\n"
+        "t0 = time.perf_counter()\n"
+        f"o = score_video(VideoJob({str(path)!r}, load_fst_protocol('mouse_fst')))\n"
+        "dt = time.perf_counter() - t0\n"
+        "assert o.error is None, o.error\n"
+        "print(json.dumps({'seconds': dt, 'frames': o.rows[0]['frames'],\n"
+        "  'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,\n"
+        "  'immobility_s': o.rows[0]['immobility_s']}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cli_batch(videos: list[Path], jobs: int, out: Path) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "behavior", "fst", "score", *map(str, videos),
+                    "--jobs", str(jobs), "--out", str(out), "--no-progress"],
+                   check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def cut(path: Path, seconds: float, out: Path) -> Path:
+    """Copy the first ``seconds`` of a video without re-encoding."""
+    with av.open(str(path)) as src, av.open(str(out), "w") as dst:
+        s_in = src.streams.video[0]
+        s_out = dst.add_stream_from_template(s_in)
+        for packet in src.demux(s_in):
+            if packet.dts is None:
+                continue
+            if packet.pts is not None and packet.pts * packet.time_base > seconds:
+                break
+            packet.stream = s_out
+            dst.mux(packet)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--keep", type=Path, help="folder to keep the generated videos in")
+    args = ap.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench_fst_"))
+    work.mkdir(parents=True, exist_ok=True)
+    video = work / "fst_6min_640x480_30fps.mp4"
+    if not video.exists():
+        t0 = time.perf_counter()
+        write_video(SyntheticSpec(duration_s=360, fps=30, width=640, height=480, n_arenas=1,
+                                  seed=11, immobility_fraction=0.5), video, codec="h264")
+        print(f"generated {video.name} in {time.perf_counter() - t0:.0f} s")
+    duration = 360.0
+
+    best: dict[str, float] = {}
+    frames = 0
+    for _ in range(args.repeat):
+        for tt, n in (("SLICE", 1), ("FRAME", 2), ("AUTO", 0)):
+            dt, frames = decode_only(video, tt, n)
+            best[f"decode {tt.lower()} x{n}"] = min(best.get(f"decode {tt.lower()} x{n}", 1e9), dt)
+        dt, _ = opencv_baseline(video)
+        best["opencv baseline"] = min(best.get("opencv baseline", 1e9), dt)
+        r = whole_scoring(video)
+        if r["seconds"] < best.get("whole scoring", 1e9):
+            best["whole scoring"] = r["seconds"]
+            rss_long = r["rss_mb"]
+    fastest_decode = min(v for k, v in best.items() if k.startswith("decode"))
+    print(f"\n{frames} frames, {duration:.0f} s of video; best of {args.repeat} runs")
+    for k, v in best.items():
+        print(f"  {k:<22} {v:7.2f} s  {frames / v:7.0f} fps  {duration / v:6.1f} x real time")
+    print(f"\nwhole scoring / fastest decode-only throughput: {fastest_decode / best['whole scoring']:.2f}"
+          "  (target >= 0.85)")
+    print(f"whole scoring / OpenCV frame-differencing throughput: "
+          f"{best['opencv baseline'] / best['whole scoring']:.2f}  (target >= 1.5)")
+    print(f"whole scoring speed: {duration / best['whole scoring']:.1f} x real time")
+
+    short = cut(video, 120.0, work / "fst_2min.mp4")
+    rss_short = whole_scoring(short)["rss_mb"]
+    print(f"\npeak RSS: 6-min video {rss_long:.0f} MB, 2-min video {rss_short:.0f} MB "
+          f"(ratio {rss_long / rss_short:.2f}; target < 400 MB and independent of length)")
+
+    second = work / "fst_6min_copy.mp4"
+    shutil.copy(video, second)
+    t1 = min(cli_batch([video, second], 1, work / "r1.csv") for _ in range(max(1, args.repeat - 1)))
+    t2 = min(cli_batch([video, second], 2, work / "r2.csv") for _ in range(max(1, args.repeat - 1)))
+    print(f"\nbatch of 2 videos: --jobs 1 {t1:.1f} s, --jobs 2 {t2:.1f} s, "
+          f"ratio {t2 / t1:.2f} (target <= 0.6) on {os.cpu_count()} cores")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
