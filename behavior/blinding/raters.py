@@ -165,17 +165,27 @@ def results_rater(path: str | Path) -> Rater:
         counts = pd.Series(stems).value_counts()
         stems = [s if counts[s] == 1 else f"{s}_arena{int(a)}"
                  for s, a in zip(stems, table["arena"], strict=True)]
-    totals = dict(zip(stems, table["immobility_s"].astype(float), strict=True))
+    raw = table["immobility_s"]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(float)
+    bad = np.flatnonzero(np.isnan(values) & raw.notna().to_numpy())
+    if bad.size:
+        raise InputError(path, f"'immobility_s' is not a number: {raw.iloc[int(bad[0])]!r}",
+                         line=int(bad[0]) + 2)
+    # empty cells: videos the auto-scorer could not score; they are left out
+    totals = {s: v for s, v in zip(stems, values, strict=True) if not np.isnan(v)}
     return Rater(f"auto:{path.stem}", AUTO, str(path), totals=totals)
 
 
 def _csv_kind(path: Path) -> str:
-    with open(path, encoding="utf-8-sig") as fh:
-        first = fh.readline()
-        if first.startswith("# behavior-trace"):
-            return "trace"
-        while first.startswith("#"):
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
             first = fh.readline()
+            if first.startswith("# behavior-trace"):
+                return "trace"
+            while first.startswith("#"):
+                first = fh.readline()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"cannot read: {exc}") from None
     header = {c.strip().lower() for c in first.split(",")}
     if header & {"start_s", "start (s)", "start"}:
         return "intervals"

@@ -151,3 +151,16 @@ def test_traces_rescored_with_a_protocol(tmp_path):
     none = pairwise_agreement(load_raters([manual, traces], base.with_overrides(threshold=0.001)),
                               (0.0, 10.0), 1.0).iloc[0]
     assert none["bias_s"] == pytest.approx(-(4 + 6 + 5) / 3)  # auto finds no immobility
+
+
+def test_results_table_gives_totals_only(tmp_path):
+    manual = _interval_csv(tmp_path / "manual.csv", {"A": A})
+    results = tmp_path / "results.csv"
+    results.write_text("video,arena,immobility_s,latency_s\n/data/v1.mp4,1,5,0\n"
+                       "/data/v2.mp4,1,6,2\n/data/v3.mp4,1,,\n")  # v3: not scored
+    row = pairwise_agreement(load_raters([manual, results]), (0.0, 10.0), 1.0).iloc[0]
+    assert row["rater2"] == "auto:results" and row["n_videos"] == 2
+    assert row["bias_s"] == pytest.approx((1 + 0) / 2) and np.isnan(row["kappa"])
+    results.write_text("video,immobility_s\nv1,lots\n")
+    with pytest.raises(InputError, match="line 2"):
+        load_raters([results])
