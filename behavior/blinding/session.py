@@ -11,6 +11,7 @@ audit log. Every completed action is its own committed transaction (see
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -201,6 +202,25 @@ class ScoringSession:
             with db.transaction(self._conn):
                 db.audit(self._conn, "cancel", self.observer, video=code, behaviour=behaviour,
                          start_s=start_s)
+
+    def interrupted_hold(self) -> tuple[str, str, float] | None:
+        """``(code, behaviour, start_s)`` of a state this observer was holding when the
+        previous scoring run ended without stopping it (a crash), else None.
+
+        Read from the audit log, so the GUI can offer to re-score that bout.
+        """
+        pending: tuple[str, str, float] | None = None
+        rows = self._conn.execute(
+            "SELECT action, detail FROM audit WHERE observer = ? ORDER BY id", (self.observer,))
+        for r in rows:
+            d = json.loads(r["detail"])
+            if r["action"] == "start":
+                pending = (d["video"], d["behaviour"], float(d["t_s"]))
+            elif pending is not None and r["action"] in ("add", "cancel", "discard empty bout"):
+                start = d.get("start_s", d.get("t_s"))
+                if (d.get("video"), d.get("behaviour"), start) == pending:
+                    pending = None
+        return pending
 
     # -- events -----------------------------------------------------------------
     def add(self, behaviour: str, start_s: float, end_s: float, video: str | None = None,

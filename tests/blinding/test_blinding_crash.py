@@ -46,6 +46,7 @@ def _check(session_dir, committed):
         starts = s._conn.execute(
             "SELECT detail FROM audit WHERE action = 'start'").fetchall()
         assert json.loads(starts[-1]["detail"])["t_s"] == 1.25  # ... but its start is audited
+        assert s.interrupted_hold() == (s.videos[1].code, "immobility", 1.25)
         # the database is usable after the crash
         s.add("immobility", 1.9, 1.95, video=s.videos[0].code)
 

@@ -32,6 +32,16 @@ def test_hold_to_score_makes_events_with_frames(session):
     assert [a["action"] for a in audit][-2:] == ["start", "add"]
 
 
+def test_interrupted_hold_is_none_after_a_clean_stop(session):
+    session.start("immobility", 0.5)
+    assert session.interrupted_hold() == (session.current, "immobility", 0.5)
+    session.stop(0.9)
+    assert session.interrupted_hold() is None
+    session.start("immobility", 1.0)
+    session.cancel()
+    assert session.interrupted_hold() is None
+
+
 def test_starting_another_state_stops_the_held_one(session):
     session.start("swimming", 0.1)
     session.start("immobility", 0.9)
