@@ -85,8 +85,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="agreement.csv", help="pairwise table (also "
                    "<stem>_overall.csv with 3+ raters and <stem>_bland_altman.png)")
     p.add_argument("--plot", metavar="PNG", help="Bland-Altman plot (default beside --out)")
-    p.add_argument("--protocol", metavar="PROTOCOL",
-                   help="re-score traces with this protocol (default: as saved in the traces)")
+    p.add_argument("--protocol", metavar="PROTOCOL", default="mouse_fst",
+                   help="protocol the traces are scored with (threshold, smoothing, minimum "
+                   "bout), as `fst rescore` does (default mouse_fst)")
     p.add_argument("--behaviour", default="immobility", help="manual behaviour compared")
     p.set_defaults(func=_agreement)
 
@@ -227,7 +228,7 @@ def _agreement(args: argparse.Namespace) -> int:
     from behavior.blinding.raters import load_raters
     from behavior.protocols import load_fst_protocol
 
-    protocol = load_fst_protocol(args.protocol) if args.protocol else None
+    protocol = load_fst_protocol(args.protocol)
     window = (float(args.window[0]), float(args.window[1]))
     if not window[0] < window[1] or args.bin <= 0:
         raise InputError("--window/--bin", "expected START < END and a positive bin")

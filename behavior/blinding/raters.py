@@ -9,8 +9,9 @@ Inputs (:func:`load_raters` guesses the kind):
 - a session folder or ``session.sqlite`` — one rater per observer, videos by code;
 - an interval CSV with an ``observer`` column — one rater per observer;
 - a folder of traces (``*_arena<N>.trace.csv`` from ``behavior fst score --traces``)
-  or trace files — one rater, ``auto``; videos by file stem (``<stem>_arena<N>``
-  when a video has several arenas);
+  or trace files — one rater, ``auto``, scored with a protocol as ``behavior fst
+  rescore`` would; videos by file stem (``<stem>_arena<N>`` when a video has
+  several arenas);
 - a results CSV of the auto-scorer (``video`` and ``immobility_s`` columns) —
   one rater with totals only (no bins, so no κ).
 """
@@ -31,9 +32,9 @@ from behavior.blinding.session import IMMOBILITY
 from behavior.blinding.tables import OBSERVER, read_intervals, video_stem
 from behavior.errors import InputError
 from behavior.fst.immobility import immobility_bouts
-from behavior.fst.summary import apply_min_bout, frames_to_bouts
+from behavior.fst.summary import apply_min_bout
 from behavior.fst.traces import TRACE_SUFFIX, Trace, find_traces, read_trace
-from behavior.protocols import FstProtocol
+from behavior.protocols import FstProtocol, load_fst_protocol
 
 MANUAL, AUTO = "manual", "auto"
 
@@ -123,24 +124,13 @@ def trace_ids(traces: Sequence[Trace]) -> list[str]:
             for s, t in zip(stems, traces, strict=True)]
 
 
-def trace_bouts(trace: Trace, protocol: FstProtocol | None) -> np.ndarray:
-    """Immobility bouts of a trace: re-scored with ``protocol``, or as saved.
-
-    Without a protocol the trace's own ``immobile`` column is used, with the
-    minimum bout of its ``min_bout_s`` metadata line (0 if absent).
-    """
-    if protocol is not None:
-        return immobility_bouts(trace.time_s, trace.mobility, protocol, trace.end_s)
-    flags = trace.table["immobile"].to_numpy(float) > 0.5
-    bouts = frames_to_bouts(trace.time_s, flags, trace.end_s)
-    try:
-        min_bout = float(trace.meta.get("min_bout_s", 0.0))
-    except ValueError:
-        min_bout = 0.0
-    return apply_min_bout(bouts, min_bout)
+def trace_bouts(trace: Trace, protocol: FstProtocol) -> np.ndarray:
+    """Immobility bouts of a trace scored with ``protocol`` — threshold, smoothing and
+    minimum bout — exactly as ``behavior fst rescore`` scores it."""
+    return immobility_bouts(trace.time_s, trace.mobility, protocol, trace.end_s)
 
 
-def trace_rater(traces: Sequence[Trace], protocol: FstProtocol | None, name: str = "auto",
+def trace_rater(traces: Sequence[Trace], protocol: FstProtocol, name: str = "auto",
                 source: str = "") -> Rater:
     ids = trace_ids(traces)
     if len(set(ids)) != len(ids):
@@ -197,7 +187,12 @@ def _csv_kind(path: Path) -> str:
 
 def load_raters(inputs: Sequence[str | Path], protocol: FstProtocol | None = None,
                 behaviour: str = IMMOBILITY) -> list[Rater]:
-    """Raters from every input (see the module docstring), names made unique."""
+    """Raters from every input (see the module docstring), names made unique.
+
+    Traces are scored with ``protocol`` (default: the shipped ``mouse_fst``).
+    """
+    if protocol is None:
+        protocol = load_fst_protocol("mouse_fst")
     raters: list[Rater] = []
     loose_traces: list[Path] = []
     trace_dirs = [Path(p) for p in inputs if Path(p).is_dir()

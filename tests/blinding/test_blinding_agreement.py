@@ -164,3 +164,22 @@ def test_results_table_gives_totals_only(tmp_path):
     results.write_text("video,immobility_s\nv1,lots\n")
     with pytest.raises(InputError, match="line 2"):
         load_raters([results])
+
+
+def test_auto_rater_equals_fst_rescore(tmp_path):
+    """The auto-scorer's seconds in agreement are those `behavior fst rescore` reports."""
+    from behavior.fst.scoring import score_trace
+    from behavior.fst.summary import overlap_s
+    from behavior.fst.traces import find_traces, read_trace
+    from behavior.protocols import load_fst_protocol
+
+    traces = write_traces(tmp_path / "traces", {"v1": [(0.2, 0.9), (2, 7.45)], "v2": [(3, 9)]},
+                          blips={"v2": [(1.0, 1.6)]})
+    protocol = load_fst_protocol("mouse_fst").with_overrides(duration_s=10.0,
+                                                             window_s=(1.0, 10.0))
+    (auto,) = load_raters([traces], protocol)
+    for path in find_traces(traces):
+        trace = read_trace(path)
+        stem = path.name.split("_arena")[0]
+        expected = score_trace(trace, protocol)["immobility_s"]
+        assert overlap_s(auto.bouts[stem], 1.0, 10.0) == pytest.approx(expected)
