@@ -172,6 +172,9 @@ class ScoringSession:
         self._check_time(code, t_s)
         self._check_unlocked()
         if self._held is not None:
+            if self._held[0] != code:
+                raise ScoringError(f"a '{self._held[1]}' state is held on video {self._held[0]}; "
+                                   "stop it first")
             self.stop(t_s)
         with db.transaction(self._conn):
             db.audit(self._conn, "start", self.observer, video=code, behaviour=behaviour,
