@@ -1,0 +1,43 @@
+"""House rules enforced by tools, not by hope."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_core_never_imports_qt_import_linter():
+    exe = shutil.which("lint-imports")
+    if exe is None:
+        pytest.skip("import-linter not installed (pip install -e '.[dev]')")
+    run = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_importing_every_core_module_loads_no_qt():
+    code = (
+        "import pkgutil, sys, importlib, behavior\n"
+        "for m in pkgutil.walk_packages(behavior.__path__, 'behavior.'):\n"
+        "    if not m.name.endswith('__main__'): importlib.import_module(m.name)\n"
+        "import behavior.cli; behavior.cli.build_parser()\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('PyQt5', 'PyQt6', 'PySide2', 'PySide6', 'qtpy')]\n"
+        "print(bad); sys.exit(1 if bad else 0)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_no_print_in_library_code():
+    offenders = []
+    for path in (ROOT / "behavior").rglob("*.py"):
+        if path.name in ("cli.py", "commands.py", "__main__.py"):
+            continue
+        for i, line in enumerate(path.read_text().splitlines(), 1):
+            if line.lstrip().startswith("print("):
+                offenders.append(f"{path.relative_to(ROOT)}:{i}")
+    assert not offenders, offenders
