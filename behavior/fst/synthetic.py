@@ -123,7 +123,9 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from os import PathLike
@@ -686,6 +688,7 @@ class _Scene:
             )
             bg[self.band[1] : ry + rh, rx : rx + rw] += ramp[:, None]
         self.bg = bg
+        self._buf = np.empty_like(bg)
         self.wall_row = np.where(self.surface.inside, self.wall, bg[self.band[0] - 1]).astype(
             np.float32
         )
@@ -698,6 +701,7 @@ class _Scene:
         spec, lay, s = self.spec, self.lay, self.lay.scale
         _, ry, _, rh = lay.rects[0]
         self.rows = (ry, ry + rh)
+        self._tex = np.empty((rh, spec.width), np.float32)
         y = np.arange(ry, ry + rh, dtype=np.float64)
         x = np.arange(spec.width, dtype=np.float64)
         self.tex_y, self.tex_x = y, x
@@ -748,7 +752,8 @@ class _Scene:
     def frame(self, i: int) -> np.ndarray:
         """Frame ``i`` as an HxW uint8 grey image."""
         t = float(self.t[i])
-        buf = self.bg.copy()
+        buf = self._buf
+        np.copyto(buf, self.bg)
         ys = self.surface.at(t)
         b0, b1 = self.band
         above = self.band_rows < ys[None, :]
@@ -758,7 +763,11 @@ class _Scene:
         buf[b0:b1] = band
         for a in range(self.spec.n_arenas):
             self._draw_animal(buf, self.poses[a], i, ys)
-        buf[self.rows[0] : self.rows[1]] += self._texture(t, i)
+        np.add(
+            buf[self.rows[0] : self.rows[1]],
+            self._texture(t, i),
+            out=buf[self.rows[0] : self.rows[1]],
+        )
         g = float(self.gain[i])
         if self.noise_bank is not None:
             pick = int(self.noise_pick[i])
@@ -767,10 +776,17 @@ class _Scene:
                 noise = noise[::-1]
             if pick & (1 << 29):
                 noise = noise[:, ::-1]
-            out = cv2.scaleAdd(buf, g, np.ascontiguousarray(noise))
+            buf *= np.float32(g)
+            buf += noise
         else:
-            out = buf * g
-        return cv2.convertScaleAbs(out)
+            buf *= np.float32(g)
+        # numpy, not cv2, for whole-frame passes: cv2's thread pool costs more than it
+        # saves on a shared 2-core machine
+        np.clip(buf, 0.0, 255.0, out=buf)
+        np.rint(buf, out=buf)
+        out = np.empty(buf.shape, np.uint8)
+        np.copyto(out, buf, casting="unsafe")
+        return out
 
     def _texture(self, t: float, i: int) -> np.ndarray:
         cols_y, cols_x = [], []
@@ -787,7 +803,8 @@ class _Scene:
         cols_y.append(self.shimmer[i] * (1.0 + gy))
         ymat = np.column_stack(cols_y).astype(np.float32)
         xmat = np.vstack(cols_x).astype(np.float32)
-        return ymat @ xmat
+        # cv2.gemm, not numpy's matmul: multi-threaded BLAS spin-waits badly on a busy machine
+        return cv2.gemm(ymat, xmat, 1.0, None, 0.0, dst=self._tex)
 
     def _draw_animal(self, buf: np.ndarray, p: dict[str, np.ndarray], i: int, ys: np.ndarray):
         s = self.lay.scale
@@ -909,6 +926,45 @@ def render(spec: SyntheticSpec, gray: bool = False) -> tuple[Iterator[np.ndarray
     return frames(), scene.truth
 
 
+def _prefetch(make: Callable[[int], np.ndarray], n: int, depth: int = 6) -> Iterator[np.ndarray]:
+    """``make(0) ... make(n - 1)`` computed in a background thread, ``depth`` ahead.
+
+    Rendering (numpy/cv2, which release the GIL) then overlaps with encoding.
+    """
+    box: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for i in range(n):
+                item: tuple[str, object] = ("frame", make(i))
+                while not stop.is_set():
+                    try:
+                        box.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            box.put(("error", exc))
+
+    worker = threading.Thread(target=work, name="synthetic-fst-render", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = box.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()
+
+
 def write_video(
     spec: SyntheticSpec,
     path: str | PathLike[str],
@@ -967,8 +1023,8 @@ def write_video(
             q = 4 if quality is None else quality
             # fixed quantiser, as ffmpeg's -q:v (FF_QP2LAMBDA = 118)
             stream.options = {"flags": "+qscale", "global_quality": str(q * 118)}
-        for i in range(scene.t.size):
-            frame = av.VideoFrame.from_ndarray(scene.frame(i), format="gray")
+        for i, image in enumerate(_prefetch(scene.frame, scene.t.size)):
+            frame = av.VideoFrame.from_ndarray(image, format="gray")
             frame.pts = int(pts[i])
             frame.time_base = time_base
             for packet in stream.encode(frame):
