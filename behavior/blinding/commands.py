@@ -54,6 +54,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("session", metavar="SESSION_DIR")
     p.set_defaults(func=_status)
 
+    p = bsub.add_parser("audit", help="the audit log: who did what and when (for ARRIVE 2.0)")
+    p.add_argument("session", metavar="SESSION_DIR")
+    p.add_argument("--out", metavar="audit.csv", help="write the log as CSV")
+    p.set_defaults(func=_audit)
+
     p = bsub.add_parser("lock", help="mark scoring finished; store a digest of all events")
     p.add_argument("session", metavar="SESSION_DIR")
     p.add_argument("--allow-incomplete", action="store_true",
@@ -191,6 +196,24 @@ def _status(args: argparse.Namespace) -> int:
     print(f"locked: {locked or 'no'}; events: {n_events}")
     for r in rows:
         print(f"{r['name']}: {r['done']}/{r['n']} videos finished")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from behavior.blinding import database as db
+
+    conn = db.open_database(args.session)
+    try:
+        log = pd.read_sql_query("SELECT at, observer, action, detail FROM audit ORDER BY id", conn)
+    finally:
+        conn.close()
+    if args.out:
+        _write_csv(log, args.out)
+        print(f"wrote {len(log)} audit record(s) to {args.out}")
+    else:
+        for r in log.itertuples(index=False):
+            who = r.observer if isinstance(r.observer, str) else "-"
+            print(f"{r.at}  {who:<12} {r.action:<18} {r.detail}")
     return 0
 
 

@@ -196,3 +196,18 @@ def test_unfinished_video_without_events_is_not_a_zero(tmp_path):
                         combine="none")
     assert scores["code"].tolist() == [first]  # the unwatched one is absent, not 0 s
     assert scores["immobility_s"].tolist() == [0.0]
+
+
+def test_audit_log_tells_who_did_what_and_when(tmp_path, capsys):
+    made, _, _ = make_session(tmp_path, n=2, observers=("A",))
+    _score_all(made.session_dir, "A", [[(0.5, 1.0)], []])
+    lock_session(made.session_dir)
+    unblind(made.session_dir, read_key(made.key_path), made.key_path)
+    out = tmp_path / "audit.csv"
+    assert main(["blind", "audit", str(made.session_dir), "--out", str(out)]) == 0
+    log = pd.read_csv(out)
+    assert log["action"].tolist() == ["add observer", "create", "add", "finish", "finish",
+                                      "lock", "unblind"]
+    assert log["at"].is_monotonic_increasing
+    assert json.loads(log["detail"].iloc[-2])["sha256"] == json.loads(log["detail"].iloc[-1])[
+        "sha256"]
