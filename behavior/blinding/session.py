@@ -101,15 +101,11 @@ class ScoringSession:
         self.path = db.database_path(session)
         self._conn = db.open_database(self.path)
         self.observer = observer.strip()
-        oid = db.observer_id(self._conn, self.observer)
-        if oid is None:
-            if not create_observer:
-                raise ScoringError(f"{self.path}: no observer '{self.observer}' in this session")
-            self._check_unlocked()
-            with db.transaction(self._conn):
-                ids = [v.id for v in db.read_videos(self._conn)]
-                oid = db.add_observer(self._conn, self.observer, random_order(ids))
-        self._observer_id = oid
+        try:
+            self._observer_id = self._join(create_observer)
+        except BaseException:
+            self._conn.close()
+            raise
         self.protocol: SessionProtocol = db.read_protocol(self._conn)
         self.behaviours: tuple[str, ...] = db.read_behaviours(self._conn)
         self._videos = {v.code: v for v in db.read_videos(self._conn)}
@@ -117,6 +113,17 @@ class ScoringSession:
         self._current: str | None = None
         self._held: tuple[str, str, float] | None = None  # (code, behaviour, start_s)
         self._undo: list[tuple[str, Event, Event | None]] = []
+
+    def _join(self, create: bool) -> int:
+        oid = db.observer_id(self._conn, self.observer)
+        if oid is not None:
+            return oid
+        if not create:
+            raise ScoringError(f"{self.path}: no observer '{self.observer}' in this session")
+        self._check_unlocked()
+        with db.transaction(self._conn):
+            ids = [v.id for v in db.read_videos(self._conn)]
+            return db.add_observer(self._conn, self.observer, random_order(ids))
 
     # -- what there is to score -------------------------------------------------
     @property
