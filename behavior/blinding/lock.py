@@ -67,6 +67,9 @@ def import_intervals(session: str | Path, intervals: pd.DataFrame, observer: str
                 raise InputError(src, f"video {v.code}: {r.start_s:g}–{r.end_s:g} s ends after "
                                  f"the video ({v.duration_s:g} s)", line=line)
             end = min(float(r.end_s), v.duration_s)
+            if end <= r.start_s:
+                raise InputError(src, f"video {v.code}: {r.start_s:g} s is at or after the end "
+                                 f"of the video ({v.duration_s:g} s)", line=line)
             rows.append((v, r.behaviour, float(r.start_s), end, line))
         oid = db.observer_id(conn, observer)
         touched = sorted({v.id for v, *_ in rows})
