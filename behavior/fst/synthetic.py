@@ -1021,8 +1021,8 @@ def write_video(
             stream.options = {"preset": "ultrafast", "crf": str(crf)}
         else:
             q = 4 if quality is None else quality
-            # fixed quantiser, as ffmpeg's -q:v (FF_QP2LAMBDA = 118)
-            stream.options = {"flags": "+qscale", "global_quality": str(q * 118)}
+            # a fixed quantiser (ffmpeg's -q:v needs per-frame quality, which PyAV cannot set)
+            stream.options = {"qmin": str(q), "qmax": str(q)}
         for i, image in enumerate(_prefetch(scene.frame, scene.t.size)):
             frame = av.VideoFrame.from_ndarray(image, format="gray")
             frame.pts = int(pts[i])

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import av
 import numpy as np
+import pandas as pd
 import pytest
 
 from behavior.fst.summary import frames_to_bouts
@@ -182,3 +184,34 @@ def test_bad_requests_are_refused(tmp_path):
         SyntheticSpec(n_arenas=3, immobility_fraction=[0.5, 0.5], width=240, height=120)
     with pytest.raises(ValueError, match="n_arenas"):
         SyntheticSpec(n_arenas=5)
+
+
+def test_quality_setting_changes_the_encoding(tmp_path):
+    spec = SyntheticSpec(duration_s=0.5, seed=2, **SMALL)
+    sizes = {}
+    for q in (3, 20):
+        path = tmp_path / f"q{q}.avi"
+        write_video(spec, path, codec="mjpeg", quality=q)
+        sizes[q] = path.stat().st_size
+    assert sizes[20] < 0.7 * sizes[3]
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "videos"
+
+
+@pytest.mark.parametrize(
+    ("name", "arenas"),
+    [("fst_2arenas_h264.mp4", 2), ("fst_1arena_vfr.mp4", 1), ("fst_mjpeg.avi", 1)],
+)
+def test_shipped_samples_match_their_truth_tables(name, arenas):
+    video = SAMPLES / name
+    truth_csv = video.with_name(video.stem + ".truth.csv")
+    if not video.exists() or not truth_csv.exists():
+        pytest.skip(f"{video} or its truth table is missing (run videos/make_samples.py)")
+    table = pd.read_csv(truth_csv)
+    assert list(table.columns) == list(TRUTH_COLUMNS)
+    assert sorted(table["arena"].unique()) == list(range(1, arenas + 1))
+    times, frames = _decode(video)
+    first = table[table["arena"] == 1]
+    assert len(frames) == len(first)
+    np.testing.assert_allclose(times, first["time_s"], atol=1e-6)
