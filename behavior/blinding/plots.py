@@ -32,6 +32,7 @@ def bland_altman_figure(pairs: Sequence[tuple[str, str, pd.DataFrame]]) -> Figur
             if np.isfinite(value):
                 ax.axhline(value, color="tab:red", linestyle=style, linewidth=1)
         ax.axhline(0, color="grey", linewidth=0.5)
+        ax.margins(y=0.3)  # room for the text above the upper limit
         ax.set_title(f"{name2} − {name1}", fontsize=9)
         ax.set_xlabel("mean immobility (s)")
         ax.set_ylabel("difference (s)")
