@@ -22,7 +22,7 @@ Schema (version :data:`SCHEMA_VERSION`)
                  ``source`` (``live`` or ``import``)
 ``audit``        ``id``, ``at``, ``observer``, ``action``, ``detail`` (JSON)
 
-After the lock, triggers refuse any insert, update or delete on events,
+The version is also SQLite's ``PRAGMA user_version``. After the lock, triggers refuse any insert, update or delete on events,
 assignments, videos and observers; the digest catches changes made around them.
 Times are ISO 8601 UTC strings.
 """
@@ -191,6 +191,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
         for table in _LOCKED_TABLES:
             for op in ("INSERT", "UPDATE", "DELETE"):
                 conn.execute(_TRIGGER.format(table=table, op=op))
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # readable by any SQLite tool
 
 
 def open_database(session: str | Path) -> sqlite3.Connection:
