@@ -982,7 +982,7 @@ def write_video(
     codec
         ``"h264"`` (libx264, preset ultrafast), ``"mjpeg"`` or ``"mpeg4"`` (MPEG-4 part 2).
     quality
-        H.264 CRF (default 20) or MJPEG/MPEG-4 qscale (default 4); lower is better.
+        H.264 CRF (default 23, x264's own) or MJPEG/MPEG-4 qscale (default 4); lower is better.
 
     Returns
     -------
@@ -1017,7 +1017,7 @@ def write_video(
         stream.time_base = time_base
         stream.codec_context.time_base = time_base
         if codec == "h264":
-            crf = 20 if quality is None else quality
+            crf = 23 if quality is None else quality
             stream.options = {"preset": "ultrafast", "crf": str(crf)}
         else:
             q = 4 if quality is None else quality
