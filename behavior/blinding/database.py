@@ -22,8 +22,9 @@ Schema (version :data:`SCHEMA_VERSION`)
                  ``source`` (``live`` or ``import``)
 ``audit``        ``id``, ``at``, ``observer``, ``action``, ``detail`` (JSON)
 
-The version is also SQLite's ``PRAGMA user_version``. After the lock, triggers refuse any insert, update or delete on events,
-assignments, videos and observers; the digest catches changes made around them.
+The version is also SQLite's ``PRAGMA user_version``. After the lock, triggers
+refuse any insert, update or delete on events, assignments, videos and observers;
+the digest catches changes made around them.
 Times are ISO 8601 UTC strings.
 """
 
