@@ -9,7 +9,10 @@ A few ``# key: value`` metadata lines, then a CSV table::
     # arena: 1
     # arena_rect_px: 0,0,320,480
     # end_s: 360.033
-    # threshold: 0.09
+    # protocol: Mouse forced swim test
+    # threshold: 0.1
+    # smoothing_s: 0.5
+    # min_bout_s: 1
     frame,time_s,x_px,y_px,area_px,mobility,immobile
     0,0.0,161.2,240.8,912,0.0412,1
     ...
@@ -26,7 +29,9 @@ Columns (:data:`TRACE_COLUMNS`):
 ``immobile``   1 if the frame was scored immobile with the protocol in ``threshold``
                (before the minimum bout duration), else 0
 
-``end_s`` is where the last frame ends (its time plus one frame interval).
+``end_s`` is where the last frame ends (its time plus one frame interval);
+``protocol``, ``threshold``, ``smoothing_s``, ``min_bout_s`` record the scoring
+parameters the trace was made with (``immobile`` follows them).
 """
 
 from __future__ import annotations

@@ -525,7 +525,10 @@ def _to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: 
     step = float(np.median(np.diff(time_s))) if len(time_s) > 1 else 0.0
     meta = {
         "arena_rect_px": tracker.arena.as_text(),
+        "protocol": protocol.name,
         "threshold": f"{protocol.threshold:g}",
+        "smoothing_s": f"{protocol.smoothing_s:g}",
+        "min_bout_s": f"{protocol.min_bout_s:g}",
         "polarity": "dark" if tracker.polarity > 0 else "light",
         "segmentation_threshold": f"{tracker.threshold:.2f}",
         "lags_s": ",".join(f"{lag:g}" for lag in tracker.lags_s),
