@@ -64,14 +64,17 @@ Behaviour states
     this is movement in the ground truth. ``drift=False`` removes the drift.
 ``swimming``
     Horizontal travel at 40–120 s px/s (drawn per bout) in the facing direction,
-    turning round at the walls; all four limbs paddle ±40–45° at 3–6 Hz (drawn per
-    bout) in a diagonal gait; the body undulates ±7° and its length pulses ±6 %;
-    the tail whips ±25°; the body is tilted 10° head-up.
+    turning round at the walls; all four limbs paddle ±32–45° (drawn per bout) at
+    3–6 Hz (drawn per bout) in a diagonal gait; the body undulates ±7° and its
+    length pulses ±6 % at the stroke rate; the tail whips ±25°; the body is
+    tilted 10° head-up and 3 s px deeper than when floating.
 ``struggling`` (climbing)
-    The body stands at 60° head-up (head and forepaws above the surface) and
-    rocks ±15° at 1.5–2.5 Hz with jitter; the forelimbs point up and scrabble at
-    the wall ±50° at 4–8 Hz, the hind limbs kick ±40° at the same rate; head
-    raised a further 15°; horizontal jitter of 10–40 s px/s.
+    The body stands at 60° head-up, raised 18 s px so head and forepaws break
+    the surface, and rocks ±15° at 1.5–2.5 Hz plus jitter (OU, SD 4°, 0.15 s);
+    the forelimbs reach ahead and up (25° below the body axis, 1.4x longer) and
+    scrabble ±40–55° (drawn per bout) at 4–8 Hz, the hind limbs kick with the
+    same amplitude and rate; the head is raised a further 15°; horizontal
+    jitter with velocity SD 25 s px/s (OU, 0.4 s), reflected at the walls.
 
 Changes between states are smoothed with a first-order lag of 0.15 s (posture,
 limb amplitudes and velocities); the ground-truth label switches at the bout
@@ -495,6 +498,8 @@ def _simulate_animal(
     swim_hz = rng.uniform(3, 6, nb)
     strug_hz = rng.uniform(4, 8, nb)
     rock_hz = rng.uniform(1.5, 2.5, nb)
+    swim_amp = rng.uniform(32, 45, nb)
+    strug_amp = rng.uniform(40, 55, nb)
     limb_hz = np.where(state == STRUGGLING, strug_hz[bout_id], swim_hz[bout_id])
     limb_hz = np.where(state == IMMOBILE, 0.0, limb_hz)
     is_imm, is_swim, is_str = state == IMMOBILE, state == SWIMMING, state == STRUGGLING
@@ -502,7 +507,7 @@ def _simulate_animal(
     # posture targets, then lag-smoothed
     tgt = np.zeros((n, 8))
     tgt[:, 0] = np.select([is_imm, is_swim, is_str], [22.0, 10.0, 60.0])  # tilt deg
-    tgt[:, 1] = np.select([is_imm, is_swim, is_str], [0.0, 42.0, 45.0])  # limb amp
+    tgt[:, 1] = np.select([is_imm, is_swim, is_str], [0.0, swim_amp[bout_id], strug_amp[bout_id]])
     tgt[:, 2] = np.select([is_imm, is_swim, is_str], [0.0, 7.0, 15.0])  # body undulation deg
     tgt[:, 3] = np.select([is_imm, is_swim, is_str], [0.0, 0.06, 0.03])  # length pulse
     tgt[:, 4] = np.select([is_imm, is_swim, is_str], [4.0, 25.0, 15.0])  # tail sway deg
