@@ -78,7 +78,7 @@ Behaviour states
 
 Changes between states are smoothed with a first-order lag of 0.15 s (posture,
 limb amplitudes and velocities); the ground-truth label switches at the bout
-boundary.
+boundary, so an immobile bout has settled about 0.5 s after it starts.
 
 Bouts
 -----

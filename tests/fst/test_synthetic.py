@@ -127,8 +127,12 @@ def test_immobile_animal_barely_changes_but_mobile_one_does():
     )
     counts, truth = _changed_pixels(spec)
     state = truth.states[0][1:]
-    stable = np.convolve(truth.immobile[0], np.ones(15), "same")[1:]  # away from switches
-    immobile = counts[(state == "immobile") & (stable == 15)]
+    t = truth.time_s[1:]
+    # settled: at least 0.5 s (>3 lag time constants) into an immobile bout
+    settled = np.zeros(t.size, bool)
+    for start, end in truth.bouts(1):
+        settled |= (t >= start + 0.5) & (t < end)
+    immobile = counts[settled]
     mobile = counts[state != "immobile"]
     assert immobile.size > 100 and mobile.size > 100
     assert np.median(mobile) > 20 * max(1.0, np.median(immobile))
