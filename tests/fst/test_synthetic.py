@@ -223,3 +223,22 @@ def test_shipped_samples_match_their_truth_tables(name, arenas):
     first = table[table["arena"] == 1]
     assert len(frames) == len(first)
     np.testing.assert_allclose(times, first["time_s"], atol=1e-6)
+
+
+@pytest.mark.parametrize(("animal", "inside"), [("dark", (0, 110)), ("light", (140, 255))])
+def test_centroid_lies_on_the_animal(animal, inside):
+    # body centre: fur blended 35 % toward the water where submerged
+    # (dark: 40 -> 88, light: 220 -> 162); the water itself is 166-178 or 47-55.
+    # The glare streak lies on top of the animal, so a few samples may miss.
+    spec = SyntheticSpec(
+        duration_s=4.0, n_arenas=2, width=320, height=240, seed=9, animal=animal, noise_sigma=0.0
+    )
+    frames, truth = render(spec, gray=True)
+    hits = []
+    for i, f in enumerate(frames):
+        for a in range(2):
+            x, y = np.round(truth.centroid_px[a, i]).astype(int)
+            hits.append(inside[0] <= f[y, x] <= inside[1])
+    assert np.mean(hits) > 0.95
+    rects = truth.arena_rects
+    assert rects[0][2] == rects[1][2] and rects[0][0] + rects[0][2] < rects[1][0]
