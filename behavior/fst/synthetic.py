@@ -152,6 +152,7 @@ CODECS = {
     "h264": ("libx264", "yuv420p"),
     "mjpeg": ("mjpeg", "yuvj420p"),
     "mpeg4": ("mpeg4", "yuv420p"),
+    "ffv1": ("ffv1", "gray"),  # lossless: decoded frames equal the rendered ones
 }
 #: Container suffixes accepted by :func:`write_video`.
 CONTAINERS = (".mp4", ".mov", ".mkv", ".avi")
@@ -218,6 +219,10 @@ class SyntheticSpec:
             raise ValueError(f"animal must be 'dark' or 'light', got {self.animal!r}")
         if self.noise_sigma < 0:
             raise ValueError(f"noise_sigma must be >= 0, got {self.noise_sigma}")
+        if not isinstance(self.immobility_fraction, (int, float)):
+            # a tuple keeps the frozen spec hashable
+            fractions = tuple(float(v) for v in self.immobility_fraction)
+            object.__setattr__(self, "immobility_fraction", fractions)
         for f in self.fractions():
             if not 0.0 <= f <= 1.0:
                 raise ValueError(f"immobility_fraction must be within 0-1, got {f}")
@@ -985,7 +990,8 @@ def write_video(
     path
         Output file: ``.mp4``, ``.mov``, ``.mkv`` or ``.avi``.
     codec
-        ``"h264"`` (libx264, preset ultrafast), ``"mjpeg"`` or ``"mpeg4"`` (MPEG-4 part 2).
+        ``"h264"`` (libx264, preset ultrafast), ``"mjpeg"``, ``"mpeg4"`` (MPEG-4 part 2)
+        or ``"ffv1"`` (lossless, grey; ``.mkv`` or ``.avi``).
     quality
         H.264 CRF (default 23, x264's own) or MJPEG/MPEG-4 qscale (default 4); lower is better.
 
@@ -1021,7 +1027,9 @@ def write_video(
         stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, pix_fmt
         stream.time_base = time_base
         stream.codec_context.time_base = time_base
-        if codec == "h264":
+        if codec == "ffv1":
+            pass
+        elif codec == "h264":
             crf = 23 if quality is None else quality
             stream.options = {"preset": "ultrafast", "crf": str(crf)}
         else:

@@ -242,3 +242,14 @@ def test_centroid_lies_on_the_animal(animal, inside):
     assert np.mean(hits) > 0.95
     rects = truth.arena_rects
     assert rects[0][2] == rects[1][2] and rects[0][0] + rects[0][2] < rects[1][0]
+
+
+def test_lossless_ffv1_decodes_to_the_rendered_frames(tmp_path):
+    spec = SyntheticSpec(duration_s=1.0, vfr=True, n_arenas=2, seed=12, width=240, height=120)
+    truth = write_video(spec, tmp_path / "lossless.mkv", codec="ffv1")
+    times, frames = _decode(tmp_path / "lossless.mkv")
+    rendered = list(render(spec, gray=True)[0])
+    assert len(frames) == len(rendered) == truth.n_frames
+    for got, want in zip(frames, rendered, strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(times, truth.time_s, atol=1e-9)
