@@ -193,7 +193,7 @@ class FstProtocol:
     threshold: float
     min_bout_s: float
     smoothing_s: float = 0.0
-    blur_px: float = 1.5
+    blur_px: float = 0.75
     background_s: float = 20.0
     animal: str = "auto"
     min_area_px: float = 30.0
@@ -238,7 +238,7 @@ def parse_fst_protocol(data: Mapping[str, Any], path: str | Path) -> FstProtocol
         threshold=s.number("threshold", min=0),
         min_bout_s=s.number("min_bout_s", 0.0, min=0),
         smoothing_s=s.number("smoothing_s", 0.0, min=0),
-        blur_px=s.number("blur_px", 1.5, min=0),
+        blur_px=s.number("blur_px", 0.75, min=0),
         background_s=s.number("background_s", 20.0, min=0, min_exclusive=True),
         animal=s.string("animal", "auto", choices=("auto", "dark", "light")),
         min_area_px=s.number("min_area_px", 30.0, min=1),

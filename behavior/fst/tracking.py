@@ -16,10 +16,11 @@ For each arena the animal is segmented against a background model, and its
    noise); the largest connected component is the animal.
 4. **Mobility**: the silhouette now is compared with the silhouettes
    :data:`LAGS_S` seconds earlier after shifting it so the two centroids (then the
-   best ±1 px) coincide. ``mobility = changed pixels / (area_now + area_then)``:
+   best ±1 px) coincide. ``change = changed pixels / (area_now + area_then)``:
    EthoVision's ratio, but with the animal's drift with the water removed, and
-   measured over a fixed time lag rather than one frame so that it does not
-   depend on the frame rate. Ripples and reflections outside the animal do not
+   measured over fixed time lags rather than one frame so that it does not
+   depend on the frame rate. A frame's mobility combines the changes just before
+   and just after it (:func:`mobility_around`), so bouts are not shifted by the lag. Ripples and reflections outside the animal do not
    enter; a small paddle changes few pixels relative to the body area.
 
 Decoding runs in a background thread while tracking runs in the calling thread,
@@ -163,7 +164,8 @@ class ArenaTracker:
     blur_px: float
     lags_s: tuple[float, ...] = LAGS_S
     present: bool = True
-    rows: list[tuple[float, float, float, float, float]] = field(default_factory=list)
+    #: per frame: time, x, y, area, then the change over each lag in ``lags_s``
+    rows: list[tuple[float, ...]] = field(default_factory=list)
     _ring: deque = field(default_factory=deque)
     _last_box: tuple[int, int, int, int] | None = None
 
@@ -220,7 +222,7 @@ class ArenaTracker:
     def update(self, time_s: float, full: np.ndarray) -> None:
         """Process one frame (``full``: this arena's part of the grey frame)."""
         if not self.present:
-            self.rows.append((time_s, math.nan, math.nan, math.nan, math.nan))
+            self._lost(time_s)
             return
         sample_mean = float(full[::8, ::8].sum()) / self._n_sample
         gain = sample_mean / self.bg_mean if self.bg_mean > 0 else 1.0
@@ -234,10 +236,10 @@ class ArenaTracker:
         if sil is None:
             self._lost(time_s)
             return
-        mobility = self._mobility(sil)
+        changes = self._changes(sil)
         self._ring.append(sil)
         self.rows.append((time_s, self.arena.x + sil.cx + self._origin[0],
-                          self.arena.y + sil.cy + self._origin[1], float(sil.area), mobility))
+                          self.arena.y + sil.cy + self._origin[1], float(sil.area), *changes))
 
     def _segment(self, time_s: float, full: np.ndarray, gain: float,
                  box: tuple[int, int, int, int] | None) -> _Silhouette | None:
@@ -273,11 +275,11 @@ class ArenaTracker:
         self._origin = (x0 + kx, y0 + ky)
         return _Silhouette(time_s, mask, m["m10"] / m["m00"], m["m01"] / m["m00"], area)
 
-    def _mobility(self, sil: _Silhouette) -> float:
-        """Largest change against the silhouettes one lag ago, over the lags.
+    def _changes(self, sil: _Silhouette) -> list[float]:
+        """Change against the silhouette one lag ago, for each lag.
 
-        A gap (animal lost) longer than the lag leaves the mobility unknown rather
-        than guessed.
+        A gap (animal lost) longer than the lag leaves the change unknown (NaN)
+        rather than guessed.
         """
         ring = self._ring
         longest = max(self.lags_s)
@@ -292,14 +294,13 @@ class ArenaTracker:
                 if old.time_s > target + 1e-9:
                     break
                 past = old
-            if past is None or past.time_s < target - lag:
-                return math.nan
-            changes.append(aligned_change(sil, past))
-        return max(changes)
+            usable = past is not None and past.time_s >= target - lag
+            changes.append(aligned_change(sil, past) if usable else math.nan)
+        return changes
 
     def _lost(self, time_s: float) -> None:
         self._last_box = None
-        self.rows.append((time_s, math.nan, math.nan, math.nan, math.nan))
+        self.rows.append((time_s, math.nan, math.nan, math.nan, *([math.nan] * len(self.lags_s))))
 
     def update_background(self, full: np.ndarray) -> None:
         """Blend the current frame into the background away from the animal."""
@@ -499,20 +500,49 @@ def sample_frames(video: VideoReader | ArrayVideo, start_s: float = 0.0) -> list
     return images
 
 
-def centre_in_time(time_s: np.ndarray, values: np.ndarray, shift_s: float) -> np.ndarray:
-    """Move each value ``shift_s`` earlier: the change seen at ``t`` happened over
-    ``[t - lag, t]``, so it is reported at the middle of the longest lag. The last
-    ``shift_s`` of the trace repeats its final value."""
-    if shift_s <= 0 or time_s.size == 0:
-        return values
-    idx = np.searchsorted(time_s, time_s + shift_s - 1e-9)
-    return values[np.minimum(idx, time_s.size - 1)]
+def mobility_around(time_s: np.ndarray, changes: np.ndarray, lags_s: tuple[float, ...]) -> np.ndarray:
+    """Mobility of each frame from the silhouette changes over several lags.
+
+    ``changes[i, k]`` is the change from ``lags_s[k]`` before frame ``i`` up to it
+    (the *backward* change). The change from frame ``i`` to ``lags_s[k]`` after it
+    (the *forward* change) is the backward change of the first frame at least
+    ``lags_s[k]`` later. Mobility = min(max over lags of the backward changes,
+    max over lags of the forward changes).
+
+    Notes
+    -----
+    The maximum over lags stops a limb rhythm whose period equals one lag from
+    looking still. The minimum of backward and forward makes the measure local to
+    the frame: when the animal stops moving at ``s``, the backward change stays high
+    until ``s + lag`` but the forward change is already low, so the bout starts at
+    ``s``; when it starts moving at ``e``, the forward change rises at ``e - lag``
+    while the backward change stays low until ``e``. Bouts are therefore not
+    shifted by the lag, and a single brief paddle inside a bout is counted only
+    around its own moment.
+    """
+    backward = _nanmax_rows(changes)
+    forward_parts = []
+    for k, lag in enumerate(lags_s):
+        j = np.searchsorted(time_s, time_s + lag - 1e-9)
+        part = np.full(time_s.size, np.nan)
+        inside = j < time_s.size
+        part[inside] = changes[j[inside], k]
+        forward_parts.append(part)
+    forward = _nanmax_rows(np.column_stack(forward_parts)) if forward_parts else backward
+    return np.fmin(backward, forward)
+
+
+def _nanmax_rows(values: np.ndarray) -> np.ndarray:
+    out = np.full(values.shape[0], np.nan)
+    some = ~np.isnan(values).all(axis=1)
+    out[some] = np.nanmax(values[some], axis=1)
+    return out
 
 
 def _to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: float) -> Trace:
-    rows = np.array(tracker.rows, dtype=float).reshape(-1, 5)
+    rows = np.array(tracker.rows, dtype=float).reshape(-1, 4 + len(tracker.lags_s))
     time_s = rows[:, 0]
-    mobility = centre_in_time(time_s, rows[:, 4], max(tracker.lags_s) / 2)
+    mobility = mobility_around(time_s, rows[:, 4:], tracker.lags_s)
     table = pd.DataFrame({
         "frame": np.arange(len(rows)),
         "time_s": time_s,
