@@ -114,44 +114,61 @@ def clip_to_frame(arenas: list[Arena], width: int, height: int, source: str) -> 
     return out
 
 
+def count_animals(samples: np.ndarray, background: np.ndarray, min_area: float = 4.0) -> int:
+    """Number of animals seen at once: the median over samples of the blobs that
+    differ from the background and are at least 30 % of the largest blob's size."""
+    import cv2
+
+    frames = samples.astype(np.float32)
+    bg = background.astype(np.float32)
+    gains = frames.mean(axis=(1, 2), keepdims=True) / max(float(bg.mean()), 1e-3)
+    diffs = np.abs(frames - bg[None] * gains)
+    cut = max(8.0, 0.35 * float(np.percentile(diffs, 99.9)))
+    counts = []
+    for diff in diffs:
+        binary = (diff > cut).astype(np.uint8)
+        binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+        contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        areas = sorted((cv2.contourArea(c) for c in contours), reverse=True)
+        if not areas or areas[0] < min_area:
+            counts.append(0)
+            continue
+        counts.append(sum(1 for a in areas if a >= max(min_area, 0.3 * areas[0])))
+    return max(1, int(np.median(counts))) if counts else 1
+
+
 def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1) -> list[Arena]:
-    """Find side-by-side arenas from the motion in sampled grey frames.
+    """Find side-by-side arenas from sampled grey frames.
 
     Parameters
     ----------
     samples
-        ``(k, h, w)`` grey frames sampled over the first seconds (any resolution).
+        ``(k, h, w)`` grey frames sampled over the video (any resolution).
     n
-        Number of arenas if known; otherwise counted from the motion.
+        Number of arenas if known; otherwise the number of animals seen at once
+        (:func:`count_animals`).
     scale
         Factor from the samples' pixels to frame pixels.
 
     Notes
     -----
     The column profile of the temporal standard deviation shows one hump per
-    animal and a trough at each divider. With ``n`` given the frame is cut at the
-    deepest trough near each of the ``n - 1`` equal-spacing positions; otherwise
-    ``n`` is the number of humps above a quarter of the highest.
+    animal and a trough at each divider, where nothing moves. The frame is cut at
+    the deepest trough near each of the ``n - 1`` equal-spacing positions.
     """
     k, h, w = samples.shape
     frames = samples.astype(np.float32)
     # remove global lighting changes before measuring motion
     frames *= (frames.mean() / np.maximum(frames.mean(axis=(1, 2), keepdims=True), 1e-3))
+    if n is None:
+        n = count_animals(samples, np.median(samples, axis=0))
     profile = frames.std(axis=0).mean(axis=0)
     profile = uniform_filter1d(profile, size=max(3, w // 40))
-    if n is None:
-        active = profile > 0.25 * profile.max() if profile.max() > 0 else np.zeros(w, bool)
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], active.astype(np.int8), [0]))))
-        segments = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= w / 25]
-        n = max(1, len(segments))
-        cuts = [a_end + int(np.argmin(profile[a_end:b_start]))
-                for (_, a_end), (b_start, _) in zip(segments[:-1], segments[1:], strict=True)]
-    else:
-        cuts = []
-        for i in range(1, n):
-            centre = i * w / n
-            lo, hi = int(centre - w / (4 * n)), int(centre + w / (4 * n)) + 1
-            cuts.append(lo + int(np.argmin(profile[lo:hi])))
+    cuts = []
+    for i in range(1, n):
+        centre = i * w / n
+        lo, hi = int(centre - w / (4 * n)), int(centre + w / (4 * n)) + 1
+        cuts.append(lo + int(np.argmin(profile[lo:hi])))
     bounds = [0, *cuts, w]
     rects = [(bounds[i] * scale, 0, (bounds[i + 1] - bounds[i]) * scale, h * scale)
              for i in range(n)]

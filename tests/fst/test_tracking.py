@@ -142,3 +142,20 @@ def test_real_mouse_tracked_and_close_to_the_labs_own_labels(real):
     ours = trace.table["immobile"].to_numpy()[idx].astype(bool)
     agreement = np.mean(ours == labels.to_numpy()[ok])
     assert agreement > 0.75
+
+
+@pytest.mark.parametrize("n", [1, 3, 4])
+def test_number_of_arenas_is_counted_from_the_animals(tmp_path, n):
+    path = tmp_path / f"a{n}.mp4"
+    truth = write_video(SyntheticSpec(duration_s=20, fps=10, width=640, height=480, n_arenas=n,
+                                      seed=20 + n), path, codec="h264")
+    from behavior.fst.arenas import detect_arenas
+    from behavior.fst.tracking import sample_frames
+
+    with VideoReader(path) as video:
+        samples = np.stack(sample_frames(video))
+    arenas = detect_arenas(samples[:, ::4, ::4], scale=4)
+    assert len(arenas) == n
+    for arena, (x, _, w, _) in zip(arenas, truth.arena_rects, strict=True):
+        # each found arena holds the centre of its cylinder, and no other
+        assert arena.x <= x + w / 2 < arena.x + arena.w
