@@ -81,6 +81,8 @@ class VideoJob:
     n_arenas: int | None = None
     start_s: float | None = None
     traces_dir: str | None = None
+    #: decoder threads (0: FFmpeg's choice); 1 when several videos run in parallel
+    decoder_threads: int = 0
 
 
 @dataclass
@@ -99,7 +101,7 @@ def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) 
         rects = job.arenas or sidecar.rects
         start_s = job.start_s if job.start_s is not None else (sidecar.start_s or 0.0)
         arenas: list[Arena] | None = number_arenas(rects) if rects else None
-        with VideoReader(job.path) as video:
+        with VideoReader(job.path, threads=job.decoder_threads) as video:
             result: TrackingResult = track_video(
                 video, job.protocol, arenas=arenas, n_arenas=job.n_arenas,
                 on_frame=on_frame, start_s=start_s,
@@ -124,10 +126,13 @@ def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) 
 
 
 def _score_in_worker(job: VideoJob) -> VideoOutcome:
+    import dataclasses
+
     import cv2
 
+    # one core per video: the cores are shared out between videos, not within one
     cv2.setNumThreads(1)
-    return score_video(job)
+    return score_video(dataclasses.replace(job, decoder_threads=1))
 
 
 def score_videos(

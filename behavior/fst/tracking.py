@@ -63,6 +63,8 @@ MIN_KEYFRAMES = 8
 INIT_S = 20.0
 #: Segmentation cut-off as a fraction of the animal's contrast with the background.
 CONTRAST_FRACTION = 0.2
+_RAMP = np.arange(256, dtype=np.float32)
+
 #: Frames between two searches of the whole arena for the animal.
 REFIND_FRAMES = 30
 #: Smallest animal/background difference (grey levels) taken as an animal.
@@ -71,21 +73,30 @@ MIN_CONTRAST = 20.0
 BG_UPDATE_S = 0.5
 
 
-def prefetch(frames: Iterable[Frame], depth: int = 48) -> Iterator[Frame]:
+def prefetch(frames: Iterable[Frame], depth: int = 8) -> Iterator[Frame]:
     """Iterate ``frames`` in a background thread (decoding overlaps the consumer)."""
     q: queue.Queue = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()
 
     def produce() -> None:
+        # frames travel in small batches: one queue hand-over per batch, not per frame
+        batch: list[Frame] = []
         try:
             for item in frames:
-                if stop.is_set():
-                    return
-                q.put(item)
+                batch.append(item)
+                if len(batch) == 8:
+                    if stop.is_set():
+                        return
+                    q.put(batch)
+                    batch = []
         except BaseException as exc:  # re-raised in the consumer
+            if batch:
+                q.put(batch)
             q.put(exc)
             return
+        if batch:
+            q.put(batch)
         q.put(done)
 
     worker = threading.Thread(target=produce, name="decoder", daemon=True)
@@ -97,7 +108,7 @@ def prefetch(frames: Iterable[Frame], depth: int = 48) -> Iterator[Frame]:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            yield from item
     finally:
         stop.set()
         while worker.is_alive():  # unblock a producer waiting on a full queue
@@ -118,8 +129,8 @@ class _Silhouette(NamedTuple):
 def aligned_change(a: _Silhouette, b: _Silhouette) -> float:
     """Pixels that differ between two silhouettes once their centroids coincide.
 
-    Starting from the centroid alignment, the shift is refined by ±1 px steps
-    while that lowers the count (at most two steps). Returns
+    Starting from the centroid alignment, the shift is refined by one ±1 px step
+    if that lowers the count. Returns
     ``changed / (area_a + area_b)``.
     """
     dx = int(round(a.cx - b.cx))
@@ -139,14 +150,9 @@ def aligned_change(a: _Silhouette, b: _Silhouette) -> float:
     def changed(sx: int, sy: int) -> int:
         return cv2.countNonZero(cv2.bitwise_xor(ca, cb[2 + sy:2 + sy + h, 2 + sx:2 + sx + w]))
 
-    sx = sy = 0
     best = changed(0, 0)
-    for _ in range(2):
-        step = min(((changed(sx + ex, sy + ey), sx + ex, sy + ey)
-                    for ex, ey in ((1, 0), (-1, 0), (0, 1), (0, -1))), default=(best, sx, sy))
-        if step[0] >= best:
-            break
-        best, sx, sy = step
+    for ex, ey in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        best = min(best, changed(ex, ey))
     total = a.area + b.area
     return float(best) / total if total else math.nan
 
@@ -176,16 +182,20 @@ class ArenaTracker:
         self._ksize = box_size(self.blur_px)
 
     def _refresh_low(self) -> None:
-        # every 8th pixel is plenty for the mean grey level used by the gain
-        self.bg_mean = float(self.bg_full[::8, ::8].mean())
-        self._n_sample = self.bg_full[::8, ::8].size
+        # every 16th pixel is plenty for the mean grey level used by the gain
+        self.bg_mean = float(self.bg_full[::16, ::16].mean())
+        self._n_sample = self.bg_full[::16, ::16].size
+        self.bg_u8 = cv2.convertScaleAbs(self.bg_full)
         s = self.scale
-        self.bg_low = np.ascontiguousarray(self.bg_full[::s, ::s])
+        self.bg_low = np.ascontiguousarray(self.bg_u8[::s, ::s])
 
-    def _difference(self, image: np.ndarray, background: np.ndarray, gain: float) -> np.ndarray:
-        """How much darker (or lighter, for a light animal) than the background, uint8."""
-        bg = cv2.convertScaleAbs(background, alpha=gain)
-        return cv2.subtract(bg, image) if self.polarity > 0 else cv2.subtract(image, bg)
+    def _difference(self, image: np.ndarray, background: np.ndarray) -> np.ndarray:
+        """How much darker (or lighter, for a light animal) than the background, uint8.
+
+        The image is first brought to the background's brightness (``self._lut``).
+        """
+        image = cv2.LUT(image, self._lut)
+        return cv2.subtract(background, image) if self.polarity > 0 else cv2.subtract(image, background)
 
     def _blob(self, diff: np.ndarray, threshold: float, min_area: float):
         """Largest blob of ``diff > threshold`` plus pieces of it split off (e.g. by glare).
@@ -211,7 +221,7 @@ class ArenaTracker:
         """Find the animal anywhere in the arena on a reduced copy; box at full scale."""
         s = self.scale
         low = full[::s, ::s]
-        diff = self._difference(low, self.bg_low[: low.shape[0], : low.shape[1]], gain)
+        diff = self._difference(low, self.bg_low[: low.shape[0], : low.shape[1]])
         found = self._blob(diff, self.threshold, self.min_area_px / (s * s) / 4)
         if found is None:
             return None
@@ -224,9 +234,10 @@ class ArenaTracker:
         if not self.present:
             self._lost(time_s)
             return
-        sample_mean = float(full[::8, ::8].sum()) / self._n_sample
-        gain = sample_mean / self.bg_mean if self.bg_mean > 0 else 1.0
+        sample_mean = float(full[::16, ::16].sum()) / self._n_sample
+        gain = sample_mean / self.bg_mean if self.bg_mean > 0 and sample_mean > 0 else 1.0
         self._gain = gain
+        self._lut = np.clip(_RAMP / gain + 0.5, 0, 255).astype(np.uint8)
         # follow the animal in a box around where it was; search the whole arena
         # when it was lost, touches the box edge, or once a second
         box = self._last_box if self._since_search < REFIND_FRAMES else None
@@ -255,7 +266,7 @@ class ArenaTracker:
         h, w = full.shape
         x0, y0 = max(0, box[0] - pad), max(0, box[1] - pad)
         x1, y1 = min(w, box[0] + box[2] + pad), min(h, box[1] + box[3] + pad)
-        diff = self._difference(full[y0:y1, x0:x1], self.bg_full[y0:y1, x0:x1], gain)
+        diff = self._difference(full[y0:y1, x0:x1], self.bg_u8[y0:y1, x0:x1])
         if self._ksize > 1:
             # a box filter of the same standard deviation: ~10x faster than a
             # Gaussian on such small crops, and as good against pixel noise

@@ -152,7 +152,7 @@ class VideoReader:
         self._container = _open(self.path)
         self.info = _info(self.path, self._container)
         self._stream = self._container.streams.video[0]
-        self._stream.thread_type = "AUTO"
+        self._stream.thread_type = "AUTO" if threads != 1 else "SLICE"
         self._stream.thread_count = threads
         self._origin: float | None = None
         self.truncated = False
