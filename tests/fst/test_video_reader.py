@@ -131,3 +131,17 @@ def test_real_wmv_without_a_frame_count(real):
     a = cv2.GaussianBlur(frames[100].image, (0, 0), 1)
     b = cv2.GaussianBlur(frames[101].image, (0, 0), 1)
     assert cv2.absdiff(a, b).max() < 12
+
+
+@pytest.mark.parametrize(("suffix", "codec"), [(".mov", "h264"), (".mkv", "h264"),
+                                                (".avi", "mpeg4"), (".avi", "mjpeg")])
+def test_containers_and_codecs_decode_with_their_timestamps(tmp_path, suffix, codec):
+    from behavior.fst.synthetic import SyntheticSpec, write_video
+
+    path = tmp_path / f"clip{suffix}"
+    truth = write_video(SyntheticSpec(duration_s=3, fps=10, width=160, height=120, seed=2),
+                        path, codec=codec)
+    with VideoReader(path) as video:
+        times = np.array([f.time_s for f in video.frames()])
+    assert times.size == truth.time_s.size
+    assert np.abs(times - truth.time_s).max() < 2e-3
