@@ -23,8 +23,15 @@ import yaml
 
 from behavior.errors import ProtocolError
 
+def _shipped_dir() -> Path:
+    # a source checkout (or editable install) reads protocols/ at the top of the
+    # repository; an installed package carries them as behavior/shipped_protocols/
+    installed = Path(__file__).resolve().parent / "shipped_protocols"
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "protocols"
+
+
 #: Folder of the protocol files shipped with the package (``protocols/`` in the repo).
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "protocols"
+SHIPPED_DIR = _shipped_dir()
 
 
 def shipped(name: str) -> Path:
