@@ -81,8 +81,11 @@ class VideoJob:
     n_arenas: int | None = None
     start_s: float | None = None
     traces_dir: str | None = None
-    #: decoder threads (0: FFmpeg's choice); 1 when several videos run in parallel
-    decoder_threads: int = 0
+    #: decoder threads (0: FFmpeg's choice). One decoder thread plus the tracking
+    #: thread keep two cores busy; more decoder threads only compete with tracking.
+    decoder_threads: int = 1
+    #: decode in a background thread while tracking (off when videos run in parallel)
+    pipelined: bool = True
 
 
 @dataclass
@@ -104,7 +107,7 @@ def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) 
         with VideoReader(job.path, threads=job.decoder_threads) as video:
             result: TrackingResult = track_video(
                 video, job.protocol, arenas=arenas, n_arenas=job.n_arenas,
-                on_frame=on_frame, start_s=start_s,
+                on_frame=on_frame, start_s=start_s, pipelined=job.pipelined,
             )
         for trace in result.traces:
             trace.video = job.path
@@ -132,7 +135,7 @@ def _score_in_worker(job: VideoJob) -> VideoOutcome:
 
     # one core per video: the cores are shared out between videos, not within one
     cv2.setNumThreads(1)
-    return score_video(dataclasses.replace(job, decoder_threads=1))
+    return score_video(dataclasses.replace(job, decoder_threads=1, pipelined=False))
 
 
 def score_videos(

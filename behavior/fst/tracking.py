@@ -63,8 +63,6 @@ MIN_KEYFRAMES = 8
 INIT_S = 20.0
 #: Segmentation cut-off as a fraction of the animal's contrast with the background.
 CONTRAST_FRACTION = 0.2
-_RAMP = np.arange(256, dtype=np.float32)
-
 #: Frames between two searches of the whole arena for the animal.
 REFIND_FRAMES = 30
 #: Smallest animal/background difference (grey levels) taken as an animal.
@@ -129,12 +127,13 @@ class _Silhouette(NamedTuple):
 def aligned_change(a: _Silhouette, b: _Silhouette) -> float:
     """Pixels that differ between two silhouettes once their centroids coincide.
 
-    Starting from the centroid alignment, the shift is refined by one ±1 px step
-    if that lowers the count. Returns
+    Starting from the rounded centroid shift, the neighbouring whole-pixel shift
+    is also tried on each axis whose fractional part is over 0.2 px, and the
+    smaller count kept. Returns
     ``changed / (area_a + area_b)``.
     """
-    dx = int(round(a.cx - b.cx))
-    dy = int(round(a.cy - b.cy))
+    fx, fy = a.cx - b.cx, a.cy - b.cy
+    dx, dy = int(round(fx)), int(round(fy))
     ha, wa = a.mask.shape
     hb, wb = b.mask.shape
     # a sits at (ox, oy) of a canvas; b at (ox + dx, oy + dy) of a canvas 2 px wider
@@ -151,8 +150,14 @@ def aligned_change(a: _Silhouette, b: _Silhouette) -> float:
         return cv2.countNonZero(cv2.bitwise_xor(ca, cb[2 + sy:2 + sy + h, 2 + sx:2 + sx + w]))
 
     best = changed(0, 0)
-    for ex, ey in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-        best = min(best, changed(ex, ey))
+    # the rounded centroid shift can be half a pixel off: try the neighbouring
+    # shift on each axis where the fraction is not close to a whole pixel
+    ex = 1 if fx - dx > 0 else -1
+    ey = 1 if fy - dy > 0 else -1
+    if abs(fx - dx) > 0.2:
+        best = min(best, changed(ex, 0))
+    if abs(fy - dy) > 0.2:
+        best = min(best, changed(0, ey))
     total = a.area + b.area
     return float(best) / total if total else math.nan
 
@@ -182,9 +187,9 @@ class ArenaTracker:
         self._ksize = box_size(self.blur_px)
 
     def _refresh_low(self) -> None:
-        # every 16th pixel is plenty for the mean grey level used by the gain
-        self.bg_mean = float(self.bg_full[::16, ::16].mean())
-        self._n_sample = self.bg_full[::16, ::16].size
+        # every 24th row is plenty for the mean grey level used by the gain (whole
+        # rows: contiguous memory is much cheaper to read in a freshly decoded frame)
+        self.bg_mean = float(self.bg_full[::24].mean())
         self.bg_u8 = cv2.convertScaleAbs(self.bg_full)
         s = self.scale
         self.bg_low = np.ascontiguousarray(self.bg_u8[::s, ::s])
@@ -192,9 +197,9 @@ class ArenaTracker:
     def _difference(self, image: np.ndarray, background: np.ndarray) -> np.ndarray:
         """How much darker (or lighter, for a light animal) than the background, uint8.
 
-        The image is first brought to the background's brightness (``self._lut``).
+        The image is first brought to the background's brightness (``self._gain``).
         """
-        image = cv2.LUT(image, self._lut)
+        image = cv2.convertScaleAbs(image, alpha=1.0 / self._gain)
         return cv2.subtract(background, image) if self.polarity > 0 else cv2.subtract(image, background)
 
     def _blob(self, diff: np.ndarray, threshold: float, min_area: float):
@@ -211,7 +216,7 @@ class ArenaTracker:
         if biggest < min_area:
             return None
         keep = [c for c, a in zip(contours, areas, strict=True) if a >= 0.15 * biggest]
-        points = np.concatenate(keep)
+        points = np.concatenate(keep) if len(keep) > 1 else keep[0]
         x, y, w, h = cv2.boundingRect(points)
         mask = np.zeros((h, w), np.uint8)
         cv2.drawContours(mask, keep, -1, 1, thickness=cv2.FILLED, offset=(-x, -y))
@@ -234,10 +239,9 @@ class ArenaTracker:
         if not self.present:
             self._lost(time_s)
             return
-        sample_mean = float(full[::16, ::16].sum()) / self._n_sample
+        sample_mean = cv2.mean(full[::24])[0]
         gain = sample_mean / self.bg_mean if self.bg_mean > 0 and sample_mean > 0 else 1.0
         self._gain = gain
-        self._lut = np.clip(_RAMP / gain + 0.5, 0, 255).astype(np.uint8)
         # follow the animal in a box around where it was; search the whole arena
         # when it was lost, touches the box edge, or once a second
         box = self._last_box if self._since_search < REFIND_FRAMES else None
@@ -386,6 +390,7 @@ def track_video(
     n_arenas: int | None = None,
     on_frame: Callable[[float], None] | None = None,
     start_s: float = 0.0,
+    pipelined: bool = True,
 ) -> TrackingResult:
     """Track every arena of a video and return one :class:`Trace` per arena.
 
@@ -405,6 +410,10 @@ def track_video(
     start_s
         Where the test starts in the video (s), e.g. after a title card; frames
         before it are skipped and trace times are measured from it.
+    pipelined
+        Decode in a background thread while tracking (two cores for one video);
+        ``False`` does both in the calling thread (when videos run in parallel
+        processes, each should keep to one core).
     """
     name = str(video.path)
     warnings: list[str] = []
@@ -443,7 +452,9 @@ def track_video(
         trackers.append(tracker)
     del stack, samples
 
-    frames_iter = prefetch(_frames_from(video, start_s))
+    frames_iter = _frames_from(video, start_s)
+    if pipelined:
+        frames_iter = prefetch(frames_iter)
     next_bg_t = BG_UPDATE_S
     n_frames = 0
     for frame in frames_iter:
