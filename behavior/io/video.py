@@ -158,6 +158,9 @@ class VideoReader:
         self.truncated = False
         self.decoded = 0
         self._moved = False
+        tb = self._stream.time_base
+        self._tb: float | None = float(tb) if tb else None
+        self._tb_checked = False
 
     def __enter__(self) -> VideoReader:
         return self
@@ -176,8 +179,17 @@ class VideoReader:
         return self._origin
 
     def _time_of(self, frame: av.VideoFrame, index: int, last: float | None) -> float:
-        if frame.pts is not None and frame.time_base is not None:
-            t = float(frame.pts * frame.time_base) - self._start_time
+        pts = frame.pts
+        if self._tb_checked is False:
+            self._tb_checked = True
+            if frame.time_base is not None and frame.time_base != self._stream.time_base:
+                self._tb = float(frame.time_base)
+        if pts is not None and self._tb is not None:
+            # exact rational time base as a float once: Fraction arithmetic per frame
+            # costs more than the rest of the reader
+            t = pts * self._tb - self._start_time
+        elif pts is not None and frame.time_base is not None:
+            t = float(pts * frame.time_base) - self._start_time
         elif frame.time is not None:
             t = float(frame.time) - self._start_time
         else:
