@@ -175,18 +175,20 @@ class ArenaTracker:
     blur_px: float
     lags_s: tuple[float, ...] = LAGS_S
     present: bool = True
+    #: weight of the current frame in each background update
+    alpha: float = 0.025
     #: per frame: time, x, y, area, then the change over each lag in ``lags_s``
     rows: list[tuple[float, ...]] = field(default_factory=list)
     _ring: deque = field(default_factory=deque)
     _last_box: tuple[int, int, int, int] | None = None
 
     def __post_init__(self) -> None:
-        self._refresh_low()
+        self._refresh_background()
         self._since_search = 0
         self._gain = 1.0
         self._ksize = box_size(self.blur_px)
 
-    def _refresh_low(self) -> None:
+    def _refresh_background(self) -> None:
         # every 24th row is plenty for the mean grey level used by the gain (whole
         # rows: contiguous memory is much cheaper to read in a freshly decoded frame)
         self.bg_mean = float(self.bg_full[::24].mean())
@@ -329,9 +331,7 @@ class ArenaTracker:
             mask[max(0, y - pad):y + h + pad, max(0, x - pad):x + w + pad] = 0
         # the frame is brought to the background's brightness before blending
         cv2.accumulateWeighted(full.astype(np.float32) / gain, self.bg_full, self.alpha, mask)
-        self._refresh_low()
-
-    alpha: float = 0.025
+        self._refresh_background()
 
 
 @dataclass
@@ -446,10 +446,8 @@ def track_video(
         if not present:
             warnings.append(f"{name}: no animal found in arena {arena.number} "
                             f"(largest difference from the background {contrast:.0f} grey levels)")
-        tracker = ArenaTracker(arena, scale, bg, polarity, threshold, protocol.min_area_px,
-                               protocol.blur_px, present=present)
-        tracker.alpha = alpha
-        trackers.append(tracker)
+        trackers.append(ArenaTracker(arena, scale, bg, polarity, threshold, protocol.min_area_px,
+                                     protocol.blur_px, present=present, alpha=alpha))
     del stack, samples
 
     frames_iter = _frames_from(video, start_s)

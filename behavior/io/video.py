@@ -220,8 +220,7 @@ class VideoReader:
     def _frames_from(self, start_s: float, gray: bool) -> Iterator[Frame]:
         self._seek(start_s)
         # Frame indices after a seek are unknown without decoding from the start: -1.
-        for frame in self._decode(gray, index0=None, min_time=start_s - 1e-6):
-            yield frame
+        yield from self._decode(gray, index0=None, min_time=start_s - 1e-6)
 
     def _decode(self, gray: bool, index0: int | None, min_time: float | None) -> Iterator[Frame]:
         index = 0 if index0 is None else index0
