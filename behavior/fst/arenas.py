@@ -72,10 +72,12 @@ class Sidecar:
 
         arenas: [[0, 0, 320, 480], [320, 0, 320, 480]]   # x, y, w, h per cylinder
         start_s: 4.5                                     # test starts 4.5 s into the video
+        background: empty_apparatus.png                  # relative to the video's folder
     """
 
     rects: list[tuple[int, int, int, int]] | None = None
     start_s: float | None = None
+    background: Path | None = None
 
 
 def read_sidecar(video: str | Path) -> Sidecar:
@@ -87,8 +89,9 @@ def read_sidecar(video: str | Path) -> Sidecar:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(path, f"not valid YAML: {exc}") from None
-    if not isinstance(data, dict) or not set(data) <= {"arenas", "start_s"}:
-        raise InputError(path, "expected the keys 'arenas: [[x, y, w, h], ...]' and/or 'start_s'")
+    if not isinstance(data, dict) or not set(data) <= {"arenas", "start_s", "background"}:
+        raise InputError(path, "expected the keys 'arenas: [[x, y, w, h], ...]', 'start_s' "
+                               "and/or 'background'")
     rects = None
     if data.get("arenas") is not None:
         raw = data["arenas"]
@@ -99,7 +102,22 @@ def read_sidecar(video: str | Path) -> Sidecar:
     if start is not None and (isinstance(start, bool) or not isinstance(start, (int, float))
                               or start < 0):
         raise InputError(path, f"'start_s' must be a number of seconds >= 0, got {start!r}")
-    return Sidecar(rects, None if start is None else float(start))
+    background = data.get("background")
+    if background is not None:
+        if not isinstance(background, str):
+            raise InputError(path, f"'background' must be an image file name, got {background!r}")
+        background = (path.parent / background).resolve()
+    return Sidecar(rects, None if start is None else float(start), background)
+
+
+def read_background(path: str | Path) -> np.ndarray:
+    """A grey image of the empty apparatus (any format OpenCV reads)."""
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise InputError(path, "cannot read the background image (missing or not an image)")
+    return image
 
 
 def clip_to_frame(arenas: list[Arena], width: int, height: int, source: str) -> list[Arena]:

@@ -52,6 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "(else <video>.arenas.yaml next to each video, else found automatically)")
     score.add_argument("--start-s", type=float, help="where the test starts in every video (s); "
                        "default 0 or start_s in <video>.arenas.yaml")
+    score.add_argument("--background", metavar="IMAGE",
+                       help="image of the empty apparatus, for animals that stay in one place "
+                            "(tail suspension); else 'background' in <video>.arenas.yaml, else "
+                            "the median of frames sampled over the video")
     score.add_argument("--out", default="results.csv", help="results CSV (default results.csv)")
     score.add_argument("--traces", metavar="DIR",
                        help="folder for per-frame traces (default: <out>_traces next to --out)")
@@ -93,7 +97,7 @@ def run_score(args: argparse.Namespace) -> int:
     out = Path(args.out)
     traces = Path(args.traces) if args.traces else out.with_name(out.stem + "_traces")
     jobs = [VideoJob(str(v), protocol, arenas=rects, n_arenas=args.arenas, start_s=args.start_s,
-                     traces_dir=str(traces)) for v in args.videos]
+                     traces_dir=str(traces), background=args.background) for v in args.videos]
 
     durations = {}
     for job in jobs:

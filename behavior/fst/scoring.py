@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from behavior.errors import BehaviorError
-from behavior.fst.arenas import Arena, number_arenas, read_sidecar
+from behavior.fst.arenas import Arena, number_arenas, read_background, read_sidecar
 from behavior.fst.immobility import immobile_flags, score_mobility
 from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns
 from behavior.fst.traces import Trace, find_traces, read_trace, write_trace
@@ -86,6 +86,8 @@ class VideoJob:
     decoder_threads: int = 1
     #: decode in a background thread while tracking (off when videos run in parallel)
     pipelined: bool = True
+    #: image of the empty apparatus (else the sidecar's, else the median of samples)
+    background: str | None = None
 
 
 @dataclass
@@ -104,10 +106,13 @@ def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) 
         rects = job.arenas or sidecar.rects
         start_s = job.start_s if job.start_s is not None else (sidecar.start_s or 0.0)
         arenas: list[Arena] | None = number_arenas(rects) if rects else None
+        background_file = job.background or sidecar.background
+        background = read_background(background_file) if background_file else None
         with VideoReader(job.path, threads=job.decoder_threads) as video:
             result: TrackingResult = track_video(
                 video, job.protocol, arenas=arenas, n_arenas=job.n_arenas,
                 on_frame=on_frame, start_s=start_s, pipelined=job.pipelined,
+                background=background,
             )
         for trace in result.traces:
             trace.video = job.path

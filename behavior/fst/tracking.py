@@ -391,6 +391,7 @@ def track_video(
     on_frame: Callable[[float], None] | None = None,
     start_s: float = 0.0,
     pipelined: bool = True,
+    background: np.ndarray | None = None,
 ) -> TrackingResult:
     """Track every arena of a video and return one :class:`Trace` per arena.
 
@@ -414,6 +415,10 @@ def track_video(
         Decode in a background thread while tracking (two cores for one video);
         ``False`` does both in the calling thread (when videos run in parallel
         processes, each should keep to one core).
+    background
+        A grey image of the empty apparatus, used instead of the median of the
+        sampled frames — needed when the animal stays in one place for most of
+        the test (e.g. tail suspension), where the median would contain it.
     """
     name = str(video.path)
     warnings: list[str] = []
@@ -423,7 +428,13 @@ def track_video(
     height, width = samples[0].shape
     scale = reduction_factor(width)
     stack = np.stack(samples)
-    background = np.median(stack, axis=0).astype(np.float32)
+    if background is None:
+        background = np.median(stack, axis=0).astype(np.float32)
+    else:
+        background = np.asarray(background, dtype=np.float32)
+        if background.shape != (height, width):
+            raise InputError(name, f"background image is {background.shape[1]}x"
+                             f"{background.shape[0]}, the video {width}x{height}")
 
     if arenas is None:
         low = stack[:, ::scale, ::scale]

@@ -159,3 +159,32 @@ def test_number_of_arenas_is_counted_from_the_animals(tmp_path, n):
     for arena, (x, _, w, _) in zip(arenas, truth.arena_rects, strict=True):
         # each found arena holds the centre of its cylinder, and no other
         assert arena.x <= x + w / 2 < arena.x + arena.w
+
+
+def test_an_animal_that_never_leaves_its_place_needs_an_empty_background(tmp_path):
+    """Tail-suspension-like scene: the animal hangs at the same place all the time and
+    swings its body for the first half only. The median of the frames contains the
+    animal; an image of the empty apparatus does not."""
+    rng = np.random.default_rng(4)
+    empty = np.clip(170 + rng.normal(0, 3, (240, 320)), 0, 255).astype(np.uint8)
+    n, fps = 300, 30
+    t = np.arange(n) / fps
+    frames = np.empty((n, 240, 320), np.uint8)
+    for i, ti in enumerate(t):
+        img = empty.astype(np.float32)
+        swing = 25 * np.sin(2 * np.pi * 1.5 * ti) if ti < 5 else 0.0
+        cv2.ellipse(img, (160, 120), (14, 40), swing, 0, 360, 40, -1)
+        frames[i] = np.clip(img + rng.normal(0, 2, img.shape), 0, 255)
+    arena = [Arena(1, 0, 0, 320, 240)]
+    protocol = _protocol().with_overrides(window_s=(0, 10))
+    with_empty = track_video(ArrayVideo(frames, t), protocol, arenas=arena, background=empty)
+    trace = with_empty.traces[0]
+    assert np.isfinite(trace.table["area_px"]).mean() > 0.99
+    s = score_mobility(trace.time_s, trace.mobility, protocol, end_s=trace.end_s)
+    assert s["immobility_s"] == pytest.approx(5.0, abs=0.5)  # still for the last 5 s
+    assert s["latency_s"] == pytest.approx(5.0, abs=0.5)
+    path = tmp_path / "empty.png"
+    cv2.imwrite(str(path), empty)
+    from behavior.fst.arenas import read_background
+
+    assert np.array_equal(read_background(path), empty)
