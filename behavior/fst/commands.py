@@ -12,6 +12,13 @@ from behavior.protocols import FstProtocol, load_fst_protocol
 DEFAULT_PROTOCOL = "mouse_fst"
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
+    return value
+
+
 def _add_scoring_overrides(p: argparse.ArgumentParser) -> None:
     p.add_argument("--protocol", default=DEFAULT_PROTOCOL,
                    help="protocol YAML file, or the name of a shipped one "
@@ -46,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "re-scoring without decoding.")
     score.add_argument("videos", nargs="+", metavar="VIDEO")
     _add_scoring_overrides(score)
-    score.add_argument("--arenas", type=int, metavar="N", help="number of cylinders per frame "
+    score.add_argument("--arenas", type=_positive_int, metavar="N", help="number of cylinders per frame "
                        "(found automatically; counted from the motion if not given)")
     score.add_argument("--arena-rects", metavar="X,Y,W,H;...", help="arena rectangles in pixels "
                        "(else <video>.arenas.yaml next to each video, else found automatically)")
@@ -59,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--out", default="results.csv", help="results CSV (default results.csv)")
     score.add_argument("--traces", metavar="DIR",
                        help="folder for per-frame traces (default: <out>_traces next to --out)")
-    score.add_argument("--jobs", type=int, default=1, help="videos scored in parallel processes")
+    score.add_argument("--jobs", type=_positive_int, default=1, help="videos scored in parallel processes")
     score.add_argument("--no-progress", action="store_true", help="no progress bar")
     score.set_defaults(func=run_score)
 

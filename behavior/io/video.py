@@ -68,6 +68,8 @@ class Frame:
 
 def _open(path: str | Path) -> av.container.InputContainer:
     path = Path(path)
+    if path.is_dir():
+        raise VideoError(path, "is a folder, not a video file")
     if not path.is_file():
         raise VideoError(path, "file not found")
     if path.stat().st_size == 0:
