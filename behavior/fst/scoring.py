@@ -210,10 +210,17 @@ def relabel_immobile(trace: Trace, protocol: FstProtocol) -> Trace:
 
 
 def write_table(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write a CSV atomically (a crash never leaves half a results file)."""
+    """Write the results as CSV, or as an Excel workbook when the name ends in .xlsx.
+
+    Written to a temporary file first, then renamed: a crash never leaves half a
+    results file, and an older file is replaced only by a complete one.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    table.to_csv(tmp, index=False, float_format="%.4f")
+    if path.suffix.lower() == ".xlsx":
+        table.round(4).to_excel(tmp, index=False, sheet_name="immobility", engine="openpyxl")
+    else:
+        table.to_csv(tmp, index=False, float_format="%.4f")
     tmp.replace(path)
     return path

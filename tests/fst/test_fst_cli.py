@@ -111,3 +111,11 @@ def test_protocol_errors_name_file_key_and_expectation(tmp_path, capsys):
     assert main(["fst", "rescore", str(tmp_path), "--protocol", str(bad), "--out",
                  str(tmp_path / "o.csv")]) == 2
     assert "threshold" in capsys.readouterr().err
+
+
+def test_results_as_an_excel_workbook(scored, tmp_path):
+    _, _, out, traces, _, _ = scored
+    xlsx = tmp_path / "results.xlsx"
+    assert main(["fst", "rescore", str(traces), "--window-s", "5", "40", "--out", str(xlsx)]) == 0
+    book = pd.read_excel(xlsx, sheet_name="immobility")
+    assert np.allclose(book["immobility_s"], pd.read_csv(out)["immobility_s"], atol=1e-4)
