@@ -379,10 +379,6 @@ def _arena_thresholds(
     return polarity, threshold, contrast, noise
 
 
-def _sample_indices(n: int, k: int) -> np.ndarray:
-    return np.unique(np.linspace(0, n - 1, min(n, k)).round().astype(int))
-
-
 def track_video(
     video: VideoReader | ArrayVideo,
     protocol: FstProtocol,
@@ -444,7 +440,6 @@ def track_video(
     alpha = min(1.0, BG_UPDATE_S / protocol.background_s)
     trackers = []
     for arena in arenas:
-        ys, xs = arena.slices
         # keep arena crops a multiple of the reduction factor
         h = (arena.h // scale) * scale
         w = (arena.w // scale) * scale
