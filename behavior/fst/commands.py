@@ -138,10 +138,13 @@ def run_score(args: argparse.Namespace) -> int:
                 bar.n = round(done["base"] + t)
                 bar.refresh()
 
-    outcomes = score_videos(jobs, n_jobs=args.jobs, progress=progress)
+    def save(done: list) -> None:
+        write_table(rows_to_table([row for o in done for row in o.rows], protocol), out)
+
+    outcomes = score_videos(jobs, n_jobs=args.jobs, progress=progress, on_outcome=save)
     bar.close()
     rows = [row for o in outcomes for row in o.rows]
-    write_table(rows_to_table(rows, protocol), out)
+    save(outcomes)
     failed = [o for o in outcomes if o.error]
     for o in outcomes:
         for w in o.warnings:

@@ -147,11 +147,15 @@ def score_videos(
     jobs: list[VideoJob],
     n_jobs: int = 1,
     progress: Callable[[str, float | None], None] | None = None,
+    on_outcome: Callable[[list[VideoOutcome]], None] | None = None,
 ) -> list[VideoOutcome]:
     """Score many videos, in ``n_jobs`` processes; one outcome per video, in order.
 
     ``progress(path, time_s)`` is called with the time of each tracked frame
     (single process) or once per finished video (``time_s=None``, several processes).
+    ``on_outcome(done)`` is called with the outcomes so far each time a video is
+    finished, e.g. to save the results as they come (a crash or Ctrl-C late in a
+    long batch then loses nothing already scored).
     """
     if n_jobs <= 1 or len(jobs) <= 1:
         outcomes = []
@@ -160,6 +164,8 @@ def score_videos(
             outcomes.append(score_video(job, on_frame=cb))
             if progress:
                 progress(job.path, None)
+            if on_outcome:
+                on_outcome(outcomes)
         return outcomes
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -178,6 +184,8 @@ def score_videos(
                 results[i] = VideoOutcome(jobs[i].path, error=f"{jobs[i].path}: worker failed: {exc}")
             if progress:
                 progress(jobs[i].path, None)
+            if on_outcome:
+                on_outcome([results[k] for k in sorted(results)])
     return [results[i] for i in range(len(jobs))]
 
 

@@ -119,3 +119,16 @@ def test_results_as_an_excel_workbook(scored, tmp_path):
     assert main(["fst", "rescore", str(traces), "--window-s", "5", "40", "--out", str(xlsx)]) == 0
     book = pd.read_excel(xlsx, sheet_name="immobility")
     assert np.allclose(book["immobility_s"], pd.read_csv(out)["immobility_s"], atol=1e-4)
+
+
+def test_results_are_saved_after_each_video(two_arena_video, tmp_path):
+    """An interrupted batch keeps what was already scored."""
+    from behavior.fst.scoring import VideoJob, score_videos
+    from behavior.protocols import load_fst_protocol
+
+    video, _ = two_arena_video
+    protocol = load_fst_protocol("mouse_fst")
+    seen = []
+    score_videos([VideoJob(str(video), protocol), VideoJob(str(tmp_path / "missing.mp4"), protocol)],
+                 on_outcome=lambda done: seen.append([(o.path, len(o.rows)) for o in done]))
+    assert seen == [[(str(video), 2)], [(str(video), 2), (str(tmp_path / "missing.mp4"), 0)]]
