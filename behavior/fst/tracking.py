@@ -68,7 +68,7 @@ REFIND_FRAMES = 30
 #: Smallest animal/background difference (grey levels) taken as an animal.
 MIN_CONTRAST = 20.0
 #: How often the background is updated (s of video).
-BG_UPDATE_S = 0.5
+BG_UPDATE_S = 2.0
 
 
 def prefetch(frames: Iterable[Frame], depth: int = 8) -> Iterator[Frame]:
@@ -330,7 +330,8 @@ class ArenaTracker:
             pad = max(w, h) // 2 + 4
             mask[max(0, y - pad):y + h + pad, max(0, x - pad):x + w + pad] = 0
         # the frame is brought to the background's brightness before blending
-        cv2.accumulateWeighted(full.astype(np.float32) / gain, self.bg_full, self.alpha, mask)
+        cv2.accumulateWeighted(cv2.convertScaleAbs(full, alpha=1.0 / gain), self.bg_full,
+                               self.alpha, mask)
         self._refresh_background()
 
 
