@@ -21,6 +21,15 @@ from behavior import __version__
 from behavior.errors import BehaviorError
 
 
+def echo(*parts: object, file=None, **kwargs: object) -> None:
+    """Write a line for the user (stdout, or ``file=sys.stderr`` for warnings).
+
+    The one place the command-line layer writes to the terminal; the library
+    itself returns values, raises errors and logs.
+    """
+    print(*parts, file=sys.stdout if file is None else file, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from behavior.blinding import commands as blinding_commands
     from behavior.fst import commands as fst_commands

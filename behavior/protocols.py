@@ -23,6 +23,7 @@ import yaml
 
 from behavior.errors import ProtocolError
 
+
 def _shipped_dir() -> Path:
     # a source checkout (or editable install) reads protocols/ at the top of the
     # repository; an installed package carries them as behavior/shipped_protocols/

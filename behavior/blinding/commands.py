@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from behavior.cli import echo
 from behavior.errors import InputError
 
 
@@ -159,12 +160,12 @@ def _create(args: argparse.Namespace) -> int:
     made = create_session(videos, groups, args.out, args.key, protocol,
                           observers=observer_list(args.observers),
                           behaviours=observer_list(args.behaviours), min_bout_s=args.min_bout)
-    print(f"session {made.session_id}: {len(made.codes)} coded video(s) in {made.session_dir}")
-    print(f"key written to {made.key_path} — keep it away from the observers")
+    echo(f"session {made.session_id}: {len(made.codes)} coded video(s) in {made.session_dir}")
+    echo(f"key written to {made.key_path} — keep it away from the observers")
     if made.observers:
-        print(f"observers: {', '.join(made.observers)} (each has a random order)")
+        echo(f"observers: {', '.join(made.observers)} (each has a random order)")
     for code, why in made.copied.items():
-        print(f"warning: {code}: {why} — its metadata was NOT stripped", file=sys.stderr)
+        echo(f"warning: {code}: {why} — its metadata was NOT stripped", file=sys.stderr)
     return 0
 
 
@@ -175,7 +176,7 @@ def _import(args: argparse.Namespace) -> int:
     table = read_intervals(args.intervals)
     counts = import_intervals(args.session, table, args.observer, args.intervals,
                               replace=args.replace)
-    print(f"imported {sum(counts.values())} event(s) on {len(counts)} video(s) for "
+    echo(f"imported {sum(counts.values())} event(s) on {len(counts)} video(s) for "
           f"{args.observer}")
     return 0
 
@@ -193,9 +194,9 @@ def _status(args: argparse.Namespace) -> int:
         n_events = conn.execute("SELECT COUNT(*) AS n FROM events").fetchone()["n"]
     finally:
         conn.close()
-    print(f"locked: {locked or 'no'}; events: {n_events}")
+    echo(f"locked: {locked or 'no'}; events: {n_events}")
     for r in rows:
-        print(f"{r['name']}: {r['done']}/{r['n']} videos finished")
+        echo(f"{r['name']}: {r['done']}/{r['n']} videos finished")
     return 0
 
 
@@ -209,11 +210,11 @@ def _audit(args: argparse.Namespace) -> int:
         conn.close()
     if args.out:
         _write_csv(log, args.out)
-        print(f"wrote {len(log)} audit record(s) to {args.out}")
+        echo(f"wrote {len(log)} audit record(s) to {args.out}")
     else:
         for r in log.itertuples(index=False):
             who = r.observer if isinstance(r.observer, str) else "-"
-            print(f"{r.at}  {who:<12} {r.action:<18} {r.detail}")
+            echo(f"{r.at}  {who:<12} {r.action:<18} {r.detail}")
     return 0
 
 
@@ -221,10 +222,10 @@ def _lock(args: argparse.Namespace) -> int:
     from behavior.blinding.lock import lock_session
 
     result = lock_session(args.session, allow_incomplete=args.allow_incomplete)
-    print(f"locked at {result.locked_at}: {result.events} event(s)")
-    print(f"SHA-256 of the scores: {result.digest}")
+    echo(f"locked at {result.locked_at}: {result.events} event(s)")
+    echo(f"SHA-256 of the scores: {result.digest}")
     if result.incomplete:
-        print(f"warning: {len(result.incomplete)} video(s) were not marked finished",
+        echo(f"warning: {len(result.incomplete)} video(s) were not marked finished",
               file=sys.stderr)
     return 0
 
@@ -237,11 +238,11 @@ def _unblind(args: argparse.Namespace) -> int:
                              combine=args.combine, observer=args.observer)
     _write_csv(scores, args.out)
     if digest is None:
-        print("warning: unblinded BEFORE the lock (--force); recorded in the audit log",
+        echo("warning: unblinded BEFORE the lock (--force); recorded in the audit log",
               file=sys.stderr)
     else:
-        print(f"digest verified: {digest}")
-    print(f"wrote {len(scores)} row(s) to {args.out}")
+        echo(f"digest verified: {digest}")
+    echo(f"wrote {len(scores)} row(s) to {args.out}")
     return 0
 
 
@@ -259,10 +260,10 @@ def _agreement(args: argparse.Namespace) -> int:
     table = pairwise_agreement(raters, window, args.bin)
     overall = overall_agreement(raters, window, args.bin) if len(raters) > 2 else None
     with pd.option_context("display.width", 200, "display.max_columns", 30):
-        print(table.drop(columns=["window_start_s", "window_end_s", "bin_s"])
+        echo(table.drop(columns=["window_start_s", "window_end_s", "bin_s"])
               .to_string(index=False, float_format=lambda v: f"{v:.3g}"))
         if overall is not None:
-            print(overall.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+            echo(overall.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     plot = Path(args.plot) if args.plot else None
     if args.out:
         out = Path(args.out)
@@ -276,7 +277,7 @@ def _agreement(args: argparse.Namespace) -> int:
         pairs = [(a.name, b.name, pair_table(a, b, window, args.bin)) for a, b in
                  order_pairs(raters)]
         bland_altman_figure(pairs).savefig(plot, dpi=120)
-        print(f"Bland-Altman plot: {plot}")
+        echo(f"Bland-Altman plot: {plot}")
     return 0
 
 
@@ -296,16 +297,16 @@ def _calibrate(args: argparse.Namespace) -> int:
         min_bouts=_numbers(args.min_bouts, "--min-bouts"),
         window_s=tuple(args.window) if args.window else None, bin_s=args.bin,
         criterion=args.criterion)
-    print(f"{len(result.videos)} video(s) scored by hand and by the auto-scorer; "
+    echo(f"{len(result.videos)} video(s) scored by hand and by the auto-scorer; "
           f"criterion {result.criterion}")
     curve = result.curve[result.curve["min_bout_s"] == result.min_bout_s]
-    print(f"agreement curve at min_bout_s = {result.min_bout_s:g}:")
+    echo(f"agreement curve at min_bout_s = {result.min_bout_s:g}:")
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         shown = curve.drop(columns=["min_bout_s", "n_videos", "n_bins"]).copy()
         shown[""] = ["<- chosen" if t == result.threshold else "" for t in shown["threshold"]]
-        print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     b = result.best
-    print(f"chosen: threshold {result.threshold:g}, min_bout_s {result.min_bout_s:g} "
+    echo(f"chosen: threshold {result.threshold:g}, min_bout_s {result.min_bout_s:g} "
           f"(kappa {b['kappa']:.3f}, {b['pct_agreement']:.1f} % agreement, ICC {b['icc']:.3f}, "
           f"bias {b['bias_s']:.2f} s)")
     if args.curve:
@@ -316,5 +317,5 @@ def _calibrate(args: argparse.Namespace) -> int:
         tmp = out.with_name(f".{out.name}.tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(out)
-        print(f"protocol written to {out}")
+        echo(f"protocol written to {out}")
     return 0

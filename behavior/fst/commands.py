@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from behavior.cli import echo
 from behavior.fst.arenas import parse_rects
 from behavior.protocols import FstProtocol, load_fst_protocol
 
@@ -148,10 +149,10 @@ def run_score(args: argparse.Namespace) -> int:
     failed = [o for o in outcomes if o.error]
     for o in outcomes:
         for w in o.warnings:
-            print(f"behavior: warning: {w}", file=sys.stderr)
+            echo(f"behavior: warning: {w}", file=sys.stderr)
     for o in failed:
-        print(f"behavior: error: {o.error} (skipped)", file=sys.stderr)
-    print(f"scored {len(outcomes) - len(failed)} of {len(outcomes)} videos "
+        echo(f"behavior: error: {o.error} (skipped)", file=sys.stderr)
+    echo(f"scored {len(outcomes) - len(failed)} of {len(outcomes)} videos "
           f"({len(rows)} animals) -> {out}; traces in {traces}/", file=sys.stderr)
     return 1 if failed else 0
 
@@ -162,10 +163,10 @@ def run_rescore(args: argparse.Namespace) -> int:
     protocol = _protocol(args)
     table, errors = rescore_dir(args.traces_dir, protocol)
     for e in errors:
-        print(f"behavior: error: {e} (skipped)", file=sys.stderr)
+        echo(f"behavior: error: {e} (skipped)", file=sys.stderr)
     write_table(table, args.out)
-    print(f"re-scored {len(table)} traces -> {args.out}", file=sys.stderr)
+    echo(f"re-scored {len(table)} traces -> {args.out}", file=sys.stderr)
     if table.empty and not errors:
-        print(f"behavior: error: no *.trace.csv in {args.traces_dir}", file=sys.stderr)
+        echo(f"behavior: error: no *.trace.csv in {args.traces_dir}", file=sys.stderr)
         return 1
     return 1 if errors else 0

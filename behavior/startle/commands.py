@@ -11,6 +11,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from behavior.cli import echo
 from behavior.errors import InputError
 
 DEFAULT_PROTOCOL = "ppi_srlab"
@@ -117,7 +118,7 @@ def _read_all(args: argparse.Namespace) -> tuple[list, int]:
             recordings.append(read_startle_file(name, args.format))
         except InputError as exc:
             failed += 1
-            print(f"behavior: {exc}", file=sys.stderr)
+            echo(f"behavior: {exc}", file=sys.stderr)
     return recordings, failed
 
 
@@ -142,23 +143,23 @@ def _analyze(args: argparse.Namespace) -> int:
     protocol = _protocol(args)
     recordings, failed = _read_all(args)
     if not recordings:
-        print(f"behavior: no file could be read ({failed} failed)", file=sys.stderr)
+        echo(f"behavior: no file could be read ({failed} failed)", file=sys.stderr)
         return 1
     result = analyze_recordings(recordings, protocol)
     for w in result.warnings:
-        print(f"behavior: warning: {w}", file=sys.stderr)
+        echo(f"behavior: warning: {w}", file=sys.stderr)
     _write(result.summary, args.out)
     if args.trials:
         _write(result.trials, args.trials)
     animals = result.summary.drop_duplicates(SUBJECT)
     if args.out != "-":
-        print(
+        echo(
             f"{len(animals)} animals ({int(animals[EXCLUDED].sum())} excluded), "
             f"{len(result.trials)} trials from {len(recordings)} files -> {args.out}"
             + (f", {args.trials}" if args.trials else "")
         )
     if failed:
-        print(f"behavior: {failed} of {len(args.files)} files could not be read", file=sys.stderr)
+        echo(f"behavior: {failed} of {len(args.files)} files could not be read", file=sys.stderr)
         return 1
     return 0
 
@@ -170,16 +171,16 @@ def _trials(args: argparse.Namespace) -> int:
     protocol = _protocol(args)
     recordings, failed = _read_all(args)
     if not recordings:
-        print(f"behavior: no file could be read ({failed} failed)", file=sys.stderr)
+        echo(f"behavior: no file could be read ({failed} failed)", file=sys.stderr)
         return 1
     trials, warnings, duplicated = measured_trials(recordings, protocol)
     trials, notes = classify_trials(trials, protocol)
     for w in [*warnings, *notes]:
-        print(f"behavior: warning: {w}", file=sys.stderr)
+        echo(f"behavior: warning: {w}", file=sys.stderr)
     _write(trials, args.out)
     if args.out != "-":
-        print(f"{len(trials)} trials from {len(recordings)} files -> {args.out}")
+        echo(f"{len(trials)} trials from {len(recordings)} files -> {args.out}")
     if failed:
-        print(f"behavior: {failed} of {len(args.files)} files could not be read", file=sys.stderr)
+        echo(f"behavior: {failed} of {len(args.files)} files could not be read", file=sys.stderr)
         return 1
     return 0

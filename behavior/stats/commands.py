@@ -7,6 +7,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from behavior.cli import echo
 from behavior.errors import AnalysisError, InputError
 
 
@@ -110,11 +111,11 @@ def run_stats(args: argparse.Namespace) -> int:
             where = args.results + (f" + {args.groups}" if args.groups else "")
             raise AnalysisError(f"{where}: {exc}") from exc
     for w in result.warnings:
-        print(f"behavior stats: warning: {w}", file=sys.stderr)
+        echo(f"behavior stats: warning: {w}", file=sys.stderr)
     written = write_report(result, args.out, figures=not args.no_figures)
     for m in result.methods:
-        print(m)
+        echo(m)
     for a in result.advice:
-        print(f"note: {a}")
-    print(f"wrote {len(written)} files to {Path(args.out)} (open report.html)")
+        echo(f"note: {a}")
+    echo(f"wrote {len(written)} files to {Path(args.out)} (open report.html)")
     return 0
