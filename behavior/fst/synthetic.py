@@ -5,7 +5,11 @@ simulated mouse whose behaviour state is known in every frame. The videos exist 
 test and benchmark the immobility scorer: the nuisances that fool motion-based
 scorers (drift with the water, surface ripples, caustics, glare, lighting flicker,
 camera noise, variable frame rate, lossy codecs) are all present, and none of them
-is movement in the ground truth.
+is movement in the ground truth. Harder, opt-in options (off by default, so that
+default videos stay bit-identical) add weak swimming that is hard to tell from
+floating, camera shake, glints and shadows crossing the cylinders, and sloshing
+after someone bumps the bench (see *Opt-in nuisances*; :data:`HARD` switches them
+all on as in the accuracy benchmark's hard condition).
 
 Everything is drawn from one ``seed``; the ground truth (state sequences, poses,
 timestamps) is computed up front and frames are rendered lazily, so memory stays
@@ -76,6 +80,14 @@ Behaviour states
     same amplitude and rate; the head is raised a further 15°; horizontal
     jitter with velocity SD 25 s px/s (OU, 0.4 s), reflected at the walls.
 
+``swimming``, weak (opt-in: a share ``weak_swimming`` of the swimming bouts)
+    Travel at 10–25 s px/s (drawn per bout; the passive drift of a floating
+    animal is 5–25 s px/s); all four limbs paddle only ±12–18° (drawn per bout)
+    at 2–4 Hz (drawn per bout); the body undulates ±2°, its length pulses ±2 %;
+    the tail whips ±8°; the body is tilted 16° head-up and 1.5 s px deeper than
+    when floating. Mobile in the ground truth (``swimming``; the frames are also
+    flagged in :attr:`GroundTruth.weak_swimming`).
+
 Changes between states are smoothed with a first-order lag of 0.15 s (posture,
 limb amplitudes and velocities); the ground-truth label switches at the bout
 boundary, so an immobile bout has settled about 0.5 s after it starts.
@@ -90,6 +102,48 @@ around the length that brings the running immobile fraction back to the
 target ``f`` (log-normal scatter, SD 0.35 in log), so the realised fraction over
 120–360 s lands near ``f`` (within a few percentage points for a 6-min video).
 ``early_mobile=True`` uses ``0.35 f`` as the target before 120 s.
+
+Opt-in nuisances
+----------------
+Each draws from its own random stream, so switching one on leaves the rest as it
+was: the same states, ripples, glare, flicker and noise. Only weak swimming (slower
+travel) and table bumps (the animal rides the waves) change the poses.
+:attr:`GroundTruth.events` lists every knock, glint, shadow and bump.
+
+``weak_swimming`` (0–1)
+    Each swimming bout is weak with this probability (see *Behaviour states*).
+``camera_shake`` (SD in frame pixels, whatever the frame size)
+    The whole rendered image (scene, animal, glints and shadows; not the camera
+    noise, which is added afterwards) is translated by ``(dx, dy)`` with bilinear
+    interpolation and replicated borders. Each of dx and dy is an OU process with
+    SD ``camera_shake`` and time constant 0.5 s; on top, knocks (Poisson, 2 per
+    minute) each jump the image by ``A`` = 1.6–3 times ``camera_shake`` (2–3.75 px
+    at 1.25) in a random direction, ringing back as ``A exp(-u / tau) cos(2 pi f
+    u)`` with ``f`` 3–6 Hz and ``tau`` 0.2–0.4 s, for ``u`` < 5 ``tau`` after the knock.
+    The shift is in :attr:`GroundTruth.shake_px`; centroids stay in the unshaken scene.
+``reflections`` (events per minute)
+    Poisson events, each crossing one cylinder (chosen at random) in 1–3 s, left
+    to right or right to left: a horizontal Gaussian band whose centre moves at a
+    constant speed from 2 SD outside one wall to 2 SD outside the other, with a
+    strength ``sin(pi u)`` over the crossing (``u`` from 0 to 1). Half are glints
+    on the front wall (added, peak +30–50 grey, SD 5–12 s px, only over that
+    cylinder's interior, over a vertical run of 40–70 % of the interior height
+    starting within its top 30 %, so always covering the water surface, with
+    raised-cosine ends over 15 s px); half are shadows of a hand or arm (the
+    whole frame height multiplied by ``1 - d g(x)``, darkening ``d`` 20–40 % at
+    the centre, SD 25–50 s px, reaching over the dividers). Both lie over the animal.
+``table_bumps`` (events per minute)
+    Poisson knocks on the bench: the water in every cylinder sloshes. The surface
+    of a cylinder gets ``a exp(-u / tau) (m1(x) sin(2 pi f u) + 0.5 m2(x) sin(2 pi
+    1.7 f u))`` for ``u`` < 5 ``tau`` after the knock, where ``m1`` runs from -1 at
+    the left wall to +1 at the right (``sin(pi xi)``, ``xi`` = position from the
+    centre in cylinder widths) and ``m2 = cos(2 pi xi)``; ``a`` is 4–10 s px per
+    knock, times 0.7–1.3 with a random sign per cylinder; ``tau`` 2–4 s per knock;
+    ``f`` 2.5–3.5 Hz per cylinder (the first sloshing mode of a 10–14 cm cylinder).
+    The animal rides these waves like the ripples; the caustics' contrast is
+    multiplied by ``1 + 1.5 exp(-u / tau)`` (strongest active knock) and they fade
+    in below the deepest trough of the frame. Between episodes the frames are
+    exactly those without ``table_bumps``.
 
 Frame times
 -----------
@@ -147,6 +201,12 @@ IMMOBILE, SWIMMING, STRUGGLING = 0, 1, 2
 #: Columns of :meth:`GroundTruth.to_frame`.
 TRUTH_COLUMNS = ("arena", "frame", "time_s", "state", "immobile", "x_px", "y_px")
 
+#: Columns of :attr:`GroundTruth.events` (the opt-in nuisances, one row per event).
+EVENT_COLUMNS = ("kind", "arena", "start_s", "end_s", "size")
+
+#: Opt-in nuisances of the benchmark's hard condition: ``SyntheticSpec(..., **HARD)``.
+HARD = {"weak_swimming": 0.4, "camera_shake": 1.25, "reflections": 3.0, "table_bumps": 0.5}
+
 #: Codec name -> (encoder, pixel format).
 CODECS = {
     "h264": ("libx264", "yuv420p"),
@@ -187,6 +247,20 @@ class SyntheticSpec:
     drift_scale
         Multiplies the passive drift speed of a floating animal (default 1: 5–25
         s px/s; 3 gives 15–75 s px/s, e.g. water still moving after a struggle).
+    weak_swimming
+        Share (0–1) of the swimming bouts that are weak: slow travel (10–25 s px/s)
+        and small strokes (±12–18°). Still mobile in the ground truth. Default 0.
+    camera_shake
+        SD in frame pixels of a jitter of the whole image (camera on a tripod that
+        people touch), with occasional sharp knocks. Not movement. Default 0 (off).
+    reflections
+        Light passing over a cylinder (a bright glint or a hand's shadow crossing
+        it in 1–3 s), events per minute. Not movement. Default 0 (off).
+    table_bumps
+        Someone knocks the bench: the water sloshes (4–10 s px waves) and the
+        caustics flare; events per minute. Not movement. Default 0 (off).
+
+    :data:`HARD` holds the values of the benchmark's hard condition.
     """
 
     duration_s: float = 360.0
@@ -204,6 +278,10 @@ class SyntheticSpec:
     noise_sigma: float = 2.0
     early_mobile: bool = False
     drift_scale: float = 1.0
+    weak_swimming: float = 0.0
+    camera_shake: float = 0.0
+    reflections: float = 0.0
+    table_bumps: float = 0.0
 
     def __post_init__(self) -> None:
         if not (self.duration_s > 0 and math.isfinite(self.duration_s)):
@@ -225,6 +303,15 @@ class SyntheticSpec:
             raise ValueError(f"noise_sigma must be >= 0, got {self.noise_sigma}")
         if not (0 <= self.drift_scale <= 10):
             raise ValueError(f"drift_scale must be within 0-10, got {self.drift_scale}")
+        for name, top in (
+            ("weak_swimming", 1.0),
+            ("camera_shake", 10.0),
+            ("reflections", 60.0),
+            ("table_bumps", 30.0),
+        ):
+            value = getattr(self, name)
+            if not 0.0 <= value <= top:
+                raise ValueError(f"{name} must be within 0-{top:g}, got {value}")
         if not isinstance(self.immobility_fraction, (int, float)):
             # a tuple keeps the frozen spec hashable
             fractions = tuple(float(v) for v in self.immobility_fraction)
@@ -264,6 +351,22 @@ class GroundTruth:
         ``(n_arenas, n_frames, 2)`` x, y of the body centre in full-frame pixels.
     arena_rects
         ``x, y, w, h`` of each cylinder interior, arena 1 first.
+    weak_swimming
+        ``(n_arenas, n_frames)`` True in the frames of a weak swimming bout (a
+        subset of the ``swimming`` frames; all False unless ``weak_swimming``).
+    shake_px
+        ``(n_frames, 2)`` dx, dy by which the whole image is translated
+        (``camera_shake``; zeros without it). ``centroid_px`` and ``arena_rects``
+        are in the unshaken scene: the body centre appears at
+        ``centroid_px + shake_px``.
+    events
+        The opt-in nuisance events, columns :data:`EVENT_COLUMNS`: ``kind``
+        (``"camera_knock"``, ``"glint"``, ``"shadow"`` or ``"table_bump"``),
+        ``arena`` (the cylinder crossed; 0 for the whole frame), ``start_s``,
+        ``end_s`` and ``size`` (knock px, glint grey levels, shadow darkening
+        fraction, table-bump wave amplitude px). Empty without them.
+
+    Truths pickled before these three existed load with them ``None``.
     """
 
     time_s: np.ndarray
@@ -272,6 +375,9 @@ class GroundTruth:
     immobile: np.ndarray
     centroid_px: np.ndarray
     arena_rects: list[tuple[int, int, int, int]]
+    weak_swimming: np.ndarray | None = None
+    shake_px: np.ndarray | None = None
+    events: pd.DataFrame | None = None
 
     @property
     def n_frames(self) -> int:
@@ -460,12 +566,58 @@ class _Surface:
                 self.k[j, cols] = 2 * np.pi / lam
                 self.w[j, cols] = 2 * np.pi * speed / lam
                 self.ph[j, cols] = rng.uniform(0, 2 * np.pi)
+        self.bumps: list[_Bump] = []
+        self.bump_peak = 0.0  # largest surface displacement by the bumps (px)
+
+    def add_bumps(
+        self, spec: SyntheticSpec, lay: _Layout, end_s: float, rng: np.random.Generator
+    ) -> list[tuple[str, int, float, float, float]]:
+        """Table bumps (``spec.table_bumps`` per minute) as sloshing episodes; their events."""
+        s = lay.scale
+        n = rng.poisson(spec.table_bumps / 60.0 * end_s)
+        shape1 = np.zeros(self.x.size)
+        shape2 = np.zeros(self.x.size)
+        for rx, _, rw, _ in lay.rects:
+            xi = (self.x[rx : rx + rw] - (rx + rw / 2.0)) / rw
+            shape1[rx : rx + rw] = np.sin(np.pi * xi)
+            shape2[rx : rx + rw] = np.cos(2 * np.pi * xi)
+        events = []
+        for t0 in np.sort(rng.uniform(0.0, end_s, n)):
+            amp0 = rng.uniform(4.0, 10.0) * s
+            tau = rng.uniform(2.0, 4.0)
+            amp_col = np.zeros(self.x.size)
+            f_col = np.ones(self.x.size)
+            for rx, _, rw, _ in lay.rects:
+                amp_col[rx : rx + rw] = amp0 * rng.uniform(0.7, 1.3) * rng.choice((-1.0, 1.0))
+                f_col[rx : rx + rw] = rng.uniform(2.5, 3.5)
+            self.bumps.append(_Bump(float(t0), tau, 5.0 * tau, amp_col, f_col, shape1, shape2))
+            self.bump_peak = max(self.bump_peak, 1.5 * float(np.abs(amp_col).max()))
+            events.append(("table_bump", 0, float(t0), float(t0 + 5.0 * tau), float(amp0)))
+        return events
+
+    def bump_level(self, t: float) -> float:
+        """Strongest active bump envelope ``exp(-(t - t0) / tau)`` (0 when calm)."""
+        level = 0.0
+        for b in self.bumps:
+            u = t - b.t0
+            if 0.0 <= u < b.span:
+                level = max(level, math.exp(-u / b.tau))
+        return level
 
     def at(self, t: float) -> np.ndarray:
         y = np.full(self.x.shape, self.y0)
         for j in range(2):
             if self.amp[j]:
                 y += self.amp[j] * np.sin(self.k[j] * self.x + self.ph[j] - self.w[j] * t)
+        for b in self.bumps:
+            u = t - b.t0
+            if 0.0 <= u < b.span:
+                w = 2 * np.pi * b.f * u
+                y += (
+                    b.amp
+                    * math.exp(-u / b.tau)
+                    * (b.shape1 * np.sin(w) + 0.5 * b.shape2 * np.sin(1.7 * w))
+                )
         return y
 
     def at_x(self, t: float, x: float) -> float:
@@ -474,7 +626,29 @@ class _Surface:
         for j in range(2):
             if self.amp[j]:
                 y += self.amp[j] * math.sin(self.k[j, i] * x + self.ph[j, i] - self.w[j, i] * t)
+        for b in self.bumps:
+            u = t - b.t0
+            if 0.0 <= u < b.span:
+                w = 2 * math.pi * b.f[i] * u
+                y += (
+                    b.amp[i]
+                    * math.exp(-u / b.tau)
+                    * (b.shape1[i] * math.sin(w) + 0.5 * b.shape2[i] * math.sin(1.7 * w))
+                )
         return y
+
+
+@dataclass(frozen=True)
+class _Bump:
+    """One sloshing episode: per-column amplitude (sign per cylinder) and frequency."""
+
+    t0: float
+    tau: float
+    span: float
+    amp: np.ndarray
+    f: np.ndarray
+    shape1: np.ndarray  # antisymmetric mode, -1 at the left wall to +1 at the right
+    shape2: np.ndarray  # symmetric mode, +1 at the centre, -1 at the walls
 
 
 def _lag(values: np.ndarray, dt: np.ndarray, tau: float = _LAG_S) -> np.ndarray:
@@ -495,8 +669,13 @@ def _simulate_animal(
     t: np.ndarray,
     fraction: float,
     rng: np.random.Generator,
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """State per frame and the pose that the renderer draws."""
+    rng_weak: np.random.Generator | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """State per frame, the pose that the renderer draws and the weak-swimming frames.
+
+    ``rng_weak`` draws the weak swimming bouts (its own stream, so that the rest
+    is the same with and without them).
+    """
     s = lay.scale
     n = t.size
     dt = np.diff(t, append=t[-1] + (t[-1] - t[-2] if n > 1 else 1.0 / spec.fps))
@@ -511,9 +690,17 @@ def _simulate_animal(
     rock_hz = rng.uniform(1.5, 2.5, nb)
     swim_amp = rng.uniform(32, 45, nb)
     strug_amp = rng.uniform(40, 55, nb)
+    weak_bout = np.zeros(nb, bool)
+    if spec.weak_swimming > 0 and rng_weak is not None:
+        codes = np.array([b[2] for b in bouts])
+        weak_bout = (rng_weak.random(nb) < spec.weak_swimming) & (codes == SWIMMING)
+        swim_speed = np.where(weak_bout, rng_weak.uniform(10, 25, nb) * s, swim_speed)
+        swim_amp = np.where(weak_bout, rng_weak.uniform(12, 18, nb), swim_amp)
+        swim_hz = np.where(weak_bout, rng_weak.uniform(2, 4, nb), swim_hz)
     limb_hz = np.where(state == STRUGGLING, strug_hz[bout_id], swim_hz[bout_id])
     limb_hz = np.where(state == IMMOBILE, 0.0, limb_hz)
     is_imm, is_swim, is_str = state == IMMOBILE, state == SWIMMING, state == STRUGGLING
+    weak = weak_bout[bout_id] & is_swim
 
     # posture targets, then lag-smoothed
     tgt = np.zeros((n, 8))
@@ -525,6 +712,12 @@ def _simulate_animal(
     tgt[:, 5] = np.where(is_str, 1.0, 0.0)  # forelimbs up (0 -> 1)
     tgt[:, 6] = np.where(is_str, 15.0, 0.0)  # head pitch deg
     tgt[:, 7] = np.select([is_imm, is_swim, is_str], [0.0, 3.0 * s, -0.30 * 60 * s])  # depth
+    if weak.any():  # weak swimming: between floating and swimming
+        tgt[weak, 0] = 16.0
+        tgt[weak, 2] = 2.0
+        tgt[weak, 3] = 0.02
+        tgt[weak, 4] = 8.0
+        tgt[weak, 7] = 1.5 * s
     post = _lag(tgt, dt)
 
     # oscillator phases
@@ -612,7 +805,105 @@ def _simulate_animal(
         "head_pitch_deg": post[:, 6],
         "paddle_deg": paddle,
     }
-    return state, pose
+    return state, pose, weak
+
+
+# --------------------------------------------------------------------------- opt-in nuisances
+
+#: Spawn keys of the opt-in nuisances' random streams, apart from the original ones
+#: (children 0 .. 3 + n_arenas of the seed), so that those stay as they were.
+_EXTRA_KEYS = {"weak_swimming": 100, "camera": 110, "reflections": 120, "table_bumps": 130}
+
+
+def _extra_rng(spec: SyntheticSpec, name: str, index: int = 0) -> np.random.Generator:
+    key = (_EXTRA_KEYS[name] + index,)
+    return np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=key))
+
+
+def _camera_shake(
+    spec: SyntheticSpec, t: np.ndarray, end_s: float, rng: np.random.Generator
+) -> tuple[np.ndarray, list[tuple[str, int, float, float, float]]]:
+    """Per-frame image translation (dx, dy) and the knock events."""
+    sd = spec.camera_shake
+    dt = np.diff(t, append=end_s)
+    shake = np.column_stack((_ou(rng, dt, 0.5, sd), _ou(rng, dt, 0.5, sd)))
+    knocks = []
+    n = rng.poisson(2.0 / 60.0 * end_s)
+    for t0 in np.sort(rng.uniform(0.0, end_s, n)):
+        amp = rng.uniform(1.6, 3.0) * sd
+        angle = rng.uniform(0.0, 2 * np.pi)
+        f = rng.uniform(3.0, 6.0)
+        tau = rng.uniform(0.2, 0.4)
+        sel = (t >= t0) & (t < t0 + 5 * tau)
+        u = t[sel] - t0
+        ring = amp * np.exp(-u / tau) * np.cos(2 * np.pi * f * u)
+        shake[sel] += ring[:, None] * np.array([math.cos(angle), math.sin(angle)])
+        knocks.append(("camera_knock", 0, float(t0), float(t0 + 5 * tau), float(amp)))
+    return shake, knocks
+
+
+@dataclass(frozen=True)
+class _Light:
+    """A glint or shadow band crossing one cylinder."""
+
+    kind: str  # "glint" (additive, on the cylinder wall) or "shadow" (multiplicative)
+    arena: int  # numbered from 1
+    t0: float
+    dur: float
+    x_from: float
+    x_to: float
+    sigma: float  # horizontal Gaussian SD (px)
+    size: float  # glint peak (grey levels) or shadow darkening (fraction)
+    rows: tuple[int, int]
+    vprof: np.ndarray  # vertical profile over rows[0]:rows[1]
+    cols: tuple[int, int]  # columns the band may touch
+
+
+def _light_events(
+    spec: SyntheticSpec, lay: _Layout, end_s: float, rng: np.random.Generator
+) -> list[_Light]:
+    s = lay.scale
+    out = []
+    n = rng.poisson(spec.reflections / 60.0 * end_s)
+    for t0 in np.sort(rng.uniform(0.0, end_s, n)):
+        a = int(rng.integers(spec.n_arenas))
+        rx, ry, rw, rh = lay.rects[a]
+        dur = rng.uniform(1.0, 3.0)
+        glint = rng.random() < 0.5
+        if glint:
+            sigma = rng.uniform(5.0, 12.0) * s
+            size = rng.uniform(30.0, 50.0)
+            top = ry + int(rng.uniform(0.0, 0.3) * rh)
+            bottom = min(ry + rh, top + int(rng.uniform(0.4, 0.7) * rh))
+            y = np.arange(top, bottom, dtype=np.float64)
+            ramp = 15.0 * s
+            edge = np.clip(np.minimum(y - top + 0.5, bottom - 0.5 - y) / ramp, 0.0, 1.0)
+            vprof = 0.5 - 0.5 * np.cos(np.pi * edge)
+            rows, cols = (top, bottom), (rx, rx + rw)
+        else:
+            sigma = rng.uniform(25.0, 50.0) * s
+            size = rng.uniform(0.2, 0.4)
+            rows, cols = (0, spec.height), (0, spec.width)
+            vprof = np.ones(spec.height)
+        ends = (rx - 2 * sigma, rx + rw + 2 * sigma)
+        if rng.random() < 0.5:
+            ends = ends[::-1]
+        out.append(
+            _Light(
+                "glint" if glint else "shadow",
+                a + 1,
+                float(t0),
+                float(dur),
+                ends[0],
+                ends[1],
+                float(sigma),
+                float(size),
+                rows,
+                vprof.astype(np.float32),
+                cols,
+            )
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- truth
@@ -636,11 +927,15 @@ class _Scene:
         self.lay = lay = _layout(spec)
         self.t, end_s = frame_times(spec, rng_time)
         self.surface = _Surface(spec, lay, rng_scene)
+        events: list[tuple[str, int, float, float, float]] = []
+        if spec.table_bumps > 0:
+            events += self.surface.add_bumps(spec, lay, end_s, _extra_rng(spec, "table_bumps"))
         n_a = spec.n_arenas
         states = np.empty((n_a, self.t.size), dtype=np.int8)
+        weak = np.zeros((n_a, self.t.size), bool)
         self.poses = []
         for a in range(n_a):
-            st, pose = _simulate_animal(
+            st, pose, weak[a] = _simulate_animal(
                 spec,
                 lay,
                 self.surface,
@@ -648,9 +943,19 @@ class _Scene:
                 self.t,
                 spec.fractions()[a],
                 np.random.default_rng(seeds[4 + a]),
+                _extra_rng(spec, "weak_swimming", a),
             )
             states[a] = st
             self.poses.append(pose)
+        self.shake: np.ndarray | None = None
+        if spec.camera_shake > 0:
+            self.shake, knocks = _camera_shake(spec, self.t, end_s, _extra_rng(spec, "camera"))
+            events += knocks
+        self.lights: list[_Light] = []
+        if spec.reflections > 0:
+            self.lights = _light_events(spec, lay, end_s, _extra_rng(spec, "reflections"))
+            events += [(e.kind, e.arena, e.t0, e.t0 + e.dur, e.size) for e in self.lights]
+        events.sort(key=lambda e: (e[2], e[0]))
         centroid = np.stack([np.column_stack((p["x"], p["y"])) for p in self.poses])
         self.truth = GroundTruth(
             time_s=self.t.copy(),
@@ -659,6 +964,11 @@ class _Scene:
             immobile=states == IMMOBILE,
             centroid_px=centroid,
             arena_rects=list(lay.rects),
+            weak_swimming=weak,
+            shake_px=np.zeros((self.t.size, 2)) if self.shake is None else self.shake.copy(),
+            events=pd.DataFrame(events, columns=list(EVENT_COLUMNS)).astype(
+                {"kind": str, "arena": int, "start_s": float, "end_s": float, "size": float}
+            ),
         )
         if for_rendering:
             self._init_images(rng_scene, rng_light, rng_noise)
@@ -691,26 +1001,30 @@ class _Scene:
         bg[bottom:] = self.wall * 0.6
         band = int(math.ceil(3 * sum(self.surface.amp))) + 3
         level = int(lay.surface_y)
-        self.band = (max(top, level - band), min(bottom, level + band + 1))
+        calm = (max(top, level - band), min(bottom, level + band + 1))  # rows the ripples reach
         for rx, ry, rw, rh in lay.rects:
-            bg[ry : self.band[0], rx : rx + rw] = self.wall
-            bg[self.band[0] : ry + rh, rx : rx + rw] = self.water
+            bg[ry : calm[0], rx : rx + rw] = self.wall
+            bg[calm[0] : ry + rh, rx : rx + rw] = self.water
             # slight vertical shading of the water (deeper = darker)
             ramp = np.linspace(
                 0.0,
                 -12.0 if self.spec.animal == "dark" else -8.0,
-                ry + rh - self.band[1],
+                ry + rh - calm[1],
                 dtype=np.float32,
             )
-            bg[self.band[1] : ry + rh, rx : rx + rw] += ramp[:, None]
+            bg[calm[1] : ry + rh, rx : rx + rw] += ramp[:, None]
+        # table bumps widen the rows redrawn per frame, not the background
+        extra = int(math.ceil(self.surface.bump_peak))
+        self.band = (max(top, calm[0] - extra), min(bottom, calm[1] + extra))
         self.bg = bg
         self._buf = np.empty_like(bg)
+        self._buf2 = np.empty_like(bg) if self.shake is not None else None  # shaken copy
         self.wall_row = np.where(self.surface.inside, self.wall, bg[self.band[0] - 1]).astype(
             np.float32
         )
         self.band_rows = np.arange(self.band[0], self.band[1], dtype=np.float64)[:, None]
         self.band_bg = bg[self.band[0] : self.band[1]].copy()
-        self.band_bg[:, self.surface.inside] = self.water
+        self.band_bg[: calm[1] - self.band[0], self.surface.inside] = self.water
 
     def _init_texture(self, rng: np.random.Generator) -> None:
         """Caustic gratings and glare as a low-rank product Y(t) @ X(t) over interior rows."""
@@ -722,6 +1036,7 @@ class _Scene:
         x = np.arange(spec.width, dtype=np.float64)
         self.tex_y, self.tex_x = y, x
         fade_start = lay.surface_y + 3 * sum(self.surface.amp) + 1
+        self.fade_start = fade_start
         self.water_fade = np.clip((y - fade_start) / 10.0, 0.0, 1.0)
         self.gratings = []
         for _ in range(3):
@@ -781,9 +1096,24 @@ class _Scene:
             self._draw_animal(buf, self.poses[a], i, ys)
         np.add(
             buf[self.rows[0] : self.rows[1]],
-            self._texture(t, i),
+            self._texture(t, i, ys),
             out=buf[self.rows[0] : self.rows[1]],
         )
+        for light in self.lights:
+            if light.t0 <= t < light.t0 + light.dur:
+                self._draw_light(buf, light, t)
+        if self.shake is not None:
+            h, w = buf.shape
+            dx, dy = self.shake[i]
+            move = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]])
+            buf = cv2.warpAffine(
+                buf,
+                move,
+                (w, h),
+                dst=self._buf2,
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
         g = float(self.gain[i])
         if self.noise_bank is not None:
             pick = int(self.noise_pick[i])
@@ -804,14 +1134,22 @@ class _Scene:
         np.copyto(out, buf, casting="unsafe")
         return out
 
-    def _texture(self, t: float, i: int) -> np.ndarray:
+    def _texture(self, t: float, i: int, ys: np.ndarray) -> np.ndarray:
         cols_y, cols_x = [], []
+        fade, flare = self.water_fade, 1.0
+        level = self.surface.bump_level(t) if self.surface.bumps else 0.0
+        if level > 0.0:  # sloshing: brighter caustics, fading in below the deepest trough
+            flare = 1.0 + 1.5 * level
+            trough = max(0.0, float(ys[self.surface.inside].max()) - self.lay.surface_y)
+            fade = np.clip((self.tex_y - self.fade_start - trough) / 10.0, 0.0, 1.0)
         if self.spec.ripples:
             for kx, ky, w, amp, ph in self.gratings:
+                if level > 0.0:
+                    amp = amp * flare
                 ax = kx * self.tex_x - w * t + ph
                 by = ky * self.tex_y
                 cols_x += [np.sin(ax) * self.inside, np.cos(ax) * self.inside]
-                cols_y += [amp * np.cos(by) * self.water_fade, amp * np.sin(by) * self.water_fade]
+                cols_y += [amp * np.cos(by) * fade, amp * np.sin(by) * fade]
             gy = 0.25 * np.sin(2 * np.pi * (self.tex_y / (40 * self.lay.scale) - 1.5 * t))
         else:
             gy = np.zeros_like(self.tex_y)
@@ -821,6 +1159,23 @@ class _Scene:
         xmat = np.vstack(cols_x).astype(np.float32)
         # cv2.gemm, not numpy's matmul: multi-threaded BLAS spin-waits badly on a busy machine
         return cv2.gemm(ymat, xmat, 1.0, None, 0.0, dst=self._tex)
+
+    def _draw_light(self, buf: np.ndarray, e: _Light, t: float) -> None:
+        """Add a glint or cast a shadow: a Gaussian band at its place at time ``t``."""
+        u = (t - e.t0) / e.dur
+        xc = e.x_from + (e.x_to - e.x_from) * u
+        c0 = max(e.cols[0], int(math.floor(xc - 4 * e.sigma)))
+        c1 = min(e.cols[1], int(math.ceil(xc + 4 * e.sigma)) + 1)
+        if c1 <= c0:
+            return
+        x = np.arange(c0, c1, dtype=np.float32)
+        level = np.float32(e.size * math.sin(math.pi * u))
+        gx = level * np.exp(np.float32(-0.5) * ((x - np.float32(xc)) / np.float32(e.sigma)) ** 2)
+        roi = buf[e.rows[0] : e.rows[1], c0:c1]
+        if e.kind == "glint":
+            roi += e.vprof[:, None] * gx[None, :]
+        else:
+            roi *= 1.0 - gx[None, :]
 
     def _draw_animal(self, buf: np.ndarray, p: dict[str, np.ndarray], i: int, ys: np.ndarray):
         s = self.lay.scale

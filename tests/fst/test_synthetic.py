@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -12,6 +14,8 @@ import pytest
 
 from behavior.fst.summary import frames_to_bouts
 from behavior.fst.synthetic import (
+    EVENT_COLUMNS,
+    HARD,
     STATES,
     TRUTH_COLUMNS,
     SyntheticSpec,
@@ -253,3 +257,257 @@ def test_lossless_ffv1_decodes_to_the_rendered_frames(tmp_path):
     for got, want in zip(frames, rendered, strict=True):
         np.testing.assert_array_equal(got, want)
     np.testing.assert_allclose(times, truth.time_s, atol=1e-9)
+
+
+# --------------------------------------------------------------------------- opt-in nuisances
+
+#: sha256 of frames rendered before the opt-in nuisances existed (the defaults must
+#: keep every existing video bit-identical: the tests and the sample clips rely on it)
+DEFAULT_FIRST_FRAME = "f41025ed21e2425506e0fae884fb792c5fa4169bbb7654cb124527db83f0fd85"
+DEFAULT_CLIP = "3c0ba42ce63f5c9c38735976e21f9eca1837f307f763d67c7a54c0c535d0b067"
+DEFAULT_TRUTH_360 = "f536da20190cc45fc6c7f40597d29939405490d3844cc9c725783291f3397c5f"
+OPT_IN = ("weak_swimming", "camera_shake", "reflections", "table_bumps")
+
+
+def test_defaults_render_exactly_as_before_the_opt_in_nuisances():
+    first = next(render(SyntheticSpec(duration_s=1.0, n_arenas=2, seed=1, **SMALL), True)[0])
+    assert hashlib.sha256(first.tobytes()).hexdigest() == DEFAULT_FIRST_FRAME
+    spec = SyntheticSpec(duration_s=3.0, n_arenas=2, seed=1, **SMALL)
+    assert all(getattr(spec, name) == 0 for name in OPT_IN)
+    frames, truth = render(spec, gray=True)
+    clip = hashlib.sha256()
+    for f in frames:
+        clip.update(f.tobytes())
+    assert clip.hexdigest() == DEFAULT_CLIP
+    assert not truth.weak_swimming.any() and not truth.shake_px.any()
+    assert truth.events.empty and list(truth.events.columns) == list(EVENT_COLUMNS)
+    long = ground_truth(SyntheticSpec(seed=3, n_arenas=2, immobility_fraction=(0.2, 0.8)))
+    digest = hashlib.sha256()
+    for a in (long.time_s, long.immobile, long.centroid_px):
+        digest.update(np.ascontiguousarray(a).tobytes())
+    assert digest.hexdigest() == DEFAULT_TRUTH_360
+
+
+def test_opt_in_nuisances_keep_the_behaviour_states():
+    spec = SyntheticSpec(duration_s=120.0, n_arenas=2, seed=6, **SMALL)
+    hard = replace(spec, **HARD)
+    assert all(getattr(hard, name) > 0 for name in OPT_IN)
+    plain, truth = ground_truth(spec), ground_truth(hard)
+    np.testing.assert_array_equal(truth.states, plain.states)
+    np.testing.assert_array_equal(truth.time_s, plain.time_s)
+    assert set(truth.events["kind"]) <= {"camera_knock", "glint", "shadow", "table_bump"}
+    assert truth.events["start_s"].is_monotonic_increasing
+    for name, bad in (("weak_swimming", 1.5), ("camera_shake", -1.0), ("reflections", -0.1)):
+        with pytest.raises(ValueError, match=name):
+            replace(spec, **{name: bad})
+
+
+def test_weak_swimming_is_mobile_slow_and_small():
+    spec = SyntheticSpec(duration_s=600.0, seed=3, immobility_fraction=0.3, weak_swimming=0.5)
+    truth, plain = ground_truth(spec), ground_truth(replace(spec, weak_swimming=0.0))
+    np.testing.assert_array_equal(truth.states, plain.states)  # the same bouts, still mobile
+    weak, state = truth.weak_swimming[0], truth.states[0]
+    assert weak.any() and (state[weak] == "swimming").all()
+    # per swimming bout, after the 0.15-s lag has settled (0.6 s): speed (s = 1 here)
+    t, x = truth.time_s, truth.centroid_px[0, :, 0]
+    speed = np.abs(np.gradient(x, t))
+    swim = np.flatnonzero(np.diff(np.r_[0, (state == "swimming").astype(int), 0]))
+    n_weak = n_all = 0
+    for a, b in zip(swim[::2], swim[1::2], strict=True):
+        if b - a < 30:
+            continue
+        n_all += 1
+        n_weak += bool(weak[a])
+        assert weak[a:b].all() or not weak[a:b].any()  # whole bouts are weak
+        v = np.median(speed[a + 18 : b])
+        lo, hi = (10.0, 25.0) if weak[a] else (40.0, 120.0)
+        assert lo - 0.5 <= v <= hi + 0.5, (t[a], weak[a], v)
+    assert n_all > 20 and 0.3 < n_weak / n_all < 0.7
+
+
+def test_weak_strokes_change_far_fewer_pixels_than_swimming():
+    # the same bouts with and without weak swimming; nuisances and drift off
+    quiet = dict(drift=False, ripples=False, flicker=False, noise_sigma=0.0)
+    spec = SyntheticSpec(duration_s=90.0, width=320, height=240, seed=12, **quiet)
+    weak_counts, truth = _changed_pixels(replace(spec, weak_swimming=1.0))
+    strong_counts, _ = _changed_pixels(spec)
+    t, weak = truth.time_s[1:], truth.weak_swimming[0][1:]
+    settled = np.zeros(t.size, bool)
+    for start, end in truth.bouts(1):
+        settled |= (t >= start + 0.5) & (t < end)
+    swim = np.flatnonzero(np.diff(np.r_[0, weak.astype(int), 0]))
+    weak_settled = np.zeros(t.size, bool)
+    for a, b in zip(swim[::2], swim[1::2], strict=True):
+        weak_settled[a + 15 : b] = True
+    assert weak_settled.sum() > 300
+    floating = np.median(strong_counts[settled])
+    weak_swim, swim = np.median(weak_counts[weak_settled]), np.median(strong_counts[weak_settled])
+    assert weak_swim > 10 * max(1.0, floating)  # visibly moving ...
+    assert weak_swim < 0.5 * swim  # ... but far less than swimming
+
+
+def _edge_centre(profile):
+    """Position of the edge(s) in a 1-D profile: centroid of |derivative| (exact under a
+    linear-interpolation shift)."""
+    d = np.abs(np.diff(np.asarray(profile, float)))
+    return (np.arange(d.size) * d).sum() / d.sum()
+
+
+def test_camera_shake_moves_the_whole_image_by_shake_px():
+    spec = SyntheticSpec(
+        duration_s=2.0,
+        n_arenas=2,
+        width=320,
+        height=240,
+        seed=4,
+        noise_sigma=0.0,
+        flicker=False,
+        camera_shake=1.5,
+    )
+    shaken, truth = render(spec, gray=True)
+    still, plain = render(replace(spec, camera_shake=0.0), gray=True)
+    np.testing.assert_array_equal(truth.centroid_px, plain.centroid_px)
+    assert not plain.shake_px.any() and np.abs(truth.shake_px).max() > 1.0
+    x, y, w, _ = truth.arena_rects[1]
+    for i, (a, b) in enumerate(zip(shaken, still, strict=True)):
+        # the divider left of arena 2 (dx), the top edge of the cylinder (dy)
+        dx = np.mean(
+            [
+                _edge_centre(a[r, x - 16 : x + 10]) - _edge_centre(b[r, x - 16 : x + 10])
+                for r in range(y + 4, y + 12)
+            ]
+        )
+        cols = range(x + int(0.6 * w), x + int(0.8 * w))
+        dy = np.mean(
+            [
+                _edge_centre(a[y - 10 : y + 10, c]) - _edge_centre(b[y - 10 : y + 10, c])
+                for c in cols
+            ]
+        )
+        np.testing.assert_allclose((dx, dy), truth.shake_px[i], atol=0.05)
+
+
+def test_camera_shake_statistics_and_knocks():
+    sd = 1.25
+    spec = SyntheticSpec(duration_s=300.0, fps=120.0, seed=8, camera_shake=sd, **SMALL)
+    truth = ground_truth(spec)
+    shake, t = truth.shake_px, truth.time_s
+    knocks = truth.events[truth.events["kind"] == "camera_knock"]
+    assert 3 <= len(knocks) <= 20  # 2 per minute: 10 expected
+    calm = np.ones(t.size, bool)
+    for start, end in zip(knocks["start_s"], knocks["end_s"], strict=True):
+        calm &= ~((t >= start) & (t < end))
+        assert 0.2 * 5 - 1e-9 <= end - start <= 0.4 * 5 + 1e-9
+    # OU part: SD `sd` per axis, correlation exp(-1) after its 0.5-s time constant
+    np.testing.assert_allclose(shake[calm].std(axis=0), sd, rtol=0.15)
+    lag = 60  # 0.5 s at 120 fps
+    both = calm[:-lag] & calm[lag:]
+    for axis in (0, 1):
+        r = np.corrcoef(shake[:-lag, axis][both], shake[lag:, axis][both])[0, 1]
+        assert abs(r - np.exp(-1.0)) < 0.12
+    # a knock jumps the image by 1.6-3 SD within one frame (8 ms: the ring barely turns)
+    for start, size in zip(knocks["start_s"], knocks["size"], strict=True):
+        assert 1.6 * sd - 1e-9 <= size <= 3.0 * sd + 1e-9
+        i = int(np.searchsorted(t, start))
+        if (np.abs(knocks["start_s"] - start) < 2.0).sum() > 1:
+            continue  # two knocks close together
+        jump = np.hypot(*(shake[i] - shake[i - 1]))
+        assert 0.85 * size - 0.6 < jump < size + 0.6
+
+
+def test_glints_and_shadows_cross_one_cylinder_and_nothing_else():
+    quiet = dict(flicker=False, noise_sigma=0.0)
+    spec = SyntheticSpec(duration_s=30.0, n_arenas=2, width=320, height=240, seed=5, **quiet)
+    lit, truth = render(replace(spec, reflections=20.0), gray=True)
+    dark, plain = render(spec, gray=True)
+    np.testing.assert_array_equal(truth.centroid_px, plain.centroid_px)
+    events = truth.events
+    assert set(events["kind"]) == {"glint", "shadow"} and 4 <= len(events) <= 20
+    starts, ends = events["start_s"].to_numpy(), events["end_s"].to_numpy()
+    assert ((ends - starts >= 1.0) & (ends - starts <= 3.0)).all()
+    checked = set()
+    for i, (a, b) in enumerate(zip(lit, dark, strict=True)):
+        t = truth.time_s[i]
+        active = np.flatnonzero((starts <= t) & (t < ends))
+        diff = a.astype(float) - b
+        if active.size == 0:
+            assert not diff.any(), t  # nothing else changes
+            continue
+        if active.size > 1:
+            continue
+        e = events.iloc[active[0]]
+        x, y, w, h = truth.arena_rects[e["arena"] - 1]
+        u = (t - e["start_s"]) / (e["end_s"] - e["start_s"])
+        mid = abs(u - 0.5) < 0.5 / 30 / (e["end_s"] - e["start_s"])
+        # the band runs at constant speed from 2 SD outside one wall to 2 SD outside
+        # the other (SD <= 12 s = 6 px): its centre is off the middle by at most
+        off = abs(u - 0.5) * (w + 4 * 6) + 1.0
+        if e["kind"] == "glint":  # only over its cylinder's interior, never darker
+            outside = np.ones(diff.shape, bool)
+            outside[y : y + h, x : x + w] = False
+            assert not diff[outside].any() and diff.min() >= 0
+            if mid:  # full strength at the middle of the crossing, near the centre
+                assert e["size"] - 2 <= diff.max() <= e["size"] + 1
+                mass = diff.sum(axis=0)
+                col = (np.arange(mass.size) * mass).sum() / mass.sum()
+                assert abs(col - (x + w / 2 - 0.5)) < off
+                checked.add("glint")
+        else:
+            assert diff.max() <= 0
+            if mid:  # darkens by `size` at its centre column, over the whole height
+                col = int(np.argmin(diff.sum(axis=0)))
+                assert abs(col - (x + w / 2 - 0.5)) < off + 0.5
+                bright = b[:, col] > 100
+                ratio = a[bright, col] / b[bright, col].astype(float)
+                assert np.median(ratio) == pytest.approx(1 - e["size"], abs=0.02)
+                assert (diff[:, col] < 0).mean() > 0.9
+                checked.add("shadow")
+    assert checked == {"glint", "shadow"}
+
+
+def _surface_row(column, wall, water):
+    """First row (from the top of the band) that is no longer wall."""
+    below = np.flatnonzero(np.abs(column.astype(float) - wall) > 0.5 * (wall - water))
+    return below[0]
+
+
+def test_table_bumps_slosh_the_water_and_nothing_else():
+    quiet = dict(ripples=False, flicker=False, noise_sigma=0.0)  # a flat surface at rest
+    spec = SyntheticSpec(duration_s=120.0, width=320, height=240, seed=2, **quiet)
+    bumped, truth = render(replace(spec, table_bumps=3.0), gray=True)
+    calm, plain = render(spec, gray=True)
+    np.testing.assert_array_equal(truth.states, plain.states)
+    bumps = truth.events
+    assert set(bumps["kind"]) == {"table_bump"} and len(bumps) >= 2
+    assert ((bumps["size"] >= 4.0 * 0.5) & (bumps["size"] <= 10.0 * 0.5)).all()  # s = 0.5
+    starts, ends = bumps["start_s"].to_numpy(), bumps["end_s"].to_numpy()
+    x, y, w, h = truth.arena_rects[0]
+    level = y + 0.36 * h  # the mean water level
+    top = int(level) - 20
+    peak = np.zeros(len(bumps))
+    for i, (a, b) in enumerate(zip(bumped, calm, strict=True)):
+        t = truth.time_s[i]
+        active = (starts <= t) & (t < ends)
+        if not active.any():
+            assert np.array_equal(a, b), t  # exactly the calm video
+            np.testing.assert_array_equal(truth.centroid_px[:, i], plain.centroid_px[:, i])
+            continue
+        # surface near the walls (m1 = +-0.95), where the animal is not
+        for col in (x + int(0.1 * w), x + int(0.9 * w)):
+            if abs(truth.centroid_px[0, i, 0] - col) < 45:
+                continue
+            rise = level - (top + _surface_row(a[top:, col], 205, 178))
+            k = int(np.flatnonzero(active)[-1])
+            peak[k] = max(peak[k], abs(rise))
+    # amplitude a, times 0.7-1.3 per cylinder, the two modes together up to 1.5
+    # (0.77-1.4 at these columns), decaying with tau 2-4 s: over an episode that
+    # overlaps no other, at least a third of `a`, never more than 1.95 a (+1 px rounding)
+    size = bumps["size"].to_numpy()
+    alone = [
+        k
+        for k in range(len(bumps))
+        if ((starts < ends[k]) & (ends > starts[k])).sum() == 1  # overlaps no other bump
+    ]
+    assert len(alone) >= 2
+    assert (peak[alone] >= 0.3 * size[alone]).all(), (peak, size)
+    assert (peak[alone] <= 1.95 * size[alone] + 1.0).all(), (peak, size)
