@@ -4,8 +4,9 @@ For each arena the animal is segmented against a background model, and its
 *mobility* is measured in the animal's own frame of reference:
 
 1. **Background**: per-pixel median of key frames sampled over the whole video
-   (so an animal that rests early is not part of it), then a slow running average (time constant ``protocol.background_s``) updated
-   only where the animal is not, so a floating animal is not absorbed.
+   (so an animal that rests early is not part of it), then a slow running
+   average (time constant ``protocol.background_s``) updated only where the
+   animal is not, so a floating animal is not absorbed.
 2. **Lighting**: each frame's brightness is matched to the background's (a gain
    from the arena's mean grey level) before differencing, so flicker and slow
    lighting changes are not movement.
@@ -20,8 +21,9 @@ For each arena the animal is segmented against a background model, and its
    EthoVision's ratio, but with the animal's drift with the water removed, and
    measured over fixed time lags rather than one frame so that it does not
    depend on the frame rate. A frame's mobility combines the changes just before
-   and just after it (:func:`mobility_around`), so bouts are not shifted by the lag. Ripples and reflections outside the animal do not
-   enter; a small paddle changes few pixels relative to the body area.
+   and just after it (:func:`mobility_around`), so bouts are not shifted by the
+   lag. Ripples and reflections outside the animal do not enter; a small paddle
+   changes few pixels relative to the body area.
 
 Decoding runs in a background thread while tracking runs in the calling thread,
 so the two overlap on a multi-core machine. Memory does not grow with video
@@ -67,6 +69,8 @@ CONTRAST_FRACTION = 0.2
 REFIND_FRAMES = 30
 #: Smallest animal/background difference (grey levels) taken as an animal.
 MIN_CONTRAST = 20.0
+#: Margin around the predicted box of the animal in the next frame (px).
+BOX_MARGIN_PX = 12
 #: How often the background is updated (s of video).
 BG_UPDATE_S = 2.0
 
@@ -129,37 +133,39 @@ def aligned_change(a: _Silhouette, b: _Silhouette) -> float:
 
     Starting from the rounded centroid shift, the neighbouring whole-pixel shift
     is also tried on each axis whose fractional part is over 0.2 px, and the
-    smaller count kept. Returns
-    ``changed / (area_a + area_b)``.
+    smaller count kept. Returns ``changed / (area_a + area_b)``.
+
+    The changed pixels are counted as ``area_a + area_b - 2 * overlap``, the
+    overlap being taken only where the two boxes meet, so no canvas is built.
     """
     fx, fy = a.cx - b.cx, a.cy - b.cy
     dx, dy = int(round(fx)), int(round(fy))
-    ha, wa = a.mask.shape
-    hb, wb = b.mask.shape
-    # a sits at (ox, oy) of a canvas; b at (ox + dx, oy + dy) of a canvas 2 px wider
-    # on every side, so each shift of b by up to ±2 px is a slice of that canvas
-    ox, oy = max(0, -dx), max(0, -dy)
-    w = max(ox + wa, ox + dx + wb)
-    h = max(oy + ha, oy + dy + hb)
-    ca = np.zeros((h, w), np.uint8)
-    ca[oy:oy + ha, ox:ox + wa] = a.mask
-    cb = np.zeros((h + 4, w + 4), np.uint8)
-    cb[2 + oy + dy:2 + oy + dy + hb, 2 + ox + dx:2 + ox + dx + wb] = b.mask
-
-    def changed(sx: int, sy: int) -> int:
-        return cv2.countNonZero(cv2.bitwise_xor(ca, cb[2 + sy:2 + sy + h, 2 + sx:2 + sx + w]))
-
-    best = changed(0, 0)
+    total = a.area + b.area
+    if not total:
+        return math.nan
+    best = total - 2 * _overlap(a.mask, b.mask, dx, dy)
     # the rounded centroid shift can be half a pixel off: try the neighbouring
     # shift on each axis where the fraction is not close to a whole pixel
-    ex = 1 if fx - dx > 0 else -1
-    ey = 1 if fy - dy > 0 else -1
     if abs(fx - dx) > 0.2:
-        best = min(best, changed(ex, 0))
+        best = min(best, total - 2 * _overlap(a.mask, b.mask, dx + (1 if fx > dx else -1), dy))
     if abs(fy - dy) > 0.2:
-        best = min(best, changed(0, ey))
-    total = a.area + b.area
-    return float(best) / total if total else math.nan
+        best = min(best, total - 2 * _overlap(a.mask, b.mask, dx, dy + (1 if fy > dy else -1)))
+    return float(best) / total
+
+
+def _overlap(a: np.ndarray, b: np.ndarray, dx: int, dy: int) -> int:
+    """Pixels set in both ``a`` and ``b`` moved by ``(dx, dy)``.
+
+    b's pixel (u, v) lands on a's pixel (u + dx, v + dy).
+    """
+    ha, wa = a.shape
+    hb, wb = b.shape
+    x0, x1 = max(0, dx), min(wa, wb + dx)
+    y0, y1 = max(0, dy), min(ha, hb + dy)
+    if x1 <= x0 or y1 <= y0:
+        return 0
+    both = cv2.bitwise_and(a[y0:y1, x0:x1], b[y0 - dy:y1 - dy, x0 - dx:x1 - dx])
+    return cv2.countNonZero(both)
 
 
 @dataclass
@@ -185,6 +191,7 @@ class ArenaTracker:
     def __post_init__(self) -> None:
         self._refresh_background()
         self._since_search = 0
+        self._step = (0, 0)
         self._gain = 1.0
         self._ksize = box_size(self.blur_px)
 
@@ -202,27 +209,36 @@ class ArenaTracker:
         The image is first brought to the background's brightness (``self._gain``).
         """
         image = cv2.convertScaleAbs(image, alpha=1.0 / self._gain)
-        return cv2.subtract(background, image) if self.polarity > 0 else cv2.subtract(image, background)
+        if self.polarity > 0:
+            return cv2.subtract(background, image)
+        return cv2.subtract(image, background)
 
     def _blob(self, diff: np.ndarray, threshold: float, min_area: float):
         """Largest blob of ``diff > threshold`` plus pieces of it split off (e.g. by glare).
 
-        Returns ``(mask, x, y)`` of the blob's box, or ``None``.
+        Returns ``(mask, x, y, cx, cy)``: the filled blob in its bounding box, the
+        box's corner in ``diff`` and the centroid in the box (from the outlines'
+        moments), or ``None``.
         """
         _, binary = cv2.threshold(diff, threshold, 255, cv2.THRESH_BINARY)
         contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         if not contours:
             return None
-        areas = [cv2.contourArea(c) for c in contours]
+        moments = [cv2.moments(c) for c in contours]
+        areas = [m["m00"] for m in moments]
         biggest = max(areas)
         if biggest < min_area:
             return None
-        keep = [c for c, a in zip(contours, areas, strict=True) if a >= 0.15 * biggest]
-        points = np.concatenate(keep) if len(keep) > 1 else keep[0]
+        keep = [i for i, a in enumerate(areas) if a >= 0.15 * biggest]
+        kept = [contours[i] for i in keep]
+        points = np.concatenate(kept) if len(kept) > 1 else kept[0]
         x, y, w, h = cv2.boundingRect(points)
         mask = np.zeros((h, w), np.uint8)
-        cv2.drawContours(mask, keep, -1, 1, thickness=cv2.FILLED, offset=(-x, -y))
-        return mask, x, y
+        cv2.drawContours(mask, kept, -1, 1, thickness=cv2.FILLED, offset=(-x, -y))
+        m00 = sum(moments[i]["m00"] for i in keep)
+        cx = sum(moments[i]["m10"] for i in keep) / m00 - x
+        cy = sum(moments[i]["m01"] for i in keep) / m00 - y
+        return mask, x, y, cx, cy
 
     def _search_box(self, full: np.ndarray, gain: float) -> tuple[int, int, int, int] | None:
         """Find the animal anywhere in the arena on a reduced copy; box at full scale."""
@@ -232,7 +248,7 @@ class ArenaTracker:
         found = self._blob(diff, self.threshold, self.min_area_px / (s * s) / 4)
         if found is None:
             return None
-        mask, bx, by = found
+        mask, bx, by = found[:3]
         bh, bw = mask.shape
         return bx * s, by * s, bw * s, bh * s
 
@@ -263,12 +279,17 @@ class ArenaTracker:
         if box is None:
             box = self._search_box(full, gain)
             self._since_search = 0
+            self._step = (0, 0)
             if box is None:
                 return None
             pad = 2 * self.scale + int(3 * self.blur_px) + 2
         else:
             self._since_search += 1
-            pad = max(8, max(box[2], box[3]) // 3) + int(3 * self.blur_px)
+            # the box moves on by the last frame's step; the margin covers twice
+            # that step (a sudden start) plus a fixed allowance for a change of shape
+            sx, sy = self._step
+            box = (box[0] + sx, box[1] + sy, box[2], box[3])
+            pad = BOX_MARGIN_PX + 2 * max(abs(sx), abs(sy)) + int(3 * self.blur_px)
         h, w = full.shape
         x0, y0 = max(0, box[0] - pad), max(0, box[1] - pad)
         x1, y1 = min(w, box[0] + box[2] + pad), min(h, box[1] + box[3] + pad)
@@ -280,17 +301,17 @@ class ArenaTracker:
         found = self._blob(diff, self.threshold, self.min_area_px)
         if found is None:
             return None
-        mask, kx, ky = found
+        mask, kx, ky, cx, cy = found
         kh, kw = mask.shape
         touches = (kx == 0 and x0 > 0) or (ky == 0 and y0 > 0) or \
                   (kx + kw == x1 - x0 and x1 < w) or (ky + kh == y1 - y0 and y1 < h)
         if touches and self._since_search > 0:
             return None  # the animal left the box: search again
-        m = cv2.moments(mask, binaryImage=True)
-        area = int(round(m["m00"]))
+        if self._last_box is not None and self._since_search > 0:
+            self._step = (x0 + kx - self._last_box[0], y0 + ky - self._last_box[1])
         self._last_box = (x0 + kx, y0 + ky, kw, kh)
         self._origin = (x0 + kx, y0 + ky)
-        return _Silhouette(time_s, mask, m["m10"] / m["m00"], m["m01"] / m["m00"], area)
+        return _Silhouette(time_s, mask, cx, cy, cv2.countNonZero(mask))
 
     def _changes(self, sil: _Silhouette) -> list[float]:
         """Change against the silhouette one lag ago, for each lag.
@@ -527,7 +548,9 @@ def sample_frames(video: VideoReader | ArrayVideo, start_s: float = 0.0) -> list
     return images
 
 
-def mobility_around(time_s: np.ndarray, changes: np.ndarray, lags_s: tuple[float, ...]) -> np.ndarray:
+def mobility_around(
+    time_s: np.ndarray, changes: np.ndarray, lags_s: tuple[float, ...]
+) -> np.ndarray:
     """Mobility of each frame from the silhouette changes over several lags.
 
     ``changes[i, k]`` is the change from ``lags_s[k]`` before frame ``i`` up to it
@@ -578,7 +601,8 @@ def _to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: 
         "area_px": rows[:, 3],
         "mobility": mobility,
     })
-    table["immobile"] = immobile_flags(time_s, table["mobility"].to_numpy(), protocol).astype(np.int8)
+    flags = immobile_flags(time_s, table["mobility"].to_numpy(), protocol)
+    table["immobile"] = flags.astype(np.int8)
     step = float(np.median(np.diff(time_s))) if len(time_s) > 1 else 0.0
     meta = {
         "arena_rect_px": tracker.arena.as_text(),

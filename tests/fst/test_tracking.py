@@ -188,3 +188,35 @@ def test_an_animal_that_never_leaves_its_place_needs_an_empty_background(tmp_pat
     from behavior.fst.arenas import read_background
 
     assert np.array_equal(read_background(path), empty)
+
+
+def _sil(mask: np.ndarray):
+    from behavior.fst.tracking import _Silhouette
+
+    m = cv2.moments(mask, binaryImage=True)
+    return _Silhouette(0.0, mask, m["m10"] / m["m00"], m["m01"] / m["m00"], int(m["m00"]))
+
+
+def test_aligned_change_counts_pixels_after_centroid_alignment():
+    from behavior.fst.tracking import aligned_change
+
+    a = np.zeros((20, 20), np.uint8)
+    a[5:15, 5:15] = 1  # a 10 x 10 square, centroid x 9.5
+    # the same square in a box of another size and place: no change at all
+    b = np.zeros((14, 30), np.uint8)
+    b[2:12, 17:27] = 1
+    assert aligned_change(_sil(a), _sil(b)) == 0.0
+    # the square one pixel to the right plus 8 pixels far to its left: b's
+    # centroid x is (100 * 10.5 + 8 * 2) / 108 = 9.870, so the rounded shift (0)
+    # leaves 10 + 10 + 8 = 28 pixels changed; the neighbouring shift (-1) leaves
+    # only the 8 extra pixels. Changed fraction 8 / (100 + 108).
+    c = np.zeros((20, 20), np.uint8)
+    c[5:15, 6:16] = 1
+    c[5:13, 2] = 1
+    assert aligned_change(_sil(a), _sil(c)) == pytest.approx(8 / 208)
+    # the same along y (transposed)
+    assert aligned_change(_sil(a.T.copy()), _sil(c.T.copy())) == pytest.approx(8 / 208)
+    # a 2 x 2 square, once its centre is on a's, lies inside a: 100 + 4 - 2 * 4 changed
+    d = np.zeros((20, 20), np.uint8)
+    d[0:2, 0:2] = 1
+    assert aligned_change(_sil(a), _sil(d)) == pytest.approx(96 / 104)
