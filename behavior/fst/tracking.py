@@ -384,21 +384,51 @@ def _arena_thresholds(
     bg: np.ndarray, samples: np.ndarray, animal: str
 ) -> tuple[float, float, float, float]:
     """(polarity, threshold, contrast, noise) of one arena from background and samples."""
-    # every other pixel of every sample is plenty for these statistics
-    samples = samples[:, ::2, ::2]
-    bg = bg[::2, ::2]
+    # every third pixel of every third row of every sample is plenty for these
+    # statistics (an animal still covers hundreds of them in each sample)
+    samples = samples[:, ::3, ::3]
+    bg = bg[::3, ::3]
     gains = samples.reshape(len(samples), -1).mean(1) / max(float(bg.mean()), 1e-3)
-    diffs = bg[None] * gains[:, None, None] - samples.astype(np.float32)
+    diffs = (bg[None] * gains[:, None, None] - samples).ravel()
     med = float(np.median(diffs))
     noise = 1.4826 * float(np.median(np.abs(diffs - med))) + 0.5
-    dark = float(np.percentile(diffs, 99.95))
-    light = float(np.percentile(-diffs, 99.95))
+    # the 99.95th percentiles of the darker and of the lighter differences
+    k = int(round(0.9995 * (diffs.size - 1)))
+    dark = float(np.partition(diffs, k)[k])
+    light = -float(np.partition(diffs, diffs.size - 1 - k)[diffs.size - 1 - k])
     if animal == "dark" or (animal == "auto" and dark >= light):
         polarity, contrast = 1.0, dark
     else:
         polarity, contrast = -1.0, light
     threshold = max(5.0 * noise, CONTRAST_FRACTION * contrast, 8.0)
     return polarity, threshold, contrast, noise
+
+
+def stack_median(stack: np.ndarray) -> np.ndarray:
+    """Per-pixel median of a ``(n, h, w)`` uint8 stack, as float32 (equals ``np.median``).
+
+    Each of the two middle order statistics is found by a binary search over the
+    8 bits of the grey level, counting the samples below each candidate: about
+    three times faster than sorting for the ~30 samples of a background.
+    """
+    n = stack.shape[0]
+    if n == 0 or n > 255 or stack.dtype != np.uint8:
+        return np.median(stack, axis=0).astype(np.float32)
+    below = np.empty(stack.shape[1:], np.uint8)
+    less = np.empty(stack.shape[1:], bool)
+    middle = []
+    for k in sorted({(n - 1) // 2, n // 2}):
+        value = np.zeros(stack.shape[1:], np.int16)
+        for bit in (128, 64, 32, 16, 8, 4, 2, 1):
+            candidate = value + bit
+            below.fill(0)
+            for image in stack:
+                np.less(image, candidate, out=less)
+                below += less
+            # the k-th smallest sample is the largest value with at most k samples below it
+            np.copyto(value, candidate, where=below <= k)
+        middle.append(value)
+    return (middle[0] + middle[-1]).astype(np.float32) / 2
 
 
 def track_video(
@@ -447,7 +477,7 @@ def track_video(
     scale = reduction_factor(width)
     stack = np.stack(samples)
     if background is None:
-        background = np.median(stack, axis=0).astype(np.float32)
+        background = stack_median(stack)
     else:
         background = np.asarray(background, dtype=np.float32)
         if background.shape != (height, width):

@@ -220,3 +220,16 @@ def test_aligned_change_counts_pixels_after_centroid_alignment():
     d = np.zeros((20, 20), np.uint8)
     d[0:2, 0:2] = 1
     assert aligned_change(_sil(a), _sil(d)) == pytest.approx(96 / 104)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 30, 31])
+def test_stack_median_equals_numpy_median(n):
+    from behavior.fst.tracking import stack_median
+
+    rng = np.random.default_rng(n)
+    stack = rng.integers(0, 256, (n, 37, 53), dtype=np.uint8)
+    stack[:, 0, 0] = 255  # the extremes of the grey scale
+    stack[:, 0, 1] = 0
+    got = stack_median(stack)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, np.median(stack, axis=0).astype(np.float32))
