@@ -104,7 +104,8 @@ class Section:
         min_exclusive: bool = False,
     ) -> float:
         value = self.raw(name, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or not math.isfinite(value)):
             raise self.fail(name, f"expected a number, got {value!r}")
         if min is not None and (value < min or (min_exclusive and value == min)):
             op = ">" if min_exclusive else ">="
@@ -121,7 +122,8 @@ class Section:
             raise self.fail(name, f"expected a whole number >= {min}, got {value!r}")
         return int(value)
 
-    def string(self, name: str, default: Any = ..., *, choices: tuple[str, ...] | None = None) -> str:
+    def string(self, name: str, default: Any = ..., *,
+               choices: tuple[str, ...] | None = None) -> str:
         value = self.raw(name, default)
         if not isinstance(value, str):
             raise self.fail(name, f"expected text, got {value!r}")
@@ -235,7 +237,8 @@ def parse_fst_protocol(data: Mapping[str, Any], path: str | Path) -> FstProtocol
     duration = s.number("duration_s", min=0, min_exclusive=True)
     window = s.pair("window_s")
     if window[0] < 0 or window[1] > duration:
-        raise s.fail("window_s", f"expected a window inside 0–{duration:g} s (duration_s), got {list(window)}")
+        raise s.fail("window_s", f"expected a window inside 0–{duration:g} s (duration_s), "
+                                 f"got {list(window)}")
     return FstProtocol(
         name=s.string("name"),
         species=s.string("species", "mouse"),

@@ -54,8 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "re-scoring without decoding.")
     score.add_argument("videos", nargs="+", metavar="VIDEO")
     _add_scoring_overrides(score)
-    score.add_argument("--arenas", type=_positive_int, metavar="N", help="number of cylinders per frame "
-                       "(found automatically; counted from the motion if not given)")
+    score.add_argument("--arenas", type=_positive_int, metavar="N",
+                       help="number of cylinders per frame "
+                            "(found automatically; counted from the motion if not given)")
     score.add_argument("--arena-rects", metavar="X,Y,W,H;...", help="arena rectangles in pixels "
                        "(else <video>.arenas.yaml next to each video, else found automatically)")
     score.add_argument("--start-s", type=float, help="where the test starts in every video (s); "
@@ -67,7 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--out", default="results.csv", help="results CSV (default results.csv)")
     score.add_argument("--traces", metavar="DIR",
                        help="folder for per-frame traces (default: <out>_traces next to --out)")
-    score.add_argument("--jobs", type=_positive_int, default=1, help="videos scored in parallel processes")
+    score.add_argument("--jobs", type=_positive_int, default=1,
+                       help="videos scored in parallel processes")
     score.add_argument("--no-progress", action="store_true", help="no progress bar")
     score.set_defaults(func=run_score)
 

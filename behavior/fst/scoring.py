@@ -181,7 +181,8 @@ def score_videos(
             try:
                 results[i] = fut.result()
             except Exception as exc:  # a worker that died
-                results[i] = VideoOutcome(jobs[i].path, error=f"{jobs[i].path}: worker failed: {exc}")
+                results[i] = VideoOutcome(jobs[i].path,
+                                          error=f"{jobs[i].path}: worker failed: {exc}")
             if progress:
                 progress(jobs[i].path, None)
             if on_outcome:

@@ -198,4 +198,5 @@ def bin_states(
     n = max(1, int(round((w1 - w0) / bin_s)))
     edges = w0 + np.arange(n + 1) * bin_s
     b = clean_bouts(bouts)
-    return np.array([overlap_s(b, a, z) / (z - a) for a, z in zip(edges[:-1], edges[1:], strict=True)])
+    return np.array([overlap_s(b, a, z) / (z - a)
+                     for a, z in zip(edges[:-1], edges[1:], strict=True)])

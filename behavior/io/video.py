@@ -241,7 +241,8 @@ class VideoReader:
                 decoded = packet.decode()
             except av.error.FFmpegError as exc:
                 # A damaged packet: skip it and keep going, as players do.
-                log.warning("%s: undecodable packet near frame %d skipped (%s)", self.path, index, exc)
+                log.warning("%s: undecodable packet near frame %d skipped (%s)",
+                            self.path, index, exc)
                 continue
             for frame in decoded:
                 t = self._time_of(frame, index, last_t)

@@ -129,6 +129,7 @@ def test_results_are_saved_after_each_video(two_arena_video, tmp_path):
     video, _ = two_arena_video
     protocol = load_fst_protocol("mouse_fst")
     seen = []
-    score_videos([VideoJob(str(video), protocol), VideoJob(str(tmp_path / "missing.mp4"), protocol)],
+    jobs = [VideoJob(str(video), protocol), VideoJob(str(tmp_path / "missing.mp4"), protocol)]
+    score_videos(jobs,
                  on_outcome=lambda done: seen.append([(o.path, len(o.rows)) for o in done]))
     assert seen == [[(str(video), 2)], [(str(video), 2), (str(tmp_path / "missing.mp4"), 0)]]
