@@ -188,6 +188,13 @@ class FstProtocol:
         Gaussian sigma (px) applied to frames before segmentation.
     background_s
         Time window over which the rolling background model adapts (s).
+    shake_px
+        Camera shake tolerated (px at the decoded resolution): the background is
+        spread by this radius (its darkest value around each pixel for a dark
+        animal, its lightest for a light one), so static edges that move with a
+        knocked camera are not taken for the animal. ``"auto"`` (default) measures
+        the camera's movement between the sampled frames and spreads only when
+        it moves; 0 never spreads.
     animal
         "auto", "dark" (dark animal on light water) or "light".
     min_area_px
@@ -205,6 +212,7 @@ class FstProtocol:
     smoothing_s: float = 0.0
     blur_px: float = 0.75
     background_s: float = 20.0
+    shake_px: float | str = "auto"
     animal: str = "auto"
     min_area_px: float = 30.0
     source: str = ""
@@ -230,6 +238,16 @@ class FstProtocol:
 _FST_KEYS = {f.name for f in dataclasses.fields(FstProtocol)} - {"source"}
 
 
+def _auto_or_number(s: Section, name: str, low: float, high: float) -> float | str:
+    """``"auto"`` (the default) or a number in [low, high]."""
+    value = s.raw(name, "auto")
+    if value == "auto":
+        return "auto"
+    if isinstance(value, str):
+        raise s.fail(name, f"expected 'auto' or a number from {low:g} to {high:g}, got {value!r}")
+    return s.number(name, min=low, max=high)
+
+
 def parse_fst_protocol(data: Mapping[str, Any], path: str | Path) -> FstProtocol:
     """Validate a mapping into an :class:`FstProtocol` (``path`` is used in errors)."""
     s = Section(data, path)
@@ -251,6 +269,7 @@ def parse_fst_protocol(data: Mapping[str, Any], path: str | Path) -> FstProtocol
         smoothing_s=s.number("smoothing_s", 0.0, min=0),
         blur_px=s.number("blur_px", 0.75, min=0),
         background_s=s.number("background_s", 20.0, min=0, min_exclusive=True),
+        shake_px=_auto_or_number(s, "shake_px", 0, 20),
         animal=s.string("animal", "auto", choices=("auto", "dark", "light")),
         min_area_px=s.number("min_area_px", 30.0, min=1),
         source=str(path),

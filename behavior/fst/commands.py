@@ -65,6 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="image of the empty apparatus, for animals that stay in one place "
                             "(tail suspension); else 'background' in <video>.arenas.yaml, else "
                             "the median of frames sampled over the video")
+    score.add_argument("--shake-px", type=float,
+                       help="override: camera shake tolerated (px); 0 for a rock-steady camera")
     score.add_argument("--out", default="results.csv", help="results CSV (default results.csv)")
     score.add_argument("--traces", metavar="DIR",
                        help="folder for per-frame traces (default: <out>_traces next to --out)")
@@ -102,7 +104,7 @@ def run_score(args: argparse.Namespace) -> int:
     from behavior.fst.scoring import VideoJob, rows_to_table, score_videos, write_table
     from behavior.io.video import probe
 
-    protocol = _protocol(args)
+    protocol = _protocol(args).with_overrides(shake_px=args.shake_px)
     rects = parse_rects(args.arena_rects) if args.arena_rects else None
     out = Path(args.out)
     traces = Path(args.traces) if args.traces else out.with_name(out.stem + "_traces")

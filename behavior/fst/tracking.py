@@ -14,7 +14,11 @@ For each arena the animal is segmented against a background model, and its
    light water or light on dark, found automatically), first on a reduced copy of
    the frame to find the animal, then at full resolution in a box around it
    (Gaussian blur ``protocol.blur_px``, threshold from the measured contrast and
-   noise); the largest connected component is the animal.
+   noise); the largest connected component is the animal. The background it is
+   compared with is spread by ``protocol.shake_px`` (its darkest value within that
+   radius for a dark animal, lightest for a light one), so the edges of the
+   cylinder, the water line and the dividers, moved by a knocked camera, are not
+   taken for part of the animal.
 4. **Mobility**: the silhouette now is compared with the silhouettes
    :data:`LAGS_S` seconds earlier after shifting it so the two centroids (then the
    best ±1 px) coincide. ``change = changed pixels / (area_now + area_then)``:
@@ -71,6 +75,8 @@ REFIND_FRAMES = 30
 MIN_CONTRAST = 20.0
 #: Margin around the predicted box of the animal in the next frame (px).
 BOX_MARGIN_PX = 12
+#: Largest camera shift searched for in the sampled frames (px).
+SHAKE_SEARCH_PX = 4
 #: How often the background is updated (s of video).
 BG_UPDATE_S = 2.0
 
@@ -181,6 +187,8 @@ class ArenaTracker:
     blur_px: float
     lags_s: tuple[float, ...] = LAGS_S
     present: bool = True
+    #: camera shake tolerated (px): radius by which the background is spread
+    shake_px: float = 0.0
     #: weight of the current frame in each background update
     alpha: float = 0.025
     #: per frame: time, x, y, area, then the change over each lag in ``lags_s``
@@ -200,6 +208,15 @@ class ArenaTracker:
         # rows: contiguous memory is much cheaper to read in a freshly decoded frame)
         self.bg_mean = float(self.bg_full[::24].mean())
         self.bg_u8 = cv2.convertScaleAbs(self.bg_full)
+        r = int(round(self.shake_px))
+        if r > 0:
+            # each pixel compared with the darkest (dark animal) or lightest (light
+            # animal) background within r px: a static edge moved by a shaken camera
+            # then never looks like the animal; the animal, far darker or lighter
+            # than anything it passes, loses nothing but a rim near dark structures
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+            spread = cv2.erode if self.polarity > 0 else cv2.dilate
+            self.bg_u8 = spread(self.bg_u8, kernel)
         s = self.scale
         self.bg_low = np.ascontiguousarray(self.bg_u8[::s, ::s])
 
@@ -404,6 +421,57 @@ def _arena_thresholds(
     return polarity, threshold, contrast, noise
 
 
+def camera_shifts(samples: np.ndarray, background: np.ndarray, n_points: int = 1000,
+                  reach: int = SHAKE_SEARCH_PX) -> np.ndarray:
+    """Whole-pixel shift ``(dx, dy)`` of each sampled frame against the background.
+
+    The background's strongest static edges (top 2 % of the gradient, at least 8
+    grey levels per pixel; up to ``n_points`` of them) are compared with each
+    frame moved by every shift within ``reach`` px; the shift with the smallest
+    median brightness-matched difference wins. Medians ignore the animal, which
+    covers only a few of the edge points in any one frame. A steady camera gives
+    zeros.
+    """
+    bg = np.asarray(background, np.float32)
+    h, w = bg.shape
+    if h <= 2 * reach + 2 or w <= 2 * reach + 2 or len(samples) == 0:
+        return np.zeros((len(samples), 2), int)
+    grad = cv2.magnitude(cv2.Sobel(bg, cv2.CV_32F, 1, 0, ksize=3),
+                         cv2.Sobel(bg, cv2.CV_32F, 0, 1, ksize=3)) / 8
+    m = reach + 1
+    grad[:m], grad[-m:], grad[:, :m], grad[:, -m:] = 0, 0, 0, 0
+    cut = max(8.0, float(np.percentile(grad[::2, ::2], 98)))
+    ys, xs = np.nonzero(grad >= cut)
+    if len(ys) == 0:
+        return np.zeros((len(samples), 2), int)
+    if len(ys) > n_points:
+        pick = np.linspace(0, len(ys) - 1, n_points).astype(int)
+        ys, xs = ys[pick], xs[pick]
+    steps = np.arange(-reach, reach + 1)
+    dy, dx = (a.ravel() for a in np.meshgrid(steps, steps, indexing="ij"))
+    rows, cols = ys[None] + dy[:, None], xs[None] + dx[:, None]
+    ref = bg[ys, xs][None]
+    bg_mean = max(float(bg.mean()), 1e-3)
+    out = np.zeros((len(samples), 2), int)
+    for i, image in enumerate(samples):
+        gain = float(image.mean()) / bg_mean or 1.0
+        cost = np.median(np.abs(image[rows, cols] / gain - ref), axis=1)
+        j = int(np.argmin(cost))
+        out[i] = dx[j], dy[j]
+    return out
+
+
+def shake_radius(shifts: np.ndarray) -> int:
+    """Spread of the background (px) for the camera shifts of the sampled frames.
+
+    The 90th percentile of each frame's larger shift, rounded up: 0 for a steady
+    camera; a knock seen in only one or two samples does not count.
+    """
+    if len(shifts) == 0:
+        return 0
+    return int(np.ceil(np.percentile(np.abs(shifts).max(axis=1), 90)))
+
+
 def stack_median(stack: np.ndarray) -> np.ndarray:
     """Per-pixel median of a ``(n, h, w)`` uint8 stack, as float32 (equals ``np.median``).
 
@@ -490,6 +558,15 @@ def track_video(
     arenas = clip_to_frame(arenas, width, height, name)
 
     alpha = min(1.0, BG_UPDATE_S / protocol.background_s)
+    shake = protocol.shake_px
+    if shake == "auto":
+        shifts = camera_shifts(stack, background)
+        shake = shake_radius(shifts)
+        if shake:
+            warnings.append(
+                f"{name}: the camera moves (up to {int(np.abs(shifts).max())} px between "
+                f"sampled frames); edges that move up to {shake} px are not taken for the "
+                "animal (protocol shake_px: auto)")
     trackers = []
     for arena in arenas:
         # keep arena crops a multiple of the reduction factor
@@ -505,7 +582,8 @@ def track_video(
             warnings.append(f"{name}: no animal found in arena {arena.number} "
                             f"(largest difference from the background {contrast:.0f} grey levels)")
         trackers.append(ArenaTracker(arena, scale, bg, polarity, threshold, protocol.min_area_px,
-                                     protocol.blur_px, present=present, alpha=alpha))
+                                     protocol.blur_px, present=present, alpha=alpha,
+                                     shake_px=float(shake)))
     del stack, samples
 
     frames_iter = _frames_from(video, start_s)
@@ -642,6 +720,7 @@ def _to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: 
         "min_bout_s": f"{protocol.min_bout_s:g}",
         "polarity": "dark" if tracker.polarity > 0 else "light",
         "segmentation_threshold": f"{tracker.threshold:.2f}",
+        "shake_px": f"{tracker.shake_px:g}",
         "lags_s": ",".join(f"{lag:g}" for lag in tracker.lags_s),
         "animal_found": str(tracker.present).lower(),
         "video_start_s": f"{start_s:g}",

@@ -111,6 +111,22 @@ def test_protocol_errors_name_file_key_and_expectation(tmp_path, capsys):
     assert main(["fst", "rescore", str(tmp_path), "--protocol", str(bad), "--out",
                  str(tmp_path / "o.csv")]) == 2
     assert "threshold" in capsys.readouterr().err
+    base = "name: x\nduration_s: 360\nwindow_s: [120, 360]\nbin_s: 60\nthreshold: 0.1\n"
+    for value, expected in (("big", "'auto' or a number from 0 to 20"), ("-1", "0")):
+        bad.write_text(base + f"shake_px: {value}\n")
+        assert main(["fst", "rescore", str(tmp_path), "--protocol", str(bad), "--out",
+                     str(tmp_path / "o.csv")]) == 2
+        err = capsys.readouterr().err
+        assert "shake_px" in err and expected in err
+
+
+def test_shake_px_is_auto_unless_set():
+    from behavior.protocols import load_fst_protocol
+
+    protocol = load_fst_protocol("mouse_fst")
+    assert protocol.shake_px == "auto"
+    assert protocol.with_overrides(shake_px=3).shake_px == 3
+    assert protocol.with_overrides(shake_px="auto").shake_px == "auto"
 
 
 def test_results_as_an_excel_workbook(scored, tmp_path):

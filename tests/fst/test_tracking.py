@@ -233,3 +233,50 @@ def test_stack_median_equals_numpy_median(n):
     got = stack_median(stack)
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, np.median(stack, axis=0).astype(np.float32))
+
+
+def test_camera_shifts_of_sampled_frames_are_found_exactly():
+    from behavior.fst.tracking import camera_shifts, shake_radius
+
+    rng = np.random.default_rng(4)
+    # a static scene with edges: blocks of random grey, slightly blurred
+    scene = cv2.resize(rng.integers(60, 220, (12, 16)).astype(np.uint8), (320, 240),
+                       interpolation=cv2.INTER_NEAREST)
+    scene = cv2.blur(scene, (3, 3)).astype(np.float32)
+    moves = [(0, 0), (2, 0), (-1, 3), (4, -4), (0, -2), (-3, -1), (1, 1), (0, 0)]
+    samples = []
+    for k, (dx, dy) in enumerate(moves):
+        frame = np.roll(scene, (dy, dx), axis=(0, 1)) * (1.0 + 0.03 * k)  # and a flicker
+        cv2.circle(frame, (40 + 30 * k, 120), 12, 20.0, -1)  # a dark animal somewhere
+        samples.append(np.clip(frame, 0, 255).astype(np.uint8))
+    found = camera_shifts(np.stack(samples), scene)
+    assert [tuple(s) for s in found] == moves
+    assert shake_radius(found) == 4  # the 90th percentile of the larger shift, rounded up
+    assert shake_radius(np.zeros((30, 2), int)) == 0
+
+
+def test_a_shaken_camera_is_detected_and_its_edges_are_not_movement(tmp_path):
+    """Synthetic camera shake (SD 1.25 px, knocks of 2-4 px): with shake_px 'auto' the
+    shake is found and floating is scored closer to the truth than without."""
+    path = tmp_path / "shaken.mp4"
+    spec = SyntheticSpec(duration_s=40, fps=15, width=640, height=480, n_arenas=1, seed=3,
+                         immobility_fraction=0.6, camera_shake=1.25)
+    truth = write_video(spec, path, codec="h264")
+    want = _truth_immobility(truth, 1, (5.0, 40.0))
+    got, spurious = {}, {}
+    for shake in ("auto", 0):
+        protocol = _protocol(shake_px=shake)
+        with VideoReader(path) as video:
+            result = track_video(video, protocol)
+        trace = result.traces[0]
+        floating = truth.immobile[0][: len(trace.table)]
+        spurious[shake] = np.nanmean(trace.mobility[floating] > protocol.threshold)
+        got[shake] = score_mobility(trace.time_s, trace.mobility, protocol, 40.0)["immobility_s"]
+        if shake == "auto":
+            assert any("camera moves" in w for w in result.warnings)
+            assert int(trace.meta["shake_px"]) >= 2
+        else:
+            assert trace.meta["shake_px"] == "0"
+    assert spurious["auto"] < 0.6 * spurious[0]
+    assert abs(got["auto"] - want) < abs(got[0] - want)
+    assert abs(got["auto"] - want) < 2.0
