@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +19,19 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
     return value
+
+
+def _jobs(text: str) -> int | str:
+    return "auto" if text == "auto" else _positive_int(text)
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (the affinity mask, e.g. a batch-system
+    allocation, rather than every core of the machine)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _add_scoring_overrides(p: argparse.ArgumentParser) -> None:
@@ -70,8 +84,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--out", default="results.csv", help="results CSV (default results.csv)")
     score.add_argument("--traces", metavar="DIR",
                        help="folder for per-frame traces (default: <out>_traces next to --out)")
-    score.add_argument("--jobs", type=_positive_int, default=1,
-                       help="videos scored in parallel processes")
+    score.add_argument("--jobs", type=_jobs, default="auto", metavar="N",
+                       help="videos scored in parallel processes, one core each (default "
+                            "auto: one per CPU core, at most one per video; a single video "
+                            "is decoded and tracked in two threads)")
     score.add_argument("--no-progress", action="store_true", help="no progress bar")
     score.set_defaults(func=run_score)
 
@@ -90,13 +106,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         pass
     else:
         register_fst_calibrate(fst_sub)
-
-
-def _progress_bar(total_s: float, n_videos: int, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(total=round(total_s * n_videos) if n_videos else None, unit="s video",
-                disable=not enabled, file=sys.stderr, dynamic_ncols=True, leave=True)
 
 
 def run_score(args: argparse.Namespace) -> int:
@@ -121,7 +130,8 @@ def run_score(args: argparse.Namespace) -> int:
     show = not args.no_progress and sys.stderr.isatty()
     from tqdm import tqdm
 
-    if args.jobs > 1:
+    n_jobs = args.jobs if args.jobs != "auto" else min(usable_cores(), len(jobs))
+    if n_jobs > 1:
         bar = tqdm(total=len(jobs), unit="video", disable=not show, file=sys.stderr)
 
         def progress(path: str, t: float | None) -> None:
@@ -146,7 +156,7 @@ def run_score(args: argparse.Namespace) -> int:
     def save(done: list) -> None:
         write_table(rows_to_table([row for o in done for row in o.rows], protocol), out)
 
-    outcomes = score_videos(jobs, n_jobs=args.jobs, progress=progress, on_outcome=save)
+    outcomes = score_videos(jobs, n_jobs=n_jobs, progress=progress, on_outcome=save)
     bar.close()
     rows = [row for o in outcomes for row in o.rows]
     save(outcomes)

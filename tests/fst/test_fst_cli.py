@@ -149,3 +149,19 @@ def test_results_are_saved_after_each_video(two_arena_video, tmp_path):
     score_videos(jobs,
                  on_outcome=lambda done: seen.append([(o.path, len(o.rows)) for o in done]))
     assert seen == [[(str(video), 2)], [(str(video), 2), (str(tmp_path / "missing.mp4"), 0)]]
+
+
+def test_jobs_default_to_the_usable_cores(monkeypatch):
+    import os
+
+    from behavior.cli import build_parser
+    from behavior.fst import commands
+
+    args = build_parser().parse_args(["fst", "score", "a.mp4"])
+    assert args.jobs == "auto"
+    assert build_parser().parse_args(["fst", "score", "a.mp4", "--jobs", "3"]).jobs == 3
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["fst", "score", "a.mp4", "--jobs", "0"])
+    if hasattr(os, "sched_getaffinity"):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 5, 7})
+        assert commands.usable_cores() == 3
