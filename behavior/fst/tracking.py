@@ -18,7 +18,10 @@ For each arena the animal is segmented against a background model, and its
    compared with is spread by ``protocol.shake_px`` (its darkest value within that
    radius for a dark animal, lightest for a light one), so the edges of the
    cylinder, the water line and the dividers, moved by a knocked camera, are not
-   taken for part of the animal.
+   taken for part of the animal. A silhouette that suddenly grows to over
+   :data:`GROWTH_LIMIT` times the animal's usual area (a hand's shadow passing
+   over it) is cut back to the pixels within 3 px of its core (differences over
+   :data:`CORE_FRACTION` of the animal's contrast), which a shadow never reaches.
 4. **Mobility**: the silhouette now is compared with the silhouettes
    :data:`LAGS_S` seconds earlier after shifting it so the two centroids (then the
    best ±1 px) coincide. ``change = changed pixels / (area_now + area_then)``:
@@ -75,8 +78,16 @@ REFIND_FRAMES = 30
 MIN_CONTRAST = 20.0
 #: Margin around the predicted box of the animal in the next frame (px).
 BOX_MARGIN_PX = 12
+#: Fewest static edge points on which a camera shift is measured.
+MIN_EDGE_POINTS = 200
 #: Largest camera shift searched for in the sampled frames (px).
 SHAKE_SEARCH_PX = 4
+#: A silhouette this many times the animal's usual area has merged with something
+#: else darker (lighter) than the background, e.g. a shadow: it is cut back to the
+#: pixels near the animal's core.
+GROWTH_LIMIT = 2.0
+#: The core: pixels differing from the background by this fraction of the contrast.
+CORE_FRACTION = 0.5
 #: How often the background is updated (s of video).
 BG_UPDATE_S = 2.0
 
@@ -183,6 +194,7 @@ class ArenaTracker:
     bg_full: np.ndarray  # float32, arena crop at full resolution
     polarity: float  # +1: animal darker than background
     threshold: float  # grey levels, full resolution (after blur)
+    contrast: float  # the animal's difference from the background (grey levels)
     min_area_px: float
     blur_px: float
     lags_s: tuple[float, ...] = LAGS_S
@@ -201,6 +213,9 @@ class ArenaTracker:
         self._since_search = 0
         self._step = (0, 0)
         self._gain = 1.0
+        self._area_ref: float | None = None
+        self._core_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+        self._core_kernel_low = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         self._ksize = box_size(self.blur_px)
 
     def _refresh_background(self) -> None:
@@ -238,6 +253,10 @@ class ArenaTracker:
         moments), or ``None``.
         """
         _, binary = cv2.threshold(diff, threshold, 255, cv2.THRESH_BINARY)
+        return self._binary_blob(binary, min_area)
+
+    def _binary_blob(self, binary: np.ndarray, min_area: float):
+        """:meth:`_blob` of an already thresholded image."""
         contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         if not contours:
             return None
@@ -265,6 +284,14 @@ class ArenaTracker:
         found = self._blob(diff, self.threshold, self.min_area_px / (s * s) / 4)
         if found is None:
             return None
+        if (self._area_ref is not None
+                and cv2.countNonZero(found[0]) * s * s > GROWTH_LIMIT * self._area_ref):
+            _, core = cv2.threshold(diff, max(self.threshold, CORE_FRACTION * self.contrast),
+                                    255, cv2.THRESH_BINARY)
+            _, weak = cv2.threshold(diff, self.threshold, 255, cv2.THRESH_BINARY)
+            near = cv2.dilate(core, self._core_kernel_low)
+            found = self._binary_blob(cv2.bitwise_and(weak, near),
+                                      self.min_area_px / (s * s) / 4) or found
         mask, bx, by = found[:3]
         bh, bw = mask.shape
         return bx * s, by * s, bw * s, bh * s
@@ -318,6 +345,16 @@ class ArenaTracker:
         found = self._blob(diff, self.threshold, self.min_area_px)
         if found is None:
             return None
+        if (self._area_ref is not None
+                and cv2.countNonZero(found[0]) > GROWTH_LIMIT * self._area_ref):
+            # far bigger than the animal has been: something darker than the
+            # background (a shadow, a hand) has joined it. Keep only what lies
+            # within 3 px of the animal's clearly dark core.
+            _, weak = cv2.threshold(diff, self.threshold, 255, cv2.THRESH_BINARY)
+            _, core = cv2.threshold(diff, max(self.threshold, CORE_FRACTION * self.contrast),
+                                    255, cv2.THRESH_BINARY)
+            near = cv2.dilate(core, self._core_kernel)
+            found = self._binary_blob(cv2.bitwise_and(weak, near), self.min_area_px) or found
         mask, kx, ky, cx, cy = found
         kh, kw = mask.shape
         touches = (kx == 0 and x0 > 0) or (ky == 0 and y0 > 0) or \
@@ -328,7 +365,12 @@ class ArenaTracker:
             self._step = (x0 + kx - self._last_box[0], y0 + ky - self._last_box[1])
         self._last_box = (x0 + kx, y0 + ky, kw, kh)
         self._origin = (x0 + kx, y0 + ky)
-        return _Silhouette(time_s, mask, cx, cy, cv2.countNonZero(mask))
+        area = cv2.countNonZero(mask)
+        if self._area_ref is None:
+            self._area_ref = float(area)
+        elif area <= GROWTH_LIMIT * self._area_ref:
+            self._area_ref += 0.05 * (area - self._area_ref)
+        return _Silhouette(time_s, mask, cx, cy, area)
 
     def _changes(self, sil: _Silhouette) -> list[float]:
         """Change against the silhouette one lag ago, for each lag.
@@ -426,11 +468,12 @@ def camera_shifts(samples: np.ndarray, background: np.ndarray, n_points: int = 1
     """Whole-pixel shift ``(dx, dy)`` of each sampled frame against the background.
 
     The background's strongest static edges (top 2 % of the gradient, at least 8
-    grey levels per pixel; up to ``n_points`` of them) are compared with each
+    grey levels per pixel; up to ``n_points`` of them, at least
+    :data:`MIN_EDGE_POINTS`, else no shift is measured) are compared with each
     frame moved by every shift within ``reach`` px; the shift with the smallest
-    median brightness-matched difference wins. Medians ignore the animal, which
-    covers only a few of the edge points in any one frame. A steady camera gives
-    zeros.
+    median brightness-matched difference wins, if it halves the difference
+    of no shift. Medians ignore the animal, which covers only a few of the
+    edge points in any one frame. A steady camera gives zeros.
     """
     bg = np.asarray(background, np.float32)
     h, w = bg.shape
@@ -442,7 +485,7 @@ def camera_shifts(samples: np.ndarray, background: np.ndarray, n_points: int = 1
     grad[:m], grad[-m:], grad[:, :m], grad[:, -m:] = 0, 0, 0, 0
     cut = max(8.0, float(np.percentile(grad[::2, ::2], 98)))
     ys, xs = np.nonzero(grad >= cut)
-    if len(ys) == 0:
+    if len(ys) < MIN_EDGE_POINTS:  # a featureless scene: nothing to measure a shift on
         return np.zeros((len(samples), 2), int)
     if len(ys) > n_points:
         pick = np.linspace(0, len(ys) - 1, n_points).astype(int)
@@ -457,7 +500,9 @@ def camera_shifts(samples: np.ndarray, background: np.ndarray, n_points: int = 1
         gain = float(image.mean()) / bg_mean or 1.0
         cost = np.median(np.abs(image[rows, cols] / gain - ref), axis=1)
         j = int(np.argmin(cost))
-        out[i] = dx[j], dy[j]
+        # a shift must explain the edges clearly better than no shift at all
+        if cost[j] < 0.5 * cost[len(cost) // 2]:
+            out[i] = dx[j], dy[j]
     return out
 
 
@@ -581,7 +626,8 @@ def track_video(
         if not present:
             warnings.append(f"{name}: no animal found in arena {arena.number} "
                             f"(largest difference from the background {contrast:.0f} grey levels)")
-        trackers.append(ArenaTracker(arena, scale, bg, polarity, threshold, protocol.min_area_px,
+        trackers.append(ArenaTracker(arena, scale, bg, polarity, threshold, contrast,
+                                     protocol.min_area_px,
                                      protocol.blur_px, present=present, alpha=alpha,
                                      shake_px=float(shake)))
     del stack, samples

@@ -280,3 +280,50 @@ def test_a_shaken_camera_is_detected_and_its_edges_are_not_movement(tmp_path):
     assert spurious["auto"] < 0.6 * spurious[0]
     assert abs(got["auto"] - want) < abs(got[0] - want)
     assert abs(got["auto"] - want) < 2.0
+
+
+def _shadow_scene(n=240, fps=30.0):
+    """A still, slowly drifting dark animal; from 3 s to 5 s a soft shadow band
+    (70 px wide, 30 % darker) crosses the whole cylinder, and the animal."""
+    rng = np.random.default_rng(0)
+    empty = np.full((240, 320), 180.0)
+    empty[:, :12] = empty[:, -12:] = 70.0
+    xs = np.arange(320)
+    frames = np.empty((n, 240, 320), np.uint8)
+    for i in range(n):
+        t = i / fps
+        img = empty.copy()
+        cx = 140 + 4 * t
+        cv2.ellipse(img, (int(round(cx * 4)), 480), (120, 48), 0, 0, 360, 45.0, -1, shift=2)
+        if 3.0 <= t <= 5.0:
+            c = -60 + (t - 3.0) / 2.0 * 440
+            inside = 1 / (1 + np.exp(-(xs - (c - 35)) / 4)) / (1 + np.exp((xs - (c + 35)) / 4))
+            img *= (1 - 0.30 * inside)[None, :]
+        frames[i] = np.clip(img + rng.normal(0, 2, img.shape), 0, 255)
+    return ArrayVideo(frames, fps=fps), empty
+
+
+def test_a_shadow_passing_over_a_floating_animal_is_not_movement(monkeypatch):
+    from behavior.fst import tracking
+
+    video, empty = _shadow_scene()
+    protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(0.0, 8.0))
+
+    def run():
+        result = track_video(video, protocol, arenas=[Arena(1, 12, 0, 296, 240)],
+                             background=empty)
+        table = result.traces[0].table
+        crossing = (table["time_s"] >= 3.0) & (table["time_s"] <= 5.0)
+        return table, crossing
+
+    table, crossing = run()
+    usual = table.loc[~crossing, "area_px"].median()
+    assert 1131 < usual < 1450  # the 60 x 24 px ellipse (1131 px) plus the rim the blur adds
+    assert table.loc[crossing, "area_px"].max() < 1.5 * usual
+    assert (table.loc[crossing, "mobility"] > protocol.threshold).mean() < 0.05
+    assert table["immobile"].all()
+    # without the cut-back, the shadow joins the silhouette and is scored as movement
+    monkeypatch.setattr(tracking, "GROWTH_LIMIT", float("inf"))
+    table, crossing = run()
+    assert table.loc[crossing, "area_px"].max() > 5 * usual
+    assert not table["immobile"].all()
