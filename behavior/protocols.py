@@ -220,19 +220,24 @@ class FstProtocol:
     def with_overrides(self, **overrides: Any) -> FstProtocol:
         """Copy with some values replaced (``None`` values are ignored), re-validated."""
         changes = {k: v for k, v in overrides.items() if v is not None}
-        if "window_s" in changes:
-            changes["window_s"] = tuple(float(v) for v in changes["window_s"])
+        if isinstance(changes.get("window_s"), (list, tuple)):
+            changes["window_s"] = tuple(changes["window_s"])
         new = dataclasses.replace(self, **changes)
         data = dataclasses.asdict(new)
-        data["window_s"] = list(new.window_s)
+        if isinstance(new.window_s, (list, tuple)):
+            data["window_s"] = list(new.window_s)
         source = data.pop("source")
         return parse_fst_protocol(data, source or "<overrides>")
 
-    def to_yaml(self) -> str:
+    def to_dict(self) -> dict[str, Any]:
+        """The protocol's keys and values, as in a protocol file."""
         data = dataclasses.asdict(self)
         data.pop("source")
         data["window_s"] = list(self.window_s)
-        return yaml.safe_dump(data, sort_keys=False)
+        return data
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
 
 _FST_KEYS = {f.name for f in dataclasses.fields(FstProtocol)} - {"source"}

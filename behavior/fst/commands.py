@@ -9,6 +9,7 @@ from pathlib import Path
 
 from behavior.cli import echo
 from behavior.fst.arenas import parse_rects
+from behavior.errors import ProtocolError
 from behavior.protocols import FstProtocol, load_fst_protocol
 
 DEFAULT_PROTOCOL = "mouse_fst"
@@ -45,10 +46,36 @@ def _add_scoring_overrides(p: argparse.ArgumentParser) -> None:
     p.add_argument("--window-s", type=float, nargs=2, metavar=("START", "END"),
                    help="override: scored window from the test start (s)")
     p.add_argument("--bin-s", type=float, help="override: bin width (s)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="override any protocol key, e.g. --set animal=light --set "
+                        "blur_px=1 (YAML values; repeatable)")
+
+
+def _setting(text: str) -> tuple[str, object]:
+    import yaml
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ProtocolError("--set", text, "expected KEY=VALUE, e.g. animal=light")
+    try:
+        return key.strip(), yaml.safe_load(value)
+    except yaml.YAMLError:
+        return key.strip(), value
 
 
 def _protocol(args: argparse.Namespace) -> FstProtocol:
     protocol = load_fst_protocol(args.protocol)
+    if args.settings:
+        settings = dict(_setting(t) for t in args.settings)
+        known = set(protocol.to_dict())
+        for key in settings:
+            if key not in known:
+                raise ProtocolError("--set", key, "not a protocol key; known keys: "
+                                    + ", ".join(sorted(known)))
+        try:
+            protocol = protocol.with_overrides(**settings)
+        except ProtocolError as exc:
+            raise ProtocolError("--set", exc.key, exc.problem) from None
     return protocol.with_overrides(
         threshold=args.threshold, min_bout_s=args.min_bout_s, smoothing_s=args.smoothing_s,
         window_s=args.window_s, bin_s=args.bin_s,

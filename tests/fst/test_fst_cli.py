@@ -165,3 +165,21 @@ def test_jobs_default_to_the_usable_cores(monkeypatch):
     if hasattr(os, "sched_getaffinity"):
         monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 5, 7})
         assert commands.usable_cores() == 3
+
+
+def test_any_protocol_key_can_be_set_from_the_command_line(capsys, tmp_path):
+    from behavior.cli import build_parser
+    from behavior.fst.commands import _protocol
+
+    args = build_parser().parse_args(["fst", "score", "a.mp4", "--set", "animal=light",
+                                      "--set", "blur_px=1.5", "--set", "window_s=[0, 60]",
+                                      "--threshold", "0.2"])
+    protocol = _protocol(args)
+    assert (protocol.animal, protocol.blur_px, protocol.window_s, protocol.threshold) == \
+        ("light", 1.5, (0.0, 60.0), 0.2)
+    for bad, expected in (("colour=red", "not a protocol key"), ("animal=grey", "animal"),
+                          ("window_s=5", "window_s"), ("blur_px", "KEY=VALUE")):
+        assert main(["fst", "rescore", str(tmp_path), "--set", bad, "--out",
+                     str(tmp_path / "o.csv")]) == 2
+        err = capsys.readouterr().err
+        assert "--set" in err and expected in err, err
