@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from behavior.cli import echo
-from behavior.fst.arenas import parse_rects
 from behavior.errors import ProtocolError
+from behavior.fst.arenas import parse_rects
 from behavior.protocols import FstProtocol, load_fst_protocol
 
 DEFAULT_PROTOCOL = "mouse_fst"
