@@ -214,6 +214,7 @@ class ArenaTracker:
         self._step = (0, 0)
         self._gain = 1.0
         self._area_ref: float | None = None
+        # 3 px around the core at full resolution; 1 px (about 3-4 px) when reduced
         self._core_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
         self._core_kernel_low = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         self._ksize = box_size(self.blur_px)
@@ -276,6 +277,15 @@ class ArenaTracker:
         cy = sum(moments[i]["m01"] for i in keep) / m00 - y
         return mask, x, y, cx, cy
 
+    def _near_core(self, diff: np.ndarray, kernel: np.ndarray, min_area: float):
+        """:meth:`_blob` of only the pixels within ``kernel`` of the animal's core
+        (differences over :data:`CORE_FRACTION` of its contrast), which a shadow
+        or a hand passing over it never reaches."""
+        _, weak = cv2.threshold(diff, self.threshold, 255, cv2.THRESH_BINARY)
+        _, core = cv2.threshold(diff, max(self.threshold, CORE_FRACTION * self.contrast),
+                                255, cv2.THRESH_BINARY)
+        return self._binary_blob(cv2.bitwise_and(weak, cv2.dilate(core, kernel)), min_area)
+
     def _search_box(self, full: np.ndarray, gain: float) -> tuple[int, int, int, int] | None:
         """Find the animal anywhere in the arena on a reduced copy; box at full scale."""
         s = self.scale
@@ -286,12 +296,8 @@ class ArenaTracker:
             return None
         if (self._area_ref is not None
                 and cv2.countNonZero(found[0]) * s * s > GROWTH_LIMIT * self._area_ref):
-            _, core = cv2.threshold(diff, max(self.threshold, CORE_FRACTION * self.contrast),
-                                    255, cv2.THRESH_BINARY)
-            _, weak = cv2.threshold(diff, self.threshold, 255, cv2.THRESH_BINARY)
-            near = cv2.dilate(core, self._core_kernel_low)
-            found = self._binary_blob(cv2.bitwise_and(weak, near),
-                                      self.min_area_px / (s * s) / 4) or found
+            found = self._near_core(diff, self._core_kernel_low,
+                                    self.min_area_px / (s * s) / 4) or found
         mask, bx, by = found[:3]
         bh, bw = mask.shape
         return bx * s, by * s, bw * s, bh * s
@@ -348,13 +354,8 @@ class ArenaTracker:
         if (self._area_ref is not None
                 and cv2.countNonZero(found[0]) > GROWTH_LIMIT * self._area_ref):
             # far bigger than the animal has been: something darker than the
-            # background (a shadow, a hand) has joined it. Keep only what lies
-            # within 3 px of the animal's clearly dark core.
-            _, weak = cv2.threshold(diff, self.threshold, 255, cv2.THRESH_BINARY)
-            _, core = cv2.threshold(diff, max(self.threshold, CORE_FRACTION * self.contrast),
-                                    255, cv2.THRESH_BINARY)
-            near = cv2.dilate(core, self._core_kernel)
-            found = self._binary_blob(cv2.bitwise_and(weak, near), self.min_area_px) or found
+            # background (a shadow, a hand) has joined it
+            found = self._near_core(diff, self._core_kernel, self.min_area_px) or found
         mask, kx, ky, cx, cy = found
         kh, kw = mask.shape
         touches = (kx == 0 and x0 > 0) or (ky == 0 and y0 > 0) or \
