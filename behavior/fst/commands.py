@@ -22,6 +22,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _auto_or_float(text: str) -> float | str:
+    try:
+        return "auto" if text == "auto" else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected auto or a number, got {text}") from None
+
+
 def _jobs(text: str) -> int | str:
     return "auto" if text == "auto" else _positive_int(text)
 
@@ -106,8 +113,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="image of the empty apparatus, for animals that stay in one place "
                             "(tail suspension); else 'background' in <video>.arenas.yaml, else "
                             "the median of frames sampled over the video")
-    score.add_argument("--shake-px", type=float,
-                       help="override: camera shake tolerated (px); 0 for a rock-steady camera")
+    score.add_argument("--shake-px", type=_auto_or_float, metavar="auto|R",
+                       help="override: camera shake tolerated (px): auto (measure it), "
+                            "or a radius; 0 for a rock-steady camera")
     score.add_argument("--out", default="results.csv", help="results CSV (default results.csv)")
     score.add_argument("--traces", metavar="DIR",
                        help="folder for per-frame traces (default: <out>_traces next to --out)")

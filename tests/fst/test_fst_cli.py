@@ -177,6 +177,9 @@ def test_any_protocol_key_can_be_set_from_the_command_line(capsys, tmp_path):
     protocol = _protocol(args)
     assert (protocol.animal, protocol.blur_px, protocol.window_s, protocol.threshold) == \
         ("light", 1.5, (0.0, 60.0), 0.2)
+    assert build_parser().parse_args(["fst", "score", "a.mp4", "--shake-px", "auto"]).shake_px \
+        == "auto"
+    assert build_parser().parse_args(["fst", "score", "a.mp4", "--shake-px", "3"]).shake_px == 3
     for bad, expected in (("colour=red", "not a protocol key"), ("animal=grey", "animal"),
                           ("window_s=5", "window_s"), ("blur_px", "KEY=VALUE")):
         assert main(["fst", "rescore", str(tmp_path), "--set", bad, "--out",
