@@ -367,10 +367,14 @@ class ArenaTracker:
         self._last_box = (x0 + kx, y0 + ky, kw, kh)
         self._origin = (x0 + kx, y0 + ky)
         area = cv2.countNonZero(mask)
+        # the usual area follows the animal within about 20 frames, but a lasting
+        # growth (an animal first seen partly hidden) only over about 500, so a
+        # shadow of a few seconds never becomes the usual
         if self._area_ref is None:
             self._area_ref = float(area)
-        elif area <= GROWTH_LIMIT * self._area_ref:
-            self._area_ref += 0.05 * (area - self._area_ref)
+        else:
+            rate = 0.05 if area <= GROWTH_LIMIT * self._area_ref else 0.002
+            self._area_ref += rate * (area - self._area_ref)
         return _Silhouette(time_s, mask, cx, cy, area)
 
     def _changes(self, sil: _Silhouette) -> list[float]:
