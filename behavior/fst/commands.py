@@ -135,6 +135,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     rescore.add_argument("--out", required=True, help="results CSV")
     rescore.set_defaults(func=run_rescore)
 
+    split = fst_sub.add_parser(
+        "split", help="one video per arena (for blinded manual scoring)",
+        description="Crop each arena (cylinder) of each video into its own H.264 file "
+                    "<stem>_arena<N>.mp4, with the original frame times, so each animal can "
+                    "be coded and scored on its own ('behavior blind create').")
+    split.add_argument("videos", nargs="+", metavar="VIDEO")
+    split.add_argument("--out", required=True, metavar="DIR", help="folder for the arena videos")
+    split.add_argument("--arenas", type=_positive_int, metavar="N",
+                       help="number of cylinders per frame (else counted from the animals)")
+    split.add_argument("--arena-rects", metavar="X,Y,W,H;...",
+                       help="arena rectangles in pixels (else <video>.arenas.yaml, else found)")
+    split.add_argument("--start-s", type=float,
+                       help="where the test starts (s): earlier frames are left out")
+    split.add_argument("--crf", type=int, default=18,
+                       help="H.264 quality, lower is better (default 18, visually lossless)")
+    split.set_defaults(func=run_split)
+
     try:
         from behavior.blinding.commands import register_fst_calibrate
     except ImportError:
@@ -203,6 +220,25 @@ def run_score(args: argparse.Namespace) -> int:
         echo(f"behavior: error: {o.error} (skipped)", file=sys.stderr)
     echo(f"scored {len(outcomes) - len(failed)} of {len(outcomes)} videos "
           f"({len(rows)} animals) -> {out}; traces in {traces}/", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def run_split(args: argparse.Namespace) -> int:
+    from behavior.errors import BehaviorError
+    from behavior.fst.split import split_video
+
+    rects = parse_rects(args.arena_rects) if args.arena_rects else None
+    failed = 0
+    for video in args.videos:
+        try:
+            written = split_video(video, args.out, rects=rects, n_arenas=args.arenas,
+                                  start_s=args.start_s, crf=args.crf)
+        except BehaviorError as exc:
+            echo(f"behavior: error: {exc} (skipped)", file=sys.stderr)
+            failed += 1
+            continue
+        echo(f"{video}: {len(written)} arena{'' if len(written) == 1 else 's'} -> "
+             + ", ".join(str(p) for p in written), file=sys.stderr)
     return 1 if failed else 0
 
 

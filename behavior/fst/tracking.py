@@ -603,8 +603,7 @@ def track_video(
                              f"{background.shape[0]}, the video {width}x{height}")
 
     if arenas is None:
-        low = stack[:, ::scale, ::scale]
-        arenas = detect_arenas(low, n=n_arenas, scale=scale)
+        arenas = locate_arenas(stack, n_arenas, name)
     arenas = clip_to_frame(arenas, width, height, name)
 
     alpha = min(1.0, BG_UPDATE_S / protocol.background_s)
@@ -678,6 +677,15 @@ def _frames_from(video: VideoReader | ArrayVideo, start_s: float) -> Iterator[Fr
     if start_s <= 0:
         return frames
     return (Frame(f.index, f.time_s - start_s, f.image) for f in frames)
+
+
+def locate_arenas(stack: np.ndarray, n_arenas: int | None, name: str) -> list[Arena]:
+    """Arenas found from the animals in ``(n, h, w)`` sampled grey frames, numbered
+    left to right (``n_arenas`` of them if given, else counted)."""
+    height, width = stack.shape[1:]
+    scale = reduction_factor(width)
+    arenas = detect_arenas(stack[:, ::scale, ::scale], n=n_arenas, scale=scale)
+    return clip_to_frame(arenas, width, height, name)
 
 
 def sample_frames(video: VideoReader | ArrayVideo, start_s: float = 0.0) -> list[np.ndarray]:

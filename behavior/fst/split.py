@@ -1,0 +1,151 @@
+"""One video per arena: crop each cylinder of a multi-arena recording into its own file.
+
+Blinded manual scoring (:mod:`behavior.blinding`) codes one animal per video, and an
+observer scores one animal at a time; a recording with several cylinders side by
+side is therefore split first, then each per-arena file is coded like any video.
+The arenas are the same as the auto-scorer's (``--arenas N``, ``--arena-rects``,
+the sidecar file, or found from the animals), numbered left to right from 1, and
+the files are named ``<stem>_arena<N>.mp4`` — the names that ``behavior
+agreement`` uses for the auto-scorer's traces of the same animals.
+
+Cropping needs re-encoding (H.264, CRF 18 by default: visually lossless for
+scoring). Each frame keeps its own timestamp, so variable-frame-rate recordings
+stay correctly timed; frames before ``start_s`` (e.g. a title card) are left out
+and times count from it, so 0 s in an arena's video is the start of the test.
+
+Examples
+--------
+>>> split_video("fst_2arenas.mp4", "split/")           # doctest: +SKIP
+[PosixPath('split/fst_2arenas_arena1.mp4'), PosixPath('split/fst_2arenas_arena2.mp4')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from behavior.errors import InputError
+from behavior.fst.arenas import Arena, number_arenas, read_sidecar
+from behavior.fst.tracking import locate_arenas, sample_frames
+from behavior.io.video import VideoReader
+
+#: Time base of the written files: fine enough for any frame timing.
+TIME_BASE = Fraction(1, 90000)
+
+
+def split_name(video: str | Path, arena: int) -> str:
+    """File name of one arena's video: ``<stem>_arena<N>.mp4``."""
+    return f"{Path(video).stem}_arena{arena}.mp4"
+
+
+def even_crop(arena: Arena, width: int, height: int) -> Arena:
+    """The arena shrunk to even width and height inside the frame (H.264 4:2:0 needs it)."""
+    x, y = max(0, arena.x), max(0, arena.y)
+    w = min(arena.w, width - x) // 2 * 2
+    h = min(arena.h, height - y) // 2 * 2
+    if w < 2 or h < 2:
+        raise InputError(f"arena {arena.number}", f"rectangle {arena.as_text()} is outside the "
+                         f"{width}x{height} frame")
+    return Arena(arena.number, x, y, w, h)
+
+
+def split_video(
+    video: str | Path,
+    out_dir: str | Path,
+    *,
+    rects: Sequence[tuple[int, int, int, int]] | None = None,
+    n_arenas: int | None = None,
+    start_s: float | None = None,
+    crf: int = 18,
+    on_frame: Callable[[float], None] | None = None,
+) -> list[Path]:
+    """Write one H.264 ``.mp4`` per arena of ``video`` into ``out_dir``.
+
+    Parameters
+    ----------
+    video
+        The recording.
+    out_dir
+        Folder for the per-arena files (created; existing files are never overwritten).
+    rects
+        Arena rectangles ``(x, y, w, h)``; else the sidecar's; else found from the
+        animals (``n_arenas`` of them if given).
+    start_s
+        Where the test starts (frames before it are left out); else the sidecar's, else 0.
+    crf
+        H.264 quality (lower is better; 18 is visually lossless).
+    on_frame
+        Called with each frame's time (for progress bars).
+
+    Returns
+    -------
+    list of Path
+        The files written, arena 1 first.
+    """
+    video, out_dir = Path(video), Path(out_dir)
+    sidecar = read_sidecar(video)
+    rects = rects or sidecar.rects
+    start = start_s if start_s is not None else (sidecar.start_s or 0.0)
+    with VideoReader(video, threads=0) as reader:
+        width, height = reader.info.width, reader.info.height
+        if rects:
+            arenas = number_arenas(list(rects))
+        else:
+            samples = sample_frames(reader, start)
+            if not samples:
+                raise InputError(video, "no frame could be decoded")
+            arenas = locate_arenas(np.stack(samples), n_arenas, str(video))
+        arenas = [even_crop(a, width, height) for a in arenas]
+        outputs = [out_dir / split_name(video, a.number) for a in arenas]
+        existing = [p for p in outputs if p.exists()]
+        if existing:
+            raise InputError(existing[0], "already exists; an arena's video is never overwritten")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        rate = Fraction(reader.info.fps).limit_denominator(1001) if reader.info.fps > 0 \
+            else Fraction(30)
+        containers, streams = [], []
+        written = 0
+        try:
+            for arena, path in zip(arenas, outputs, strict=True):
+                container = av.open(str(path), mode="w")
+                containers.append(container)
+                stream = container.add_stream("libx264", rate=rate)
+                stream.width, stream.height, stream.pix_fmt = arena.w, arena.h, "yuv420p"
+                stream.time_base = TIME_BASE
+                stream.codec_context.time_base = TIME_BASE
+                stream.options = {"preset": "veryfast", "crf": str(int(crf))}
+                streams.append(stream)
+            last_pts = -1
+            for frame in reader.frames(gray=False, start_s=start if start > 0 else None):
+                pts = max(int(round((frame.time_s - start) / TIME_BASE)), last_pts + 1)
+                last_pts = pts
+                for arena, container, stream in zip(arenas, containers, streams, strict=True):
+                    crop = np.ascontiguousarray(frame.image[arena.y:arena.y + arena.h,
+                                                            arena.x:arena.x + arena.w])
+                    out = av.VideoFrame.from_ndarray(crop, format="bgr24")
+                    out.pts, out.time_base = pts, TIME_BASE
+                    for packet in stream.encode(out):
+                        container.mux(packet)
+                written += 1
+                if on_frame is not None:
+                    on_frame(frame.time_s - start)
+            for container, stream in zip(containers, streams, strict=True):
+                for packet in stream.encode():
+                    container.mux(packet)
+        except BaseException:
+            for container in containers:
+                container.close()
+            for path in outputs:  # never leave half-written arena videos behind
+                path.unlink(missing_ok=True)
+            raise
+        for container in containers:
+            container.close()
+        if written == 0:
+            for path in outputs:
+                path.unlink(missing_ok=True)
+            raise InputError(video, f"no frame at or after {start:g} s")
+    return outputs

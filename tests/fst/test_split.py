@@ -1,0 +1,77 @@
+"""One video per arena: frames, times and pixels against the source, and scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from behavior.cli import main
+from behavior.errors import InputError
+from behavior.fst.arenas import Arena
+from behavior.fst.scoring import VideoJob, score_video
+from behavior.fst.split import even_crop, split_video
+from behavior.io.video import VideoReader
+from behavior.protocols import load_fst_protocol
+
+
+def _frames(path, start_s=None):
+    with VideoReader(path) as video:
+        return [(f.time_s, f.image.copy()) for f in video.frames(start_s=start_s)]
+
+
+def test_each_arena_gets_its_own_video_with_the_same_frames_and_times(two_arena_video,
+                                                                      tmp_path):
+    path, truth = two_arena_video
+    written = split_video(path, tmp_path, n_arenas=2)
+    assert [p.name for p in written] == ["two_arenas_arena1.mp4", "two_arenas_arena2.mp4"]
+    source = _frames(path)
+    protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(5.0, 40.0))
+    whole = score_video(VideoJob(str(path), protocol, n_arenas=2))
+    for k, out in enumerate(written):
+        frames = _frames(out)
+        assert len(frames) == len(source)
+        np.testing.assert_allclose([t for t, _ in frames], [t for t, _ in source], atol=1e-4)
+        # the pixels are the source's arena (lossy H.264 at CRF 18: a grey level or two)
+        x0 = 0 if k == 0 else source[0][1].shape[1] - frames[0][1].shape[1]
+        h, w = frames[0][1].shape
+        assert w % 2 == 0 and h % 2 == 0 and 140 <= w <= 160
+        for (_, got), (_, want) in zip(frames[::25], source[::25], strict=True):
+            diff = np.abs(got.astype(int) - want[:h, x0:x0 + w].astype(int))
+            assert diff.mean() < 2.0
+        # scoring the arena's own video gives that animal's immobility again
+        alone = score_video(VideoJob(str(out), protocol, n_arenas=1))
+        assert alone.error is None
+        assert abs(alone.rows[0]["immobility_s"] - whole.rows[k]["immobility_s"]) <= 1.0
+
+
+def test_a_variable_frame_rate_video_keeps_its_times_from_the_test_start(vfr_video, tmp_path):
+    path, truth = vfr_video
+    (out,) = split_video(path, tmp_path, rects=[(0, 0, 321, 240)], start_s=2.0)
+    times = np.array([t for t, _ in _frames(out)])
+    kept = truth.time_s[truth.time_s >= 2.0 - 1e-6] - 2.0
+    assert np.ptp(np.diff(kept)) > 0.005  # the source really is variable-rate
+    np.testing.assert_allclose(times, kept - kept[0], atol=1e-4)
+    assert _frames(out)[0][1].shape == (240, 320)  # odd width made even
+
+
+def test_even_crop_stays_inside_the_frame():
+    assert even_crop(Arena(1, 5, 3, 101, 77), 100, 80) == Arena(1, 5, 3, 94, 76)
+    with pytest.raises(InputError, match="outside"):
+        even_crop(Arena(2, 200, 0, 50, 50), 100, 80)
+
+
+def test_existing_files_are_not_overwritten_and_bad_files_are_skipped(two_arena_video,
+                                                                      tmp_path, capsys):
+    path, _ = two_arena_video
+    (tmp_path / "two_arenas_arena2.mp4").write_bytes(b"keep me")
+    with pytest.raises(InputError, match="never overwritten"):
+        split_video(path, tmp_path, n_arenas=2)
+    assert (tmp_path / "two_arenas_arena2.mp4").read_bytes() == b"keep me"
+    assert not (tmp_path / "two_arenas_arena1.mp4").exists()
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"not a video")
+    out = tmp_path / "out"
+    assert main(["fst", "split", str(bad), str(path), "--arenas", "2", "--out", str(out)]) == 1
+    assert "broken.mp4" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["two_arenas_arena1.mp4",
+                                                     "two_arenas_arena2.mp4"]
