@@ -89,6 +89,17 @@ def _protocol(args: argparse.Namespace) -> FstProtocol:
     )
 
 
+def _add_arena_options(p: argparse.ArgumentParser) -> None:
+    """Where the arenas are and where the test starts (fst score and fst split)."""
+    p.add_argument("--arenas", type=_positive_int, metavar="N",
+                   help="number of cylinders per frame "
+                        "(found automatically; counted from the animals if not given)")
+    p.add_argument("--arena-rects", metavar="X,Y,W,H;...", help="arena rectangles in pixels "
+                   "(else <video>.arenas.yaml next to each video, else found automatically)")
+    p.add_argument("--start-s", type=float, help="where the test starts in every video (s); "
+                   "earlier frames are left out; default 0 or start_s in <video>.arenas.yaml")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     fst = sub.add_parser("fst", help="forced swim / tail suspension test from video",
                          description="Forced swim and tail suspension tests: score immobility "
@@ -102,13 +113,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "re-scoring without decoding.")
     score.add_argument("videos", nargs="+", metavar="VIDEO")
     _add_scoring_overrides(score)
-    score.add_argument("--arenas", type=_positive_int, metavar="N",
-                       help="number of cylinders per frame "
-                            "(found automatically; counted from the motion if not given)")
-    score.add_argument("--arena-rects", metavar="X,Y,W,H;...", help="arena rectangles in pixels "
-                       "(else <video>.arenas.yaml next to each video, else found automatically)")
-    score.add_argument("--start-s", type=float, help="where the test starts in every video (s); "
-                       "default 0 or start_s in <video>.arenas.yaml")
+    _add_arena_options(score)
     score.add_argument("--background", metavar="IMAGE",
                        help="image of the empty apparatus, for animals that stay in one place "
                             "(tail suspension); else 'background' in <video>.arenas.yaml, else "
@@ -142,12 +147,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "be coded and scored on its own ('behavior blind create').")
     split.add_argument("videos", nargs="+", metavar="VIDEO")
     split.add_argument("--out", required=True, metavar="DIR", help="folder for the arena videos")
-    split.add_argument("--arenas", type=_positive_int, metavar="N",
-                       help="number of cylinders per frame (else counted from the animals)")
-    split.add_argument("--arena-rects", metavar="X,Y,W,H;...",
-                       help="arena rectangles in pixels (else <video>.arenas.yaml, else found)")
-    split.add_argument("--start-s", type=float,
-                       help="where the test starts (s): earlier frames are left out")
+    _add_arena_options(split)
     split.add_argument("--crf", type=int, default=18,
                        help="H.264 quality, lower is better (default 18, visually lossless)")
     split.set_defaults(func=run_split)

@@ -133,6 +133,8 @@ def split_video(
                 written += 1
                 if on_frame is not None:
                     on_frame(frame.time_s - start)
+            if written == 0:
+                raise InputError(video, f"no frame at or after {start:g} s")
             for container, stream in zip(containers, streams, strict=True):
                 for packet in stream.encode():
                     container.mux(packet)
@@ -144,8 +146,4 @@ def split_video(
             raise
         for container in containers:
             container.close()
-        if written == 0:
-            for path in outputs:
-                path.unlink(missing_ok=True)
-            raise InputError(video, f"no frame at or after {start:g} s")
     return outputs

@@ -351,11 +351,13 @@ class ArenaTracker:
         found = self._blob(diff, self.threshold, self.min_area_px)
         if found is None:
             return None
-        if (self._area_ref is not None
-                and cv2.countNonZero(found[0]) > GROWTH_LIMIT * self._area_ref):
+        area = cv2.countNonZero(found[0])
+        if self._area_ref is not None and area > GROWTH_LIMIT * self._area_ref:
             # far bigger than the animal has been: something darker than the
             # background (a shadow, a hand) has joined it
-            found = self._near_core(diff, self._core_kernel, self.min_area_px) or found
+            core = self._near_core(diff, self._core_kernel, self.min_area_px)
+            if core is not None:
+                found, area = core, cv2.countNonZero(core[0])
         mask, kx, ky, cx, cy = found
         kh, kw = mask.shape
         touches = (kx == 0 and x0 > 0) or (ky == 0 and y0 > 0) or \
@@ -366,7 +368,6 @@ class ArenaTracker:
             self._step = (x0 + kx - self._last_box[0], y0 + ky - self._last_box[1])
         self._last_box = (x0 + kx, y0 + ky, kw, kh)
         self._origin = (x0 + kx, y0 + ky)
-        area = cv2.countNonZero(mask)
         # the usual area follows the animal within about 20 frames, but a lasting
         # growth (an animal first seen partly hidden) only over about 500, so a
         # shadow of a few seconds never becomes the usual

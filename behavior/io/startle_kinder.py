@@ -24,10 +24,10 @@ import pandas as pd
 from behavior.errors import InputError
 from behavior.io.startle_text import (
     TextTable,
-    find_header,
-    header_names,
+    group_samples,
     numeric,
     open_text_table,
+    read_sample_rows,
     samples_matrix,
 )
 from behavior.startle.table import (
@@ -49,16 +49,9 @@ _ENCL = re.compile(r"^encl\s*(\d+)$")
 def read_kinder_table(table: TextTable) -> StartleRecording:
     """Parse a decoded Kinder per-sample CSV (see the module docstring)."""
     path = table.path
-    header = find_header(table, HEADER_KEYS)
-    if header is None:
-        raise InputError(
-            path, "not a Kinder export: no header with TrialNo, TrialName, Time(ms), Encl 1", line=1
-        )
-    names = header_names(table, header)
-    table.check_field_counts(header, len(names), exact=True)
-    frame = table.read(header, names=names, dtype={"session": str, "trialname": str})
-    if frame.empty:
-        raise InputError(path, "no samples after the header", line=header + 2)
+    frame, names, _ = read_sample_rows(
+        table, HEADER_KEYS, "Kinder export: no header with TrialNo, TrialName, Time(ms), Encl 1",
+        {"session": str, "trialname": str})
     enclosures = [(n, _ENCL.match(n).group(1)) for n in names if _ENCL.match(n)]
     trial_no = numeric(frame, "trialno", path, label="TrialNo").to_numpy()
     time = numeric(frame, "time(ms)", path, label="Time(ms)").to_numpy()
@@ -66,10 +59,7 @@ def read_kinder_table(table: TextTable) -> StartleRecording:
     if bad.any():
         i = int(bad.nonzero()[0][0])
         raise InputError(path, "empty TrialNo or Time(ms)", line=int(frame["__line"].iloc[i]))
-    codes, uniques = pd.factorize(trial_no)
-    position = pd.Series(codes).groupby(codes).cumcount().to_numpy()
-    n = len(uniques)
-    first_row = pd.Series(np.arange(len(frame))).groupby(codes).first().to_numpy()
+    codes, position, n, first_row = group_samples(trial_no)
     t2 = samples_matrix(codes, position, time, n)
     session = (
         frame["session"].astype(str).str.strip().to_numpy()[first_row]
@@ -91,7 +81,7 @@ def read_kinder_table(table: TextTable) -> StartleRecording:
                     SUBJECT: subject,
                     CHAMBER: f"Encl {k}",
                     SESSION: session,
-                    TRIAL_NO: uniques.astype(float),
+                    TRIAL_NO: trial_no[first_row],
                     TRIAL_NAME: names_,
                 },
                 n,

@@ -259,3 +259,36 @@ def samples_matrix(
     out = np.full((n_groups, width), np.nan)
     out[group, position] = values
     return out
+
+
+def read_sample_rows(
+    table: TextTable, required: set[str], what: str, dtype: dict[str, type]
+) -> tuple[pd.DataFrame, list[str], int]:
+    """The rows of a per-sample export under its header: ``(frame, names, header)``.
+
+    ``what`` describes the export for the error when no header with the
+    ``required`` columns is found (e.g. "Kinder export: no header with ...").
+    Every row must have as many fields as the header, and there must be rows.
+    """
+    header = find_header(table, required)
+    if header is None:
+        raise InputError(table.path, f"not a {what}", line=1)
+    names = header_names(table, header)
+    table.check_field_counts(header, len(names), exact=True)
+    frame = table.read(header, names=names, dtype=dtype)
+    if frame.empty:
+        raise InputError(table.path, "no samples after the header", line=header + 2)
+    return frame, names, header
+
+
+def group_samples(keys: object) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """Long-format samples grouped into trials by ``keys`` (in order of appearance).
+
+    Returns ``(group, position, n_groups, first_row)``: each row's trial, its
+    place within the trial, the number of trials and each trial's first row, ready
+    for :func:`samples_matrix`.
+    """
+    codes, uniques = pd.factorize(keys)
+    position = pd.Series(codes).groupby(codes).cumcount().to_numpy()
+    first_row = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
+    return codes, position, len(uniques), first_row

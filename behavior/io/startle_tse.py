@@ -33,10 +33,10 @@ import pandas as pd
 from behavior.errors import InputError
 from behavior.io.startle_text import (
     TextTable,
-    find_header,
-    header_names,
+    group_samples,
     numeric,
     open_text_table,
+    read_sample_rows,
     samples_matrix,
 )
 from behavior.startle.table import (
@@ -57,18 +57,9 @@ HEADER_KEYS = {"animal no.", "trialno", "ms", "valueg"}
 def read_tse_table(table: TextTable) -> StartleRecording:
     """Parse a decoded TSE analog export (see the module docstring)."""
     path = table.path
-    header = find_header(table, HEADER_KEYS)
-    if header is None:
-        raise InputError(
-            path, "not a TSE analog export: no header with Animal No., TrialNo, MS, ValueG", line=1
-        )
-    names = header_names(table, header)
-    table.check_field_counts(header, len(names), exact=True)
-    frame = table.read(
-        header, names=names, dtype={"animal no.": str, "trial": str, "box": str, "exp. no.": str}
-    )
-    if frame.empty:
-        raise InputError(path, "no samples after the header", line=header + 2)
+    frame, _, _ = read_sample_rows(
+        table, HEADER_KEYS, "TSE analog export: no header with Animal No., TrialNo, MS, ValueG",
+        {"animal no.": str, "trial": str, "box": str, "exp. no.": str})
     animal = frame["animal no."].astype(str).str.strip()
     trial_no = numeric(frame, "trialno", path, label="TrialNo").to_numpy()
     time = numeric(frame, "ms", path, label="MS").to_numpy()
@@ -78,10 +69,7 @@ def read_tse_table(table: TextTable) -> StartleRecording:
         i = int(bad.nonzero()[0][0])
         raise InputError(path, "empty Animal No., TrialNo or MS", line=int(frame["__line"].iloc[i]))
     keys = pd.MultiIndex.from_arrays([animal.to_numpy(), trial_no])
-    codes, uniques = pd.factorize(keys)
-    position = pd.Series(codes).groupby(codes).cumcount().to_numpy()
-    n = len(uniques)
-    first = pd.Series(np.arange(len(frame))).groupby(codes).first().to_numpy()
+    codes, position, n, first = group_samples(keys)
 
     def text(name: str) -> object:
         return frame[name].astype(str).str.strip().to_numpy()[first] if name in frame else ""
