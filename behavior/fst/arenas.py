@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from scipy.ndimage import uniform_filter1d
 
 from behavior.errors import InputError
 
@@ -181,7 +180,7 @@ def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1) -> 
     if n is None:
         n = count_animals(samples, np.median(samples, axis=0))
     profile = frames.std(axis=0).mean(axis=0)
-    profile = uniform_filter1d(profile, size=max(3, w // 40))
+    profile = moving_mean(profile, max(3, w // 40))
     cuts = []
     for i in range(1, n):
         centre = i * w / n
@@ -191,3 +190,13 @@ def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1) -> 
     rects = [(bounds[i] * scale, 0, (bounds[i + 1] - bounds[i]) * scale, h * scale)
              for i in range(n)]
     return number_arenas(rects)
+
+
+def moving_mean(values: np.ndarray, size: int) -> np.ndarray:
+    """Moving mean over ``size`` samples, mirrored at the ends
+    (``scipy.ndimage.uniform_filter1d``'s default, without importing SciPy in every
+    scoring process)."""
+    left = size // 2
+    padded = np.pad(np.asarray(values, dtype=float), (left, size - 1 - left), mode="symmetric")
+    sums = np.concatenate(([0.0], np.cumsum(padded)))
+    return (sums[size:] - sums[:-size]) / size

@@ -125,9 +125,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--traces", metavar="DIR",
                        help="folder for per-frame traces (default: <out>_traces next to --out)")
     score.add_argument("--jobs", type=_jobs, default="auto", metavar="N",
-                       help="videos scored in parallel processes, one core each (default "
-                            "auto: one per CPU core, at most one per video; a single video "
-                            "is decoded and tracked in two threads)")
+                       help="CPU cores to keep busy (default auto: every core this process "
+                            "may use): N videos at a time, one core each; 1 uses exactly one "
+                            "core; a single video on 2+ cores is decoded and tracked in two "
+                            "threads")
     score.add_argument("--no-progress", action="store_true", help="no progress bar")
     score.set_defaults(func=run_score)
 

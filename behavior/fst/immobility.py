@@ -8,7 +8,6 @@ batch re-scored in seconds.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import median_filter
 
 from behavior.fst.summary import apply_min_bout, frames_to_bouts, summarize_bouts
 from behavior.protocols import FstProtocol
@@ -30,9 +29,20 @@ def smooth_mobility(time_s: np.ndarray, mobility: np.ndarray, smoothing_s: float
         width += 1
     missing = np.isnan(m)
     filled = np.where(missing, np.nanmedian(m) if (~missing).any() else 0.0, m)
-    out = median_filter(filled, size=width, mode="nearest")
+    out = moving_median(filled, width)
     out[missing] = np.nan
     return out
+
+
+def moving_median(values: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving median over an odd ``width``; the ends repeat the edge values
+    (``scipy.ndimage.median_filter(mode="nearest")``, without importing SciPy in
+    every scoring process)."""
+    if width % 2 == 0:
+        raise ValueError(f"moving_median needs an odd width, got {width}")
+    half = width // 2
+    padded = np.pad(np.asarray(values, dtype=float), half, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
 
 
 def immobile_flags(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProtocol) -> np.ndarray:

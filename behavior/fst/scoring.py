@@ -20,6 +20,7 @@ definitions):
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable, Iterable
@@ -134,13 +135,11 @@ def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) 
 
 
 def _score_in_worker(job: VideoJob) -> VideoOutcome:
-    import dataclasses
-
     import cv2
 
     # one core per video: the cores are shared out between videos, not within one
     cv2.setNumThreads(1)
-    return score_video(dataclasses.replace(job, decoder_threads=1, pipelined=False))
+    return score_video(_one_core(job))
 
 
 def score_videos(
@@ -149,7 +148,15 @@ def score_videos(
     progress: Callable[[str, float | None], None] | None = None,
     on_outcome: Callable[[list[VideoOutcome]], None] | None = None,
 ) -> list[VideoOutcome]:
-    """Score many videos, in ``n_jobs`` processes; one outcome per video, in order.
+    """Score many videos on ``n_jobs`` CPU cores; one outcome per video, in order.
+
+    ``n_jobs`` is the number of cores to keep busy: 1 decodes and tracks in this
+    thread, one video after the other; more, with several videos, scores that many
+    at a time, one core each (this process and ``n_jobs - 1`` worker processes);
+    more, with one video, decodes it in a
+    background thread while this thread tracks (:func:`track_video`'s
+    ``pipelined``, about 1.3 times as fast as one core). The numbers are the same
+    in every case: only the work's placement differs.
 
     ``progress(path, time_s)`` is called with the time of each tracked frame
     (single process) or once per finished video (``time_s=None``, several processes).
@@ -160,6 +167,8 @@ def score_videos(
     if n_jobs <= 1 or len(jobs) <= 1:
         outcomes = []
         for job in jobs:
+            if n_jobs <= 1:
+                job = _one_core(job)
             cb = (lambda t, p=job.path: progress(p, t)) if progress else None
             outcomes.append(score_video(job, on_frame=cb))
             if progress:
@@ -167,26 +176,79 @@ def score_videos(
             if on_outcome:
                 on_outcome(outcomes)
         return outcomes
+    return _score_in_parallel(jobs, min(n_jobs, len(jobs)), progress, on_outcome)
+
+
+def _one_core(job: VideoJob) -> VideoJob:
+    """The job done on one core: decoding and tracking take turns in one thread."""
+    return dataclasses.replace(job, decoder_threads=1, pipelined=False)
+
+
+class _Cancelled(BaseException):
+    """Stops the video being scored in this process when the batch is abandoned."""
+
+
+def _score_in_parallel(
+    jobs: list[VideoJob],
+    n_jobs: int,
+    progress: Callable[[str, float | None], None] | None,
+    on_outcome: Callable[[list[VideoOutcome]], None] | None,
+) -> list[VideoOutcome]:
+    """:func:`score_videos` on ``n_jobs`` cores: this process scores videos in a
+    thread (it has everything imported already) and ``n_jobs - 1`` worker processes
+    score the others; each takes the next video when it finishes one."""
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+    import threading
+    from collections import deque
+    from concurrent.futures import (
+        FIRST_COMPLETED,
+        Future,
+        ProcessPoolExecutor,
+        ThreadPoolExecutor,
+        wait,
+    )
 
-    ctx = mp.get_context("spawn")
+    todo = deque(range(len(jobs)))
     results: dict[int, VideoOutcome] = {}
-    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(_score_in_worker, job): i for i, job in enumerate(jobs)}
-        from concurrent.futures import as_completed
+    running: dict[Future, tuple[int, object]] = {}
+    abandon = threading.Event()
 
-        for fut in as_completed(futures):
-            i = futures[fut]
-            try:
-                results[i] = fut.result()
-            except Exception as exc:  # a worker that died
-                results[i] = VideoOutcome(jobs[i].path,
-                                          error=f"{jobs[i].path}: worker failed: {exc}")
-            if progress:
-                progress(jobs[i].path, None)
-            if on_outcome:
-                on_outcome([results[k] for k in sorted(results)])
+    def check(_t: float) -> None:
+        if abandon.is_set():
+            raise _Cancelled
+
+    def here(job: VideoJob) -> VideoOutcome:
+        return score_video(_one_core(job), on_frame=check)
+
+    def start(executor, run) -> None:
+        if todo:
+            i = todo.popleft()
+            running[executor.submit(run, jobs[i])] = (i, (executor, run))
+
+    local = ThreadPoolExecutor(max_workers=1, thread_name_prefix="score")
+    pool = ProcessPoolExecutor(max_workers=n_jobs - 1, mp_context=mp.get_context("spawn"))
+    try:
+        start(local, here)
+        for _ in range(n_jobs - 1):
+            start(pool, _score_in_worker)
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                i, (executor, run) = running.pop(fut)
+                try:
+                    results[i] = fut.result()
+                except Exception as exc:  # a worker that died
+                    results[i] = VideoOutcome(jobs[i].path,
+                                              error=f"{jobs[i].path}: worker failed: {exc}")
+                start(executor, run)
+                if progress:
+                    progress(jobs[i].path, None)
+                if on_outcome:
+                    on_outcome([results[k] for k in sorted(results)])
+    finally:
+        abandon.set()  # an interrupted batch stops this process's video too
+        local.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
     return [results[i] for i in range(len(jobs))]
 
 

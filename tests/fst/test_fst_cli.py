@@ -87,17 +87,24 @@ def test_arena_rects_option_and_sidecar(two_arena_video, tmp_path):
     assert pd.read_csv(out)["arena"].tolist() == [1, 2, 3]
 
 
-def test_jobs_2_gives_the_same_results(two_arena_video, tmp_path):
+def test_jobs_2_gives_the_same_results_in_the_same_order(two_arena_video, tmp_path, capsys):
+    # three files on two cores: this process scores one while a worker scores
+    # another, and whichever finishes first takes the third (here a broken file)
     video, _ = two_arena_video
     copy = tmp_path / "second.mp4"
     shutil.copy(video, copy)
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(200))
+    files = [str(video), str(bad), str(copy)]
     one, two = tmp_path / "one.csv", tmp_path / "two.csv"
-    assert main(["fst", "score", str(video), str(copy), "--out", str(one), "--no-progress"]) == 0
-    assert main(["fst", "score", str(video), str(copy), "--jobs", "2", "--out", str(two),
-                 "--no-progress"]) == 0
+    assert main(["fst", "score", *files, "--jobs", "1", "--out", str(one), "--no-progress"]) == 1
+    capsys.readouterr()
+    assert main(["fst", "score", *files, "--jobs", "2", "--out", str(two), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "broken.mp4" in err and "scored 2 of 3 videos" in err
     a, b = pd.read_csv(one), pd.read_csv(two)
-    assert len(a) == 4
-    assert np.allclose(a["immobility_s"], b["immobility_s"])
+    assert b["video"].tolist() == [str(video), str(video), str(copy), str(copy)]
+    pd.testing.assert_frame_equal(a, b)
 
 
 def test_protocol_errors_name_file_key_and_expectation(tmp_path, capsys):
@@ -186,3 +193,20 @@ def test_any_protocol_key_can_be_set_from_the_command_line(capsys, tmp_path):
                      str(tmp_path / "o.csv")]) == 2
         err = capsys.readouterr().err
         assert "--set" in err and expected in err, err
+
+
+def test_a_failing_batch_stops_every_worker(two_arena_video, tmp_path):
+    # e.g. the results file cannot be written: the error reaches the caller and
+    # the video this process was scoring is abandoned, not finished first
+    from behavior.fst.scoring import VideoJob, score_videos
+    from behavior.protocols import load_fst_protocol
+
+    video, _ = two_arena_video
+    protocol = load_fst_protocol("mouse_fst")
+    jobs = [VideoJob(str(video), protocol) for _ in range(3)]
+
+    def disk_full(done):
+        raise OSError("No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        score_videos(jobs, n_jobs=2, on_outcome=disk_full)
