@@ -41,3 +41,17 @@ def test_no_print_in_library_code():
             if line.lstrip().startswith("print("):
                 offenders.append(f"{path.relative_to(ROOT)}:{i}")
     assert not offenders, offenders
+
+
+def test_the_command_line_starts_without_the_numeric_stack():
+    # every `behavior ...` builds the whole parser; it must not wait for NumPy,
+    # pandas, OpenCV or PyAV (and `fst score --jobs N` starts its workers before
+    # importing them, so the imports overlap)
+    code = (
+        "import sys, behavior.cli; behavior.cli.build_parser()\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'numpy', 'pandas', 'cv2', 'av', 'scipy', 'matplotlib', 'statsmodels'})\n"
+        "print(heavy); sys.exit(1 if heavy else 0)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr

@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from behavior.cli import echo
 from behavior.errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported where used: the parser must build fast
+    import pandas as pd
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -201,6 +203,8 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from behavior.blinding import database as db
 
     conn = db.open_database(args.session)
@@ -247,6 +251,8 @@ def _unblind(args: argparse.Namespace) -> int:
 
 
 def _agreement(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from behavior.blinding.agreement import overall_agreement, pair_table, pairwise_agreement
     from behavior.blinding.plots import bland_altman_figure
     from behavior.blinding.raters import load_raters
@@ -282,6 +288,8 @@ def _agreement(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from behavior.blinding.calibrate import calibrate, calibrated_protocol_text, manual_raters
     from behavior.fst.traces import find_traces, read_trace
     from behavior.protocols import load_fst_protocol

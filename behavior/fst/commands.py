@@ -6,11 +6,14 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from behavior.cli import echo
 from behavior.errors import ProtocolError
-from behavior.fst.arenas import parse_rects
-from behavior.protocols import FstProtocol, load_fst_protocol
+from behavior.protocols import load_fst_protocol
+
+if TYPE_CHECKING:
+    from behavior.protocols import FstProtocol
 
 DEFAULT_PROTOCOL = "mouse_fst"
 
@@ -68,6 +71,12 @@ def _setting(text: str) -> tuple[str, object]:
         return key.strip(), yaml.safe_load(value)
     except yaml.YAMLError:
         return key.strip(), value
+
+
+def _rects(args: argparse.Namespace) -> list[tuple[int, int, int, int]] | None:
+    from behavior.fst.arenas import parse_rects
+
+    return parse_rects(args.arena_rects) if args.arena_rects else None
 
 
 def _protocol(args: argparse.Namespace) -> FstProtocol:
@@ -162,12 +171,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_score(args: argparse.Namespace) -> int:
+    protocol = _protocol(args).with_overrides(shake_px=args.shake_px)
+    n_jobs = args.jobs if args.jobs != "auto" else usable_cores()
+    pool = None
+    if n_jobs > 1 and len(args.videos) > 1:
+        from behavior.parallel import start_workers
+
+        # started before this process imports the scoring code, so the workers'
+        # imports overlap its own
+        pool = start_workers(min(n_jobs, len(args.videos)) - 1, "behavior.fst.scoring")
+    try:
+        return _score(args, protocol, n_jobs, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -> int:
+    from tqdm import tqdm
+
     from behavior.errors import BehaviorError
     from behavior.fst.scoring import VideoJob, rows_to_table, score_videos, write_table
     from behavior.io.video import probe
 
-    protocol = _protocol(args).with_overrides(shake_px=args.shake_px)
-    rects = parse_rects(args.arena_rects) if args.arena_rects else None
+    rects = _rects(args)
     out = Path(args.out)
     traces = Path(args.traces) if args.traces else out.with_name(out.stem + "_traces")
     jobs = [VideoJob(str(v), protocol, arenas=rects, n_arenas=args.arenas, start_s=args.start_s,
@@ -181,10 +208,7 @@ def run_score(args: argparse.Namespace) -> int:
         except BehaviorError:
             durations[job.path] = 0.0
     show = not args.no_progress and sys.stderr.isatty()
-    from tqdm import tqdm
-
-    n_jobs = args.jobs if args.jobs != "auto" else min(usable_cores(), len(jobs))
-    if n_jobs > 1:
+    if pool is not None:  # videos in parallel: count finished videos
         bar = tqdm(total=len(jobs), unit="video", disable=not show, file=sys.stderr)
 
         def progress(path: str, t: float | None) -> None:
@@ -209,7 +233,8 @@ def run_score(args: argparse.Namespace) -> int:
     def save(done: list) -> None:
         write_table(rows_to_table([row for o in done for row in o.rows], protocol), out)
 
-    outcomes = score_videos(jobs, n_jobs=n_jobs, progress=progress, on_outcome=save)
+    outcomes = score_videos(jobs, n_jobs=n_jobs, progress=progress, on_outcome=save,
+                            pool=pool)
     bar.close()
     rows = [row for o in outcomes for row in o.rows]
     save(outcomes)
@@ -228,7 +253,7 @@ def run_split(args: argparse.Namespace) -> int:
     from behavior.errors import BehaviorError
     from behavior.fst.split import split_video
 
-    rects = parse_rects(args.arena_rects) if args.arena_rects else None
+    rects = _rects(args)
     failed = 0
     for video in args.videos:
         try:

@@ -24,6 +24,7 @@ import dataclasses
 import logging
 import math
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,6 +148,7 @@ def score_videos(
     n_jobs: int = 1,
     progress: Callable[[str, float | None], None] | None = None,
     on_outcome: Callable[[list[VideoOutcome]], None] | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[VideoOutcome]:
     """Score many videos on ``n_jobs`` CPU cores; one outcome per video, in order.
 
@@ -162,7 +164,9 @@ def score_videos(
     (single process) or once per finished video (``time_s=None``, several processes).
     ``on_outcome(done)`` is called with the outcomes so far each time a video is
     finished, e.g. to save the results as they come (a crash or Ctrl-C late in a
-    long batch then loses nothing already scored).
+    long batch then loses nothing already scored). ``pool``: ``n_jobs - 1`` worker
+    processes started beforehand (:func:`behavior.parallel.start_workers`); the
+    caller shuts it down.
     """
     if n_jobs <= 1 or len(jobs) <= 1:
         outcomes = []
@@ -176,7 +180,7 @@ def score_videos(
             if on_outcome:
                 on_outcome(outcomes)
         return outcomes
-    return _score_in_parallel(jobs, min(n_jobs, len(jobs)), progress, on_outcome)
+    return _score_in_parallel(jobs, min(n_jobs, len(jobs)), progress, on_outcome, pool)
 
 
 def _one_core(job: VideoJob) -> VideoJob:
@@ -193,20 +197,16 @@ def _score_in_parallel(
     n_jobs: int,
     progress: Callable[[str, float | None], None] | None,
     on_outcome: Callable[[list[VideoOutcome]], None] | None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[VideoOutcome]:
     """:func:`score_videos` on ``n_jobs`` cores: this process scores videos in a
     thread (it has everything imported already) and ``n_jobs - 1`` worker processes
     score the others; each takes the next video when it finishes one."""
-    import multiprocessing as mp
     import threading
     from collections import deque
-    from concurrent.futures import (
-        FIRST_COMPLETED,
-        Future,
-        ProcessPoolExecutor,
-        ThreadPoolExecutor,
-        wait,
-    )
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    from behavior.parallel import start_workers
 
     todo = deque(range(len(jobs)))
     results: dict[int, VideoOutcome] = {}
@@ -225,8 +225,10 @@ def _score_in_parallel(
             i = todo.popleft()
             running[executor.submit(run, jobs[i])] = (i, (executor, run))
 
+    own_pool = pool is None
+    if pool is None:
+        pool = start_workers(n_jobs - 1, __name__)
     local = ThreadPoolExecutor(max_workers=1, thread_name_prefix="score")
-    pool = ProcessPoolExecutor(max_workers=n_jobs - 1, mp_context=mp.get_context("spawn"))
     try:
         start(local, here)
         for _ in range(n_jobs - 1):
@@ -248,7 +250,8 @@ def _score_in_parallel(
     finally:
         abandon.set()  # an interrupted batch stops this process's video too
         local.shutdown(wait=True, cancel_futures=True)
-        pool.shutdown(wait=True, cancel_futures=True)
+        if own_pool:
+            pool.shutdown(wait=True, cancel_futures=True)
     return [results[i] for i in range(len(jobs))]
 
 

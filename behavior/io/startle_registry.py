@@ -19,6 +19,7 @@ from behavior.errors import InputError
 from behavior.io import startle_kinder, startle_labtable, startle_srlab, startle_tse
 from behavior.io.startle_srlab_xlsx import from_srlab_xlsx, is_srlab_workbook, read_sheets
 from behavior.io.startle_text import TextTable, find_header, open_text_table
+from behavior.startle.choices import LAYOUTS
 from behavior.startle.table import StartleRecording
 
 TableReader = Callable[[TextTable], StartleRecording]
@@ -45,7 +46,8 @@ TEXT_LAYOUTS: dict[str, tuple[TableReader, Callable[[TextTable], bool]]] = {
     "tse-segment": (startle_tse.read_tse_segment_table, startle_tse.is_tse_segment),
 }
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
-LAYOUTS = ("auto", *TEXT_LAYOUTS, "srlab-xlsx")
+if LAYOUTS != ("auto", *TEXT_LAYOUTS, "srlab-xlsx"):  # pragma: no cover - a coding error
+    raise ImportError("behavior.startle.choices.LAYOUTS does not match TEXT_LAYOUTS")
 
 
 def detect_layout(table: TextTable) -> str:

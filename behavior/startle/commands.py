@@ -19,8 +19,7 @@ DEFAULT_PROTOCOL = "ppi_srlab"
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this domain's sub-commands to the ``behavior`` parser."""
-    from behavior.io.startle_registry import LAYOUTS
-    from behavior.startle.protocol import NEGATIVE_POLICIES, PPI_METHODS
+    from behavior.startle.choices import LAYOUTS, NEGATIVE_POLICIES, PPI_METHODS
 
     ppi = sub.add_parser(
         "ppi", help="acoustic startle and prepulse inhibition (%%PPI) from startle-chamber files"

@@ -16,6 +16,7 @@ from typing import Any
 
 from behavior.errors import ProtocolError
 from behavior.protocols import Section, load_yaml, shipped
+from behavior.startle.choices import NEGATIVE_POLICIES, PPI_METHODS
 from behavior.startle.table import (
     NO_STIMULUS,
     PREPULSE_ALONE,
@@ -24,8 +25,6 @@ from behavior.startle.table import (
     ROLES,
 )
 
-PPI_METHODS = ("average_first", "per_block", "per_trial")
-NEGATIVE_POLICIES = ("keep", "clip", "drop")
 STARTLE_METHODS = ("mean_of_trials", "mean_of_block_means")
 MEASURES = ("vmax", "vavg", "p2p")
 OUTLIER_METHODS = ("none", "mad", "sd")
