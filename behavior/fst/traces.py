@@ -23,9 +23,9 @@ Columns (:data:`TRACE_COLUMNS`):
 ``time_s``     presentation time of the frame from the start of the video (s)
 ``x_px``, ``y_px``  animal centroid in full-frame pixel coordinates (NaN: not found)
 ``area_px``    animal area (pixels)
-``mobility``   fraction of the animal's pixels that changed since the previous frame,
+``mobility``   fraction of the animal's silhouette that changed over 0.1 and 0.2 s,
                measured in the animal's own frame of reference (see
-               :mod:`behavior.fst.features`); NaN when no animal was found
+               :mod:`behavior.fst.tracking`); NaN when no animal was found
 ``immobile``   1 if the frame was scored immobile with the protocol in ``threshold``
                (before the minimum bout duration), else 0
 

@@ -6,7 +6,9 @@ For each arena the animal is segmented against a background model, and its
 1. **Background**: per-pixel median of key frames sampled over the whole video
    (so an animal that rests early is not part of it), then a slow running
    average (time constant ``protocol.background_s``) updated only where the
-   animal is not, so a floating animal is not absorbed.
+   animal is not, so a floating animal is not absorbed. An animal that rested in
+   one place in most of the sampled frames is taken out of the median first
+   (:func:`fill_ghost`).
 2. **Lighting**: each frame's brightness is matched to the background's (a gain
    from the arena's mean grey level) before differencing, so flicker and slow
    lighting changes are not movement.
@@ -203,6 +205,8 @@ class ArenaTracker:
     shake_px: float = 0.0
     #: weight of the current frame in each background update
     alpha: float = 0.025
+    #: pixels of the background median cleared of an animal resting there (fill_ghost)
+    ghost_px: int = 0
     #: per frame: time, x, y, area, then the change over each lag in ``lags_s``
     rows: list[tuple[float, ...]] = field(default_factory=list)
     _ring: deque = field(default_factory=deque)
@@ -445,10 +449,16 @@ def reduction_factor(width: int) -> int:
     return max(1, min(4, width // 160))
 
 
-def _arena_thresholds(
-    bg: np.ndarray, samples: np.ndarray, animal: str
-) -> tuple[float, float, float, float]:
-    """(polarity, threshold, contrast, noise) of one arena from background and samples."""
+class _ArenaStats(NamedTuple):
+    polarity: float  # +1: animal darker than the background, -1: lighter
+    threshold: float  # segmentation cut-off (grey levels)
+    contrast: float  # the animal's difference from the background
+    noise: float  # robust SD of the differences
+    other: float  # the largest difference of the other sign (a ghost or a glare)
+
+
+def _arena_thresholds(bg: np.ndarray, samples: np.ndarray, animal: str) -> _ArenaStats:
+    """Polarity, threshold, contrast and noise of one arena from background and samples."""
     # every third pixel of every third row of every sample is plenty for these
     # statistics (an animal still covers hundreds of them in each sample)
     samples = samples[:, ::3, ::3]
@@ -462,11 +472,122 @@ def _arena_thresholds(
     dark = float(np.partition(diffs, k)[k])
     light = -float(np.partition(diffs, diffs.size - 1 - k)[diffs.size - 1 - k])
     if animal == "dark" or (animal == "auto" and dark >= light):
-        polarity, contrast = 1.0, dark
+        polarity, contrast, other = 1.0, dark, light
     else:
-        polarity, contrast = -1.0, light
+        polarity, contrast, other = -1.0, light, dark
     threshold = max(5.0 * noise, CONTRAST_FRACTION * contrast, 8.0)
-    return polarity, threshold, contrast, noise
+    return _ArenaStats(polarity, threshold, contrast, noise, other)
+
+
+def largest_blobs(bg: np.ndarray, samples: np.ndarray, polarity: float,
+                  threshold: float) -> np.ndarray:
+    """Area (px) of the largest blob differing from ``bg`` by over ``threshold`` in
+    the direction ``polarity``, in each sampled frame (counted on every second
+    pixel, after a small opening against specks)."""
+    bg = bg[::2, ::2]
+    bg_mean = max(float(bg.mean()), 1e-3)
+    kernel = np.ones((2, 2), np.uint8)
+    areas = np.zeros(len(samples))
+    for i, image in enumerate(samples[:, ::2, ::2]):
+        gain = float(image.mean()) / bg_mean or 1.0
+        diff = polarity * (bg * gain - image)
+        binary = cv2.morphologyEx((diff > threshold).astype(np.uint8), cv2.MORPH_OPEN, kernel)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        if count > 1:
+            areas[i] = 4.0 * stats[1:, cv2.CC_STAT_AREA].max()
+    return areas
+
+
+def presence(bg: np.ndarray, samples: np.ndarray, polarity: float, threshold: float,
+             min_area: float) -> float:
+    """Fraction of the sampled frames in which an animal-sized blob differs from
+    ``bg`` by over ``threshold`` in the direction ``polarity``."""
+    areas = largest_blobs(bg, samples, polarity, threshold)
+    return float(np.mean(areas >= min_area)) if len(areas) else 0.0
+
+
+def without_resting_animal(bg: np.ndarray, samples: np.ndarray, animal: str,
+                           min_area: float) -> tuple[np.ndarray, _ArenaStats, int]:
+    """The arena's background and statistics, with an animal that rested in one
+    place taken out of the median (:func:`fill_ghost`); also the pixels replaced.
+
+    Such a ghost also looks like an animal of the other polarity (the floor, seen
+    when the animal is away, differs from the ghost the other way), so with
+    ``animal: auto`` and differences of both signs of similar size, the polarity
+    chosen is the one under which an animal is seen in more of the samples; a
+    real animal is somewhere in every frame, the floor under a ghost only now
+    and then.
+    """
+    stats = _arena_thresholds(bg, samples, animal)
+    filled, n_px = fill_ghost(bg, samples, stats.polarity, stats.threshold, min_area)
+    if n_px:
+        stats = _arena_thresholds(filled, samples, "dark" if stats.polarity > 0 else "light")
+    if animal != "auto" or stats.other < 0.5 * stats.contrast:
+        return filled, stats, n_px
+    flipped, n_flip = fill_ghost(bg, samples, -stats.polarity, stats.threshold, min_area)
+    if not n_flip:
+        return filled, stats, n_px
+    flip_stats = _arena_thresholds(flipped, samples, "dark" if stats.polarity < 0 else "light")
+    seen = presence(filled, samples, stats.polarity, stats.threshold, min_area)
+    seen_flip = presence(flipped, samples, flip_stats.polarity, flip_stats.threshold, min_area)
+    if seen_flip > seen + 0.2:
+        return flipped, flip_stats, n_flip
+    return filled, stats, n_px
+
+
+def fill_ghost(bg: np.ndarray, samples: np.ndarray, polarity: float, threshold: float,
+               min_area: float) -> tuple[np.ndarray, int]:
+    """The background with an animal that rested in one place removed from it.
+
+    An animal that sits still for more than half of the sampled frames is part of
+    their median (a *ghost*), and would then be lost whenever it sits there. At a
+    ghost the samples are mostly the animal and, now and then, the floor without
+    it: much lighter (for a dark animal) than the median in the lightest tenth of
+    the samples, while the darkest tenth is close to the median. Ripples, noise and
+    flicker spread both ways instead. Where blobs of at least ``min_area`` pixels
+    of such a difference over ``threshold`` are found, the background takes the
+    lightest-tenth value (darkest for a light animal); blobs under a quarter of the
+    animal's size (a glint that comes and goes) are left alone. Samples are
+    brightness-matched first. An animal that never leaves its place in nine tenths
+    of the samples stays in the background: give an image of the empty apparatus.
+
+    Returns the new background and the number of pixels replaced.
+    """
+    n = len(samples)
+    if n < 10:
+        return bg, 0
+    bg_mean = max(float(bg.mean()), 1e-3)
+    gains = samples.reshape(n, -1).mean(1) / bg_mean
+    gains[gains <= 0] = 1.0
+    matched = samples.astype(np.float32) / gains.astype(np.float32)[:, None, None]
+    k = n // 10
+    ordered = np.partition(matched, (k, n - 1 - k), axis=0)
+    darkest, lightest = ordered[k], ordered[n - 1 - k]
+    if polarity > 0:  # a dark animal: the floor is the light side
+        away, toward, fill = lightest - bg, bg - darkest, lightest
+    else:
+        away, toward, fill = bg - darkest, lightest - bg, darkest
+    ghost = ((away > threshold) & (away > 2 * toward)).astype(np.uint8)
+    # thin lines (an edge the camera moved now and then) are not an animal
+    ghost = cv2.morphologyEx(ghost, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ghost, connectivity=8)
+    if count <= 1:
+        return bg, 0
+    # nor is anything much smaller than the animal (a glint on the water that comes
+    # and goes in the same place): its size, from the frames where it is away from
+    # the ghost, is about the largest blob in the largest tenth of the samples
+    animal_area = float(np.percentile(largest_blobs(bg, samples, polarity, threshold), 90))
+    smallest = max(min_area, 0.25 * animal_area)
+    keep = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= smallest]
+    if not keep:
+        return bg, 0
+    mask = np.isin(labels, keep)
+    # and the rim around it, where the blur mixes animal and floor
+    mask = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    mask &= away > 0
+    out = bg.copy()
+    out[mask] = fill[mask]
+    return out, int(mask.sum())
 
 
 def camera_shifts(samples: np.ndarray, background: np.ndarray, n_points: int = 1000,
@@ -595,6 +716,7 @@ def track_video(
     height, width = samples[0].shape
     scale = reduction_factor(width)
     stack = np.stack(samples)
+    own_background = background is None
     if background is None:
         background = stack_median(stack)
     else:
@@ -624,8 +746,16 @@ def track_video(
         w = (arena.w // scale) * scale
         arena = Arena(arena.number, arena.x, arena.y, w, h)
         bg = background[arena.y:arena.y + h, arena.x:arena.x + w].copy()
-        polarity, threshold, contrast, noise = _arena_thresholds(
-            bg, stack[:, arena.y:arena.y + h, arena.x:arena.x + w], protocol.animal)
+        crop = stack[:, arena.y:arena.y + h, arena.x:arena.x + w]
+        if own_background and not shake:
+            bg, stats, ghost_px = without_resting_animal(bg, crop, protocol.animal,
+                                                         protocol.min_area_px)
+            if ghost_px:
+                log.info("%s: arena %d: an animal resting in one place was taken out of "
+                         "the background (%d px)", name, arena.number, ghost_px)
+        else:
+            stats, ghost_px = _arena_thresholds(bg, crop, protocol.animal), 0
+        polarity, threshold, contrast, noise = stats[:4]
         # an animal stands out well above the camera noise and the ripples
         present = contrast >= max(MIN_CONTRAST, 8.0 * noise)
         if not present:
@@ -634,7 +764,7 @@ def track_video(
         trackers.append(ArenaTracker(arena, scale, bg, polarity, threshold, contrast,
                                      protocol.min_area_px,
                                      protocol.blur_px, present=present, alpha=alpha,
-                                     shake_px=float(shake)))
+                                     shake_px=float(shake), ghost_px=ghost_px))
     del stack, samples
 
     frames_iter = _frames_from(video, start_s)
@@ -781,6 +911,7 @@ def _to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: 
         "polarity": "dark" if tracker.polarity > 0 else "light",
         "segmentation_threshold": f"{tracker.threshold:.2f}",
         "shake_px": f"{tracker.shake_px:g}",
+        "resting_animal_cleared_px": str(tracker.ghost_px),
         "lags_s": ",".join(f"{lag:g}" for lag in tracker.lags_s),
         "animal_found": str(tracker.present).lower(),
         "video_start_s": f"{start_s:g}",

@@ -125,14 +125,20 @@ def test_empty_chamber_finds_no_animal_without_crashing(real):
 def test_real_mouse_tracked_and_close_to_the_labs_own_labels(real):
     """Real XVID recording: the mouse is found, and per-frame immobility agrees with
     the lab's Bonsai labels (a different software rule; 41 % immobile) well above
-    chance. Row r of Immobility1.csv describes decoded frame 196 + r."""
+    chance. Row r of Immobility1.csv describes decoded frame 196 + r.
+
+    The mouse sits in one place for most of the video, so it is in the median of
+    the sampled frames: before the background was cleared of it (fill_ghost) it was
+    lost in 30 % of the frames and agreement was 0.84; now 0.93, as good as the
+    plain frame-difference rule the labels come from."""
     path = real("mouse-chamber/Day3_Mouse1_CNO_xvid.avi")
     labels_path = real("mouse-chamber/Immobility1.csv")
     protocol = _protocol().with_overrides(threshold=0.05, smoothing_s=0.5)
     with VideoReader(path) as video:
         result = track_video(video, protocol, n_arenas=1, start_s=7.0)  # after the title card
     trace = result.traces[0]
-    assert np.isfinite(trace.table["area_px"]).mean() > 0.7
+    assert np.isfinite(trace.table["area_px"]).mean() > 0.99
+    assert trace.meta["polarity"] == "dark"
     labels = pd.read_csv(labels_path, header=None)[0].astype(str).str.strip().eq("True")
     decoded = 196 + np.arange(len(labels))
     video_time = (decoded + 1) / 29.97  # pts 1 is missing: decoded frame d has pts d + 1
@@ -141,7 +147,7 @@ def test_real_mouse_tracked_and_close_to_the_labs_own_labels(real):
     idx = np.clip(np.searchsorted(trace.time_s, t[ok] - 1e-6), 0, len(trace.time_s) - 1)
     ours = trace.table["immobile"].to_numpy()[idx].astype(bool)
     agreement = np.mean(ours == labels.to_numpy()[ok])
-    assert agreement > 0.75
+    assert agreement > 0.9
 
 
 @pytest.mark.parametrize("n", [1, 3, 4])
@@ -255,9 +261,12 @@ def test_camera_shifts_of_sampled_frames_are_found_exactly():
     assert shake_radius(np.zeros((30, 2), int)) == 0
 
 
-def test_a_shaken_camera_is_detected_and_its_edges_are_not_movement(tmp_path):
+def test_a_shaken_camera_is_detected_and_its_edges_are_not_movement(tmp_path, monkeypatch):
     """Synthetic camera shake (SD 1.25 px, knocks of 2-4 px): with shake_px 'auto' the
     shake is found and floating is scored closer to the truth than without."""
+    from behavior.fst import tracking
+
+    fill_ghost = tracking.fill_ghost
     path = tmp_path / "shaken.mp4"
     spec = SyntheticSpec(duration_s=40, fps=15, width=640, height=480, n_arenas=1, seed=3,
                          immobility_fraction=0.6, camera_shake=1.25)
@@ -266,6 +275,10 @@ def test_a_shaken_camera_is_detected_and_its_edges_are_not_movement(tmp_path):
     got, spurious = {}, {}
     for shake in ("auto", 0):
         protocol = _protocol(shake_px=shake)
+        # shake_px 0 alone would let fill_ghost tidy some shaken edges (it runs only
+        # on a steady camera): compare with neither
+        monkeypatch.setattr(tracking, "fill_ghost",
+                            fill_ghost if shake == "auto" else lambda bg, *a, **k: (bg, 0))
         with VideoReader(path) as video:
             result = track_video(video, protocol)
         trace = result.traces[0]
@@ -327,3 +340,95 @@ def test_a_shadow_passing_over_a_floating_animal_is_not_movement(monkeypatch):
     table, crossing = run()
     assert table.loc[crossing, "area_px"].max() > 5 * usual
     assert not table["immobile"].all()
+
+
+def _resting_scene(n=360, fps=30.0, light=False):
+    """A dark animal (light with ``light``, on a dark floor) resting in one place for
+    three quarters of the video (so it is in the median of the sampled frames),
+    swimming across the cylinder between 4 and 7 s. Returns the video, the empty
+    scene and which frames are resting."""
+    rng = np.random.default_rng(1)
+    floor, animal, walls = (60.0, 200.0, 150.0) if light else (175.0, 45.0, 70.0)
+    empty = np.full((240, 320), floor)
+    empty[:, :12] = empty[:, -12:] = walls
+    empty += np.linspace(-10, 10, 320)[None, :]  # uneven lighting
+    frames = np.empty((n, 240, 320), np.uint8)
+    t = np.arange(n) / fps
+    resting = (t < 4.0) | (t >= 7.0)
+    for i in range(n):
+        img = empty.copy()
+        if resting[i]:
+            cx, cy = 230.0, 170.0
+        else:
+            cx, cy = 200.0 - (t[i] - 4.0) / 3.0 * 130.0, 90.0 + 20 * np.sin(3 * t[i])
+        cv2.ellipse(img, (int(round(cx * 4)), int(round(cy * 4))), (120, 48), 0, 0, 360,
+                    animal, -1, shift=2)
+        frames[i] = np.clip(img + rng.normal(0, 2, img.shape), 0, 255)
+    return ArrayVideo(frames, fps=fps), empty, resting
+
+
+@pytest.mark.parametrize("light", [False, True], ids=["dark animal", "light animal"])
+def test_an_animal_resting_in_one_place_is_taken_out_of_the_background(monkeypatch, light):
+    from behavior.fst import tracking
+
+    video, empty, resting = _resting_scene(light=light)
+    protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(0.0, 12.0))
+    arena = [Arena(1, 12, 0, 296, 240)]
+    trace = track_video(video, protocol, arenas=arena).traces[0]
+    # the ghost also looks like an animal of the other colour: the polarity is
+    # the one under which an animal is seen in every sampled frame
+    assert trace.meta["polarity"] == ("light" if light else "dark")
+    assert 1131 <= int(trace.meta["resting_animal_cleared_px"]) < 2500
+    area = trace.table["area_px"].to_numpy()
+    assert np.isfinite(area).all()
+    # the 60 x 24 px ellipse (1131 px) plus the blur's rim, resting or swimming
+    assert 1131 < np.median(area[resting]) < 1450
+    assert 1131 < np.median(area[~resting]) < 1450
+    assert trace.table.loc[resting, "immobile"].mean() > 0.95
+    # the background the animal was found against is the empty scene again
+    samples = np.stack(tracking.sample_frames(video))
+    bg = tracking.stack_median(samples)[:, 12:308]
+    filled, n_px = tracking.fill_ghost(bg, samples[:, :, 12:308], -1.0 if light else 1.0,
+                                       20.0, 30)
+    assert 1131 <= n_px < 2500
+    assert np.abs(filled - empty[:, 12:308]).max() < 12
+    assert np.abs(bg - empty[:, 12:308]).max() > 100  # the median held the animal
+    # without it the resting animal is in the background: lost, or a sliver of it
+    monkeypatch.setattr(tracking, "fill_ghost", lambda bg, *a, **k: (bg, 0))
+    area = track_video(video, protocol, arenas=arena).traces[0].table["area_px"].to_numpy()
+    assert np.nan_to_num(area[resting]).mean() < 0.5 * 1131
+
+
+def test_ripples_a_jittering_edge_and_a_glint_are_not_taken_for_a_resting_animal():
+    from behavior.fst.tracking import fill_ghost, stack_median
+
+    rng = np.random.default_rng(2)
+    n, h, w = 30, 120, 160
+    samples = np.full((n, h, w), 150.0)
+    # ripples: strong brightness changes both ways in a band below the water line
+    samples[:, 20:50] += rng.normal(0, 25, (n, 30, w))
+    # a dark edge (a divider) that the camera moves by 2 px in a quarter of the samples
+    for i in range(n):
+        x = 100 + (2 if i % 4 == 0 else 0)
+        samples[i, :, x:x + 3] = 60.0
+    noisy = np.clip(samples + rng.normal(0, 2, samples.shape), 0, 255).astype(np.uint8)
+    bg = stack_median(noisy)
+    for polarity in (1.0, -1.0):
+        filled, n_px = fill_ghost(bg, noisy, polarity, 20.0, 30)
+        assert n_px == 0 and np.array_equal(filled, bg)
+    # a dark animal swimming about, and a glint (8 x 8 px, 60 grey levels) that
+    # lights up the same spot in a third of the samples: lighter than the median
+    # there, never darker, like the floor under a ghost, but far smaller than the animal
+    for i in range(n):
+        cv2.ellipse(samples[i], (int(rng.uniform(30, 130)), int(rng.uniform(65, 80))),
+                    (30, 12), 0, 0, 360, 40.0, -1)
+        if i % 3 == 0:
+            samples[i, 100:108, 20:28] += 60.0
+    noisy = np.clip(samples + rng.normal(0, 2, samples.shape), 0, 255).astype(np.uint8)
+    bg = stack_median(noisy)
+    filled, n_px = fill_ghost(bg, noisy, 1.0, 20.0, 30)
+    assert n_px == 0
+    # a glint half the animal's size would be taken for the floor under a ghost
+    for i in range(0, n, 3):
+        noisy[i, 96:120, 110:150] = 210
+    assert fill_ghost(stack_median(noisy), noisy, 1.0, 20.0, 30)[1] > 500
