@@ -145,3 +145,52 @@ def test_containers_and_codecs_decode_with_their_timestamps(tmp_path, suffix, co
         times = np.array([f.time_s for f in video.frames()])
     assert times.size == truth.time_s.size
     assert np.abs(times - truth.time_s).max() < 2e-3
+
+
+@pytest.mark.parametrize("rotation", [-90, 90, 180])
+def test_a_phone_video_is_turned_upright_before_arenas_are_numbered(two_arena_video, tmp_path,
+                                                                    rotation):
+    """A phone held upright stores its picture sideways and a display matrix saying
+    how to turn it. Frames are read turned, so the two cylinders are side by side
+    and numbered left to right as on screen, and score as the upright original."""
+    if not hasattr(av.video.stream.VideoStream, "set_display_rotation"):
+        pytest.skip("this PyAV cannot write a display matrix")
+    from behavior.fst.scoring import VideoJob, score_video
+    from behavior.protocols import load_fst_protocol
+
+    source, _ = two_arena_video
+    with VideoReader(source) as video:
+        frames = list(video.frames())
+    upright_ = np.stack([f.image for f in frames])
+    # what the camera stores: the picture turned back (clockwise by the rotation)
+    stored = np.ascontiguousarray(np.rot90(upright_, k=-rotation // 90, axes=(1, 2)))
+    path = tmp_path / f"phone_{rotation}.mp4"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("h264", rate=15)
+        s.width, s.height = stored.shape[2], stored.shape[1]
+        s.pix_fmt = "yuv420p"
+        s.options = {"crf": "12"}
+        s.set_display_rotation(rotation)
+        for img in stored:
+            for p in s.encode(av.VideoFrame.from_ndarray(img, format="gray")):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+
+    info = probe(path)
+    assert info.rotation == rotation % 360
+    assert (info.width, info.height) == (320, 240)  # the picture as shown
+    with VideoReader(path) as video:
+        turned = np.stack([f.image for f in video.frames()])
+        key = video.keyframes_near([0.0])[0].image
+    assert turned.shape == upright_.shape and key.shape == upright_.shape[1:]
+    # (grey -> limited-range YUV rescales the levels: compare by correlation)
+    assert np.corrcoef(turned[::10].ravel(), upright_[::10].ravel())[0, 1] > 0.98
+    assert np.corrcoef(turned[::10].ravel(), upright_[::10, ::-1, ::-1].ravel())[0, 1] < 0.9
+
+    protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(5.0, 40.0))
+    want = score_video(VideoJob(str(source), protocol, n_arenas=2)).rows
+    got = score_video(VideoJob(str(path), protocol, n_arenas=2)).rows
+    assert [r["arena"] for r in got] == [1, 2]
+    for a, b in zip(want, got, strict=True):
+        assert abs(a["immobility_s"] - b["immobility_s"]) < 1.0
