@@ -210,3 +210,17 @@ def test_a_failing_batch_stops_every_worker(two_arena_video, tmp_path):
 
     with pytest.raises(OSError, match="No space"):
         score_videos(jobs, n_jobs=2, on_outcome=disk_full)
+
+
+def test_one_video_gives_the_same_traces_on_one_core_and_on_two(two_arena_video, tmp_path):
+    # --jobs 1: decoding and tracking take turns in one thread; --jobs 2 with one
+    # video: decoded in a background thread while tracked. Same frames, same numbers.
+    video, _ = two_arena_video
+    for jobs in ("1", "2"):
+        assert main(["fst", "score", str(video), "--jobs", jobs, "--out",
+                     str(tmp_path / f"r{jobs}.csv"), "--traces", str(tmp_path / f"t{jobs}"),
+                     "--no-progress"]) == 0
+    for arena in (1, 2):
+        one = read_trace(tmp_path / "t1" / f"{video.stem}_arena{arena}.trace.csv").table
+        two = read_trace(tmp_path / "t2" / f"{video.stem}_arena{arena}.trace.csv").table
+        pd.testing.assert_frame_equal(one, two)
