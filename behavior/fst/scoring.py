@@ -16,6 +16,10 @@ definitions):
 ``tracked_pct``      frames in the window where the animal was found (%)
 ``frames``           frames decoded and tracked
 ``threshold``, ``min_bout_s``  the scoring parameters used
+``warnings``         what the user should know about this video and arena, e.g. the
+                     camera moves, the animal was found in few frames, the file
+                     breaks off, the recording ends before the window (`` | ``
+                     between them; empty when none)
 """
 
 from __future__ import annotations
@@ -47,7 +51,15 @@ RESULT_COLUMNS = ("video", "arena", *SUMMARY_COLUMNS, "tracked_pct", "frames", "
 
 
 def result_columns(protocol: FstProtocol) -> list[str]:
-    return [*RESULT_COLUMNS, *bin_columns(protocol.duration_s, protocol.bin_s)]
+    return [*RESULT_COLUMNS, *bin_columns(protocol.duration_s, protocol.bin_s), "warnings"]
+
+
+def coverage_note(end_s: float, protocol: FstProtocol) -> str | None:
+    """A note when the recording ends before the scored window does."""
+    if end_s < protocol.window_s[1] - 1e-6:
+        return (f"the recording covers {end_s:.1f} s of the test, less than the window end "
+                f"{protocol.window_s[1]:g} s; percentages are of the part covered")
+    return None
 
 
 def score_trace(trace: Trace, protocol: FstProtocol) -> dict[str, object]:
@@ -62,6 +74,9 @@ def score_trace(trace: Trace, protocol: FstProtocol) -> dict[str, object]:
     row["frames"] = len(t)
     row["threshold"] = protocol.threshold
     row["min_bout_s"] = protocol.min_bout_s
+    notes = [n for n in trace.meta.get("warnings", "").split(" | ") if n]
+    coverage = coverage_note(trace.end_s, protocol)
+    row["warnings"] = " | ".join(notes + ([coverage] if coverage else []))
     return row
 
 
@@ -122,11 +137,9 @@ def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) 
                 write_trace(trace, job.traces_dir)
             outcome.rows.append(score_trace(trace, job.protocol))
         outcome.warnings.extend(result.warnings)
-        last = result.traces[0].end_s if result.traces else 0.0
-        if last < job.protocol.window_s[1] - 1e-6:
-            outcome.warnings.append(
-                f"{job.path}: the recording covers {last:.1f} s of the test, less than the "
-                f"window end {job.protocol.window_s[1]:g} s; percentages are of the part covered")
+        coverage = coverage_note(result.traces[0].end_s if result.traces else 0.0, job.protocol)
+        if coverage:
+            outcome.warnings.append(f"{job.path}: {coverage}")
     except BehaviorError as exc:
         outcome.error = str(exc)
     except Exception as exc:  # a batch must survive any one bad file

@@ -729,7 +729,9 @@ def track_video(
         the test (e.g. tail suspension), where the median would contain it.
     """
     name = str(video.path)
-    warnings: list[str] = []
+    # what the user should know: about the whole video, and about one arena
+    notes: list[str] = []
+    arena_notes: dict[int, list[str]] = {}
     samples = sample_frames(video, start_s)
     if not samples:
         raise InputError(name, "no frame could be decoded")
@@ -755,8 +757,8 @@ def track_video(
         shifts = camera_shifts(stack, background)
         shake = shake_radius(shifts)
         if shake:
-            warnings.append(
-                f"{name}: the camera moves (up to {int(np.abs(shifts).max())} px between "
+            notes.append(
+                f"the camera moves (up to {int(np.abs(shifts).max())} px between "
                 f"sampled frames); edges that move up to {shake} px are not taken for the "
                 "animal (protocol shake_px: auto)")
     trackers = []
@@ -765,6 +767,7 @@ def track_video(
         h = (arena.h // scale) * scale
         w = (arena.w // scale) * scale
         arena = Arena(arena.number, arena.x, arena.y, w, h)
+        arena_notes[arena.number] = []
         bg = background[arena.y:arena.y + h, arena.x:arena.x + w].copy()
         crop = stack[:, arena.y:arena.y + h, arena.x:arena.x + w]
         if own_background and not shake:
@@ -779,8 +782,9 @@ def track_video(
         # an animal stands out well above the camera noise and the ripples
         present = contrast >= max(MIN_CONTRAST, 8.0 * noise)
         if not present:
-            warnings.append(f"{name}: no animal found in arena {arena.number} "
-                            f"(largest difference from the background {contrast:.0f} grey levels)")
+            arena_notes[arena.number].append(
+                f"no animal found in arena {arena.number} (largest difference from the "
+                f"background {contrast:.0f} grey levels)")
         trackers.append(ArenaTracker(arena, scale, bg, polarity, threshold, contrast,
                                      protocol.min_area_px,
                                      protocol.blur_px, present=present, alpha=alpha,
@@ -811,14 +815,18 @@ def track_video(
 
     truncated = bool(getattr(video, "truncated", False))
     if truncated:
-        warnings.append(f"{name}: the file breaks off after {trackers[0].rows[-1][0]:.2f} s; "
-                        "the part that decoded was scored")
+        notes.append(f"the file breaks off after {trackers[0].rows[-1][0]:.2f} s; "
+                     "the part that decoded was scored")
     traces = [_to_trace(name, tr, protocol, start_s) for tr in trackers]
     for tr, trace in zip(trackers, traces, strict=True):
         found = np.isfinite(trace.table["area_px"]).mean()
         if tr.present and found < 0.5:
-            warnings.append(f"{name}: arena {tr.arena.number}: animal found in only "
-                            f"{100 * found:.0f}% of frames")
+            arena_notes[tr.arena.number].append(
+                f"arena {tr.arena.number}: animal found in only {100 * found:.0f}% of frames")
+        # kept with the trace, so the results table shows them, also when re-scored
+        trace.meta["warnings"] = " | ".join(notes + arena_notes[tr.arena.number])
+    warnings = [f"{name}: {w}" for w in notes]
+    warnings += [f"{name}: {w}" for tr in trackers for w in arena_notes[tr.arena.number]]
     return TrackingResult(name, [t.arena for t in trackers], traces, truncated, warnings)
 
 

@@ -224,3 +224,32 @@ def test_one_video_gives_the_same_traces_on_one_core_and_on_two(two_arena_video,
         one = read_trace(tmp_path / "t1" / f"{video.stem}_arena{arena}.trace.csv").table
         two = read_trace(tmp_path / "t2" / f"{video.stem}_arena{arena}.trace.csv").table
         pd.testing.assert_frame_equal(one, two)
+
+
+def test_warnings_are_in_the_results_table_and_survive_rescoring(two_arena_video, tmp_path,
+                                                                  real):
+    # a batch of hundreds of videos: what stderr said must also be next to the numbers
+    video, _ = two_arena_video
+    empty = real("empty-chamber/Freezing_calibration.wmv")  # no animal in it
+    out, traces = tmp_path / "r.csv", tmp_path / "traces"
+    assert main(["fst", "score", str(video), str(empty), "--window-s", "0", "60", "--out",
+                 str(out), "--traces", str(traces), "--no-progress"]) == 0
+    table = pd.read_csv(out, keep_default_na=False)
+    assert table.columns[-1] == "warnings"
+    notes = table.set_index(["video", "arena"])["warnings"].to_dict()
+    assert notes[(str(video), 1)] == notes[(str(video), 2)] == (
+        "the recording covers 40.0 s of the test, less than the window end 60 s; "
+        "percentages are of the part covered")
+    assert notes[(str(empty), 1)].startswith("no animal found in arena 1 (")
+    assert "covers 9.9 s" in notes[(str(empty), 1)]
+    again = tmp_path / "again.csv"
+    assert main(["fst", "rescore", str(traces), "--window-s", "0", "60", "--out",
+                 str(again)]) == 0
+    rescored = pd.read_csv(again, keep_default_na=False).set_index(["video", "arena"])
+    assert rescored.loc[table.set_index(["video", "arena"]).index, "warnings"].tolist() == \
+        table["warnings"].tolist()
+    # a window the recording covers: only the video's own notes remain
+    assert main(["fst", "rescore", str(traces), "--window-s", "0", "30", "--out",
+                 str(again)]) == 0
+    short = pd.read_csv(again, keep_default_na=False).set_index(["video", "arena"])
+    assert short.loc[(str(video), 1), "warnings"] == ""
