@@ -84,6 +84,11 @@ def _open(path: str | Path) -> av.container.InputContainer:
     try:
         container = av.open(str(path), mode="r", timeout=30.0)
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        if _unfinished_mp4(path):
+            raise VideoError(path, "is an MP4/MOV file without its index (no 'moov' box): "
+                             "the recording was cut off before the camera finished the "
+                             "file. Repair tools (e.g. untrunc, with a good file from the "
+                             "same camera) can rebuild it") from None
         raise VideoError(path, f"not a readable video ({exc})") from None
     if not container.streams.video:
         container.close()
@@ -121,6 +126,21 @@ def upright(image: np.ndarray, rotation: int) -> np.ndarray:
 
     return cv2.rotate(image, (cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_180,
                               cv2.ROTATE_90_CLOCKWISE)[k - 1])
+
+
+def _unfinished_mp4(path: Path) -> bool:
+    """An ISO media file (MP4/MOV) that starts well but has no 'moov' box anywhere."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if head[4:8] not in (b"ftyp", b"mdat", b"wide", b"free"):
+            return False
+        f.seek(0)
+        tail = b""
+        while chunk := f.read(1 << 20):
+            if b"moov" in tail + chunk:
+                return False
+            tail = chunk[-3:]
+    return True
 
 
 def _info(path: str | Path, container: av.container.InputContainer) -> tuple[VideoInfo, bool]:

@@ -96,6 +96,26 @@ def test_truncated_file_yields_the_part_that_decoded(tmp_path):
     assert 10 < n < 60
 
 
+def test_an_mp4_cut_off_before_its_index_was_written_says_so(tmp_path):
+    # a camera or DVR that lost power writes its MP4 index ('moov') last, or never
+    rng = np.random.default_rng(4)
+    frames = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(30)]
+    path = tmp_path / "whole.mp4"
+    _encode(path, frames, np.arange(30) / 30, codec="mpeg4")
+    data = path.read_bytes()
+    moov = data.index(b"moov") - 4
+    assert moov > len(data) // 2  # the index comes after the frames, as cameras write it
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[:moov])
+    with pytest.raises(VideoError, match="cut.mp4.*without its index.*cut off"):
+        VideoReader(cut)
+    # a file that has its index but is damaged otherwise is not said to be cut off
+    (tmp_path / "junk.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(100) + b"moov")
+    with pytest.raises(VideoError) as err:
+        VideoReader(tmp_path / "junk.mp4")
+    assert "without its index" not in str(err.value)
+
+
 def test_array_video_has_the_same_interface():
     imgs = np.zeros((5, 8, 10, 3), np.uint8)
     imgs[2] = 200
