@@ -30,6 +30,46 @@ def echo(*parts: object, file=None, **kwargs: object) -> None:
     print(*parts, file=sys.stdout if file is None else file, **kwargs)
 
 
+#: File endings taken as videos when a folder is given.
+VIDEO_SUFFIXES = frozenset({
+    ".mp4", ".m4v", ".mov", ".avi", ".wmv", ".asf", ".mkv", ".webm", ".mpg", ".mpeg",
+    ".ts", ".mts", ".m2ts", ".3gp", ".flv", ".dv", ".vob",
+})
+
+
+def video_paths(items: Sequence[str]) -> list[str]:
+    """The video files meant by command-line arguments, in order.
+
+    A file is taken as given (a missing one is reported later, with the rest of the
+    batch scored); a folder stands for the videos in it (by ending, sorted); a
+    pattern with ``*``, ``?`` or ``[`` that is not itself a file is expanded, for
+    shells that leave that to the program (Windows' cmd and PowerShell).
+    """
+    import glob
+    from pathlib import Path
+
+    from behavior.errors import InputError
+
+    out: list[str] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(str(p) for p in path.iterdir()
+                           if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+            if not found:
+                raise InputError(path, "is a folder with no video files in it (endings "
+                                 + ", ".join(sorted(VIDEO_SUFFIXES)) + ")")
+            out.extend(found)
+        elif not path.exists() and any(c in item for c in "*?["):
+            found = sorted(p for p in glob.glob(item) if Path(p).is_file())
+            if not found:
+                raise InputError(item, "no file matches this pattern")
+            out.extend(found)
+        else:
+            out.append(item)
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     from behavior.blinding import commands as blinding_commands
     from behavior.fst import commands as fst_commands

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from behavior.cli import echo
+from behavior.cli import echo, video_paths
 from behavior.errors import ProtocolError
 from behavior.protocols import load_fst_protocol
 
@@ -120,7 +120,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Track the animal in each arena of each video and score immobility. "
                     "Writes one results row per video x arena and per-frame traces for "
                     "re-scoring without decoding.")
-    score.add_argument("videos", nargs="+", metavar="VIDEO")
+    score.add_argument("videos", nargs="+", metavar="VIDEO",
+                       help="video files, folders of videos, or patterns such as "
+                            "'videos/*.mp4'")
     _add_scoring_overrides(score)
     _add_arena_options(score)
     score.add_argument("--background", metavar="IMAGE",
@@ -155,7 +157,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Crop each arena (cylinder) of each video into its own H.264 file "
                     "<stem>_arena<N>.mp4, with the original frame times, so each animal can "
                     "be coded and scored on its own ('behavior blind create').")
-    split.add_argument("videos", nargs="+", metavar="VIDEO")
+    split.add_argument("videos", nargs="+", metavar="VIDEO",
+                       help="video files, folders of videos, or patterns")
     split.add_argument("--out", required=True, metavar="DIR", help="folder for the arena videos")
     _add_arena_options(split)
     split.add_argument("--crf", type=int, default=18,
@@ -171,6 +174,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_score(args: argparse.Namespace) -> int:
+    args.videos = video_paths(args.videos)
     protocol = _protocol(args).with_overrides(shake_px=args.shake_px)
     n_jobs = args.jobs if args.jobs != "auto" else usable_cores()
     pool = None
@@ -255,7 +259,7 @@ def run_split(args: argparse.Namespace) -> int:
 
     rects = _rects(args)
     failed = 0
-    for video in args.videos:
+    for video in video_paths(args.videos):
         try:
             written = split_video(video, args.out, rects=rects, n_arenas=args.arenas,
                                   start_s=args.start_s, crf=args.crf)

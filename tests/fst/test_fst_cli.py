@@ -253,3 +253,28 @@ def test_warnings_are_in_the_results_table_and_survive_rescoring(two_arena_video
                  str(again)]) == 0
     short = pd.read_csv(again, keep_default_na=False).set_index(["video", "arena"])
     assert short.loc[(str(video), 1), "warnings"] == ""
+
+
+def test_folders_and_patterns_stand_for_the_videos_in_them(two_arena_video, tmp_path):
+    # Windows shells pass 'videos\*.mp4' on unexpanded: the program expands it
+    from behavior.cli import video_paths
+    from behavior.errors import InputError
+
+    video, _ = two_arena_video
+    folder = tmp_path / "day1"
+    folder.mkdir()
+    for name in ("b.mp4", "a.AVI", "notes.txt"):
+        shutil.copy(video, folder / name)
+    (folder / "sub").mkdir()
+    assert video_paths([str(folder)]) == [str(folder / "a.AVI"), str(folder / "b.mp4")]
+    assert video_paths([str(folder / "*.mp4"), str(video)]) == [str(folder / "b.mp4"),
+                                                                 str(video)]
+    assert video_paths([str(tmp_path / "missing.mp4")]) == [str(tmp_path / "missing.mp4")]
+    with pytest.raises(InputError, match=r"no file matches"):
+        video_paths([str(folder / "*.mkv")])
+    with pytest.raises(InputError, match=r"sub.*no video files"):
+        video_paths([str(folder / "sub")])
+    out = tmp_path / "r.csv"
+    assert main(["fst", "score", str(folder / "*.mp4"), "--out", str(out), "--no-progress"]) == 0
+    assert pd.read_csv(out)["video"].tolist() == [str(folder / "b.mp4")] * 2
+    assert main(["fst", "score", str(folder / "*.mkv"), "--out", str(out), "--no-progress"]) == 2
