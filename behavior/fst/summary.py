@@ -18,6 +18,11 @@ latency_s
     at least the minimum bout duration, anywhere in the test; NaN if none.
 bouts, mean_bout_s, longest_bout_s
     Bouts that overlap the window, with durations clipped to the window.
+immobile_bins, scored_bins
+    Time sampling, as the rat modified FST is scored (5-s bins, 60 in the test):
+    of the whole bins of ``bin_s`` inside the scored part of the window
+    (``scored_bins``), those in which the animal was immobile for more than half
+    the bin — immobility predominated (``immobile_bins``).
 bins
     Immobility seconds in consecutive bins of ``bin_s`` from t = 0 to the test
     duration, columns ``immobile_s_<start>_<end>``.
@@ -41,6 +46,8 @@ SUMMARY_COLUMNS = (
     "bouts",
     "mean_bout_s",
     "longest_bout_s",
+    "immobile_bins",
+    "scored_bins",
 )
 
 
@@ -181,8 +188,14 @@ def summarize_bouts(
         "longest_bout_s": float(durations.max()) if durations.size else 0.0,
     }
     edges = bin_edges(duration_s, bin_s)
+    immobile_bins = scored_bins = 0
     for name, a, z in zip(bin_columns(duration_s, bin_s), edges[:-1], edges[1:], strict=True):
         out[name] = overlap_s(b, a, z)
+        if a >= w0 - 1e-9 and z <= end + 1e-9 and z - a > bin_s - 1e-9:
+            scored_bins += 1
+            immobile_bins += int(out[name] > 0.5 * (z - a))
+    out["immobile_bins"] = immobile_bins
+    out["scored_bins"] = scored_bins
     return out
 
 

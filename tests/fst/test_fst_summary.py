@@ -47,12 +47,29 @@ def test_summary_by_hand():
     assert s["longest_bout_s"] == pytest.approx(60.0)
     bins = [s[c] for c in bin_columns(360, 60)]
     assert bins == pytest.approx([0, 20, 10, 40, 20, 10])
+    # of the four whole minutes in the window only 180-240 is mostly immobile
+    assert (s["immobile_bins"], s["scored_bins"]) == (1, 4)
+
+
+def test_time_sampling_counts_bins_where_immobility_predominates():
+    # rat modified FST: 5-s bins over 0-300 s, 60 of them. Bouts: 0-2.6 s (more than
+    # half of bin 0-5), 7-9.5 (exactly half of 5-10: not more), 12-23 (bins 15-20
+    # whole, 10-15 for 3 s, 20-25 for 3 s), 297-300 (3 s of the last bin)
+    bouts = np.array([[0.0, 2.6], [7.0, 9.5], [12.0, 23.0], [297.0, 300.0]])
+    s = summarize_bouts(bouts, (0, 300), duration_s=300, bin_s=5)
+    assert s["scored_bins"] == 60
+    assert s["immobile_bins"] == 5  # 0-5, 10-15, 15-20, 20-25, 295-300
+    # a recording that ends at 22 s: only the 4 whole bins before it are scored
+    short = summarize_bouts(bouts, (0, 300), duration_s=300, bin_s=5, observed_end_s=22.0)
+    assert (short["immobile_bins"], short["scored_bins"]) == (3, 4)
 
 
 def test_summary_of_a_short_recording_is_of_the_part_covered():
     s = summarize_bouts(np.array([[150.0, 210.0]]), (120, 360), 360, 60, observed_end_s=240.0)
     assert s["scored_s"] == pytest.approx(120.0)
     assert s["immobility_pct"] == pytest.approx(50.0)
+    # 120-180 and 180-240 hold 30 s each: half, not more
+    assert (s["immobile_bins"], s["scored_bins"]) == (0, 2)
 
 
 def test_no_bout_gives_nan_latency_and_zero_bouts():
