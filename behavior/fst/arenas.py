@@ -9,6 +9,7 @@ separated from its neighbours by opaque dividers where nothing moves.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,10 +73,13 @@ class Sidecar:
         arenas: [[0, 0, 320, 480], [320, 0, 320, 480]]   # x, y, w, h per cylinder
         start_s: 4.5                                     # test starts 4.5 s into the video
         background: empty_apparatus.png                  # relative to the video's folder
+
+    ``start_s`` may also be one time per arena, left to right (animals put in one
+    after the other): ``start_s: [4.5, 12.0]``.
     """
 
     rects: list[tuple[int, int, int, int]] | None = None
-    start_s: float | None = None
+    start_s: float | tuple[float, ...] | None = None
     background: Path | None = None
 
 
@@ -98,15 +102,19 @@ def read_sidecar(video: str | Path) -> Sidecar:
             raise InputError(path, "'arenas' must be a list of [x, y, w, h]")
         rects = parse_rects(";".join(",".join(str(v) for v in r) for r in raw), str(path))
     start = data.get("start_s")
-    if start is not None and (isinstance(start, bool) or not isinstance(start, (int, float))
-                              or start < 0):
-        raise InputError(path, f"'start_s' must be a number of seconds >= 0, got {start!r}")
+    if start is not None:
+        values = start if isinstance(start, list) else [start]
+        if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                 and v >= 0 for v in values):
+            raise InputError(path, "'start_s' must be a number of seconds >= 0, or a list of "
+                             f"them (one per arena, left to right), got {start!r}")
+        start = float(start) if not isinstance(start, list) else tuple(map(float, start))
     background = data.get("background")
     if background is not None:
         if not isinstance(background, str):
             raise InputError(path, f"'background' must be an image file name, got {background!r}")
         background = (path.parent / background).resolve()
-    return Sidecar(rects, None if start is None else float(start), background)
+    return Sidecar(rects, start, background)
 
 
 def read_background(path: str | Path) -> np.ndarray:
@@ -200,3 +208,24 @@ def moving_mean(values: np.ndarray, size: int) -> np.ndarray:
     padded = np.pad(np.asarray(values, dtype=float), (left, size - 1 - left), mode="symmetric")
     sums = np.concatenate(([0.0], np.cumsum(padded)))
     return (sums[size:] - sums[:-size]) / size
+
+
+def arena_starts(start_s: float | Sequence[float] | None, n: int, name: str) -> list[float]:
+    """One test start per arena (s into the video): one time for all, or one each.
+
+    Raises
+    ------
+    InputError
+        When the number of times is neither 1 nor the number of arenas.
+    """
+    if start_s is None:
+        return [0.0] * n
+    if isinstance(start_s, (int, float)):
+        return [float(start_s)] * n
+    starts = [float(v) for v in start_s]
+    if len(starts) == 1:
+        return starts * n
+    if len(starts) != n:
+        raise InputError(name, f"{len(starts)} test start times for {n} arenas; give one "
+                         "time for all, or one per arena from left to right")
+    return starts

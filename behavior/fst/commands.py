@@ -32,6 +32,18 @@ def _auto_or_float(text: str) -> float | str:
         raise argparse.ArgumentTypeError(f"expected auto or a number, got {text}") from None
 
 
+def _starts(text: str) -> float | tuple[float, ...]:
+    """``--start-s``: seconds, or one per arena separated by commas."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or not all(v >= 0 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"expected seconds >= 0, or one per arena like 4.5,12,19.5; got {text}")
+    return values[0] if len(values) == 1 else tuple(values)
+
+
 def _jobs(text: str) -> int | str:
     return "auto" if text == "auto" else _positive_int(text)
 
@@ -105,8 +117,11 @@ def _add_arena_options(p: argparse.ArgumentParser) -> None:
                         "(found automatically; counted from the animals if not given)")
     p.add_argument("--arena-rects", metavar="X,Y,W,H;...", help="arena rectangles in pixels "
                    "(else <video>.arenas.yaml next to each video, else found automatically)")
-    p.add_argument("--start-s", type=float, help="where the test starts in every video (s); "
-                   "earlier frames are left out; default 0 or start_s in <video>.arenas.yaml")
+    p.add_argument("--start-s", type=_starts, metavar="S[,S...]",
+                   help="where the test starts in every video (s), or one time per arena "
+                        "from left to right, e.g. 4.5,12,19.5 (animals put in one after "
+                        "the other); earlier frames are left out; default 0 or start_s in "
+                        "<video>.arenas.yaml")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -10,8 +10,10 @@ agreement`` uses for the auto-scorer's traces of the same animals.
 
 Cropping needs re-encoding (H.264, CRF 18 by default: visually lossless for
 scoring). Each frame keeps its own timestamp, so variable-frame-rate recordings
-stay correctly timed; frames before ``start_s`` (e.g. a title card) are left out
-and times count from it, so 0 s in an arena's video is the start of the test.
+stay correctly timed; frames before ``start_s`` (e.g. a title card) are left out,
+so 0 s in an arena's video is the start of the test (its first frame at or after
+``start_s``, within one frame interval of it). ``start_s`` may be one time per
+arena, when the animals were put in one after the other.
 
 Examples
 --------
@@ -29,7 +31,7 @@ import av
 import numpy as np
 
 from behavior.errors import InputError
-from behavior.fst.arenas import Arena, number_arenas, read_sidecar
+from behavior.fst.arenas import Arena, arena_starts, number_arenas, read_sidecar
 from behavior.fst.tracking import locate_arenas, sample_frames
 from behavior.io.video import VideoReader
 
@@ -59,7 +61,7 @@ def split_video(
     *,
     rects: Sequence[tuple[int, int, int, int]] | None = None,
     n_arenas: int | None = None,
-    start_s: float | None = None,
+    start_s: float | Sequence[float] | None = None,
     crf: int = 18,
     on_frame: Callable[[float], None] | None = None,
 ) -> list[Path]:
@@ -75,7 +77,9 @@ def split_video(
         Arena rectangles ``(x, y, w, h)``; else the sidecar's; else found from the
         animals (``n_arenas`` of them if given).
     start_s
-        Where the test starts (frames before it are left out); else the sidecar's, else 0.
+        Where the test starts (frames before it are left out), or one time per arena
+        from left to right; else the sidecar's, else 0. Each arena's video starts
+        at its own test start.
     crf
         H.264 quality (lower is better; 18 is visually lossless).
     on_frame
@@ -89,7 +93,9 @@ def split_video(
     video, out_dir = Path(video), Path(out_dir)
     sidecar = read_sidecar(video)
     rects = rects or sidecar.rects
-    start = start_s if start_s is not None else (sidecar.start_s or 0.0)
+    start_given = start_s if start_s is not None else sidecar.start_s
+    start = float(min(start_given)) if isinstance(start_given, Sequence) and start_given \
+        else float(start_given or 0.0)
     with VideoReader(video, threads=0) as reader:
         width, height = reader.info.width, reader.info.height
         if rects:
@@ -100,6 +106,8 @@ def split_video(
                 raise InputError(video, "no frame could be decoded")
             arenas = locate_arenas(np.stack(samples), n_arenas, str(video))
         arenas = [even_crop(a, width, height) for a in arenas]
+        starts = arena_starts(start_given, len(arenas), str(video))
+        start_of = dict(zip(sorted(a.number for a in arenas), starts, strict=True))
         outputs = [out_dir / split_name(video, a.number) for a in arenas]
         existing = [p for p in outputs if p.exists()]
         if existing:
@@ -119,22 +127,29 @@ def split_video(
                 stream.codec_context.time_base = TIME_BASE
                 stream.options = {"preset": "veryfast", "crf": str(int(crf))}
                 streams.append(stream)
-            last_pts = -1
+            last_pts = [-1] * len(arenas)
+            counts = [0] * len(arenas)
             for frame in reader.frames(gray=False, start_s=start if start > 0 else None):
-                pts = max(int(round((frame.time_s - start) / TIME_BASE)), last_pts + 1)
-                last_pts = pts
-                for arena, container, stream in zip(arenas, containers, streams, strict=True):
+                for i, (arena, container, stream) in enumerate(
+                        zip(arenas, containers, streams, strict=True)):
+                    t = frame.time_s - start_of[arena.number]
+                    if t < -1e-9:  # before this arena's test
+                        continue
+                    pts = max(int(round(t / TIME_BASE)), last_pts[i] + 1)
+                    last_pts[i] = pts
                     crop = np.ascontiguousarray(frame.image[arena.y:arena.y + arena.h,
                                                             arena.x:arena.x + arena.w])
                     out = av.VideoFrame.from_ndarray(crop, format="bgr24")
                     out.pts, out.time_base = pts, TIME_BASE
                     for packet in stream.encode(out):
                         container.mux(packet)
+                    counts[i] += 1
                 written += 1
                 if on_frame is not None:
                     on_frame(frame.time_s - start)
-            if written == 0:
-                raise InputError(video, f"no frame at or after {start:g} s")
+            if written == 0 or min(counts) == 0:
+                late = max(starts) if written else start
+                raise InputError(video, f"no frame at or after {late:g} s")
             for container, stream in zip(containers, streams, strict=True):
                 for packet in stream.encode():
                     container.mux(packet)

@@ -46,7 +46,7 @@ import math
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from behavior.errors import InputError
-from behavior.fst.arenas import Arena, clip_to_frame, detect_arenas
+from behavior.fst.arenas import Arena, arena_starts, clip_to_frame, detect_arenas
 from behavior.fst.immobility import immobile_flags
 from behavior.fst.traces import TRACE_COLUMNS, Trace
 from behavior.io.video import ArrayVideo, Frame, VideoReader
@@ -697,7 +697,7 @@ def track_video(
     arenas: list[Arena] | None = None,
     n_arenas: int | None = None,
     on_frame: Callable[[float], None] | None = None,
-    start_s: float = 0.0,
+    start_s: float | Sequence[float] = 0.0,
     pipelined: bool = True,
     background: np.ndarray | None = None,
 ) -> TrackingResult:
@@ -718,7 +718,8 @@ def track_video(
         Called with each frame's time (for progress bars).
     start_s
         Where the test starts in the video (s), e.g. after a title card; frames
-        before it are skipped and trace times are measured from it.
+        before it are skipped and trace times are measured from it. One time per
+        arena (left to right) when the animals were put in one after the other.
     pipelined
         Decode in a background thread while tracking (two cores for one video);
         ``False`` does both in the calling thread (when videos run in parallel
@@ -732,7 +733,9 @@ def track_video(
     # what the user should know: about the whole video, and about one arena
     notes: list[str] = []
     arena_notes: dict[int, list[str]] = {}
-    samples = sample_frames(video, start_s)
+    first_start = min(start_s) if isinstance(start_s, Sequence) and start_s else start_s
+    first_start = float(first_start or 0.0)
+    samples = sample_frames(video, first_start)
     if not samples:
         raise InputError(name, "no frame could be decoded")
     height, width = samples[0].shape
@@ -750,6 +753,10 @@ def track_video(
     if arenas is None:
         arenas = locate_arenas(stack, n_arenas, name)
     arenas = clip_to_frame(arenas, width, height, name)
+    starts = arena_starts(start_s if isinstance(start_s, Sequence) else float(start_s),
+                          len(arenas), name)
+    # arenas are numbered left to right, and their start times follow that order
+    start_of = dict(zip(sorted(a.number for a in arenas), starts, strict=True))
 
     alpha = min(1.0, BG_UPDATE_S / protocol.background_s)
     shake = protocol.shake_px
@@ -791,7 +798,9 @@ def track_video(
                                      shake_px=float(shake), ghost_px=ghost_px))
     del stack, samples
 
-    frames_iter = _frames_from(video, start_s)
+    # frames are timed from the first start; each arena's times from its own
+    offsets = [start_of[tr.arena.number] - first_start for tr in trackers]
+    frames_iter = _frames_from(video, first_start)
     if pipelined:
         frames_iter = prefetch(frames_iter)
     next_bg_t = BG_UPDATE_S
@@ -799,10 +808,10 @@ def track_video(
     for frame in frames_iter:
         image = frame.image
         update_bg = frame.time_s >= next_bg_t
-        for tr in trackers:
+        for tr, offset in zip(trackers, offsets, strict=True):
             a = tr.arena
             full = image[a.y:a.y + a.h, a.x:a.x + a.w]
-            tr.update(frame.time_s, full)
+            tr.update(frame.time_s - offset, full)
             if update_bg:
                 tr.update_background(full)
         if update_bg:
@@ -817,7 +826,7 @@ def track_video(
     if truncated:
         notes.append(f"the file breaks off after {trackers[0].rows[-1][0]:.2f} s; "
                      "the part that decoded was scored")
-    traces = [_to_trace(name, tr, protocol, start_s) for tr in trackers]
+    traces = [_to_trace(name, tr, protocol, start_of[tr.arena.number]) for tr in trackers]
     for tr, trace in zip(trackers, traces, strict=True):
         found = np.isfinite(trace.table["area_px"]).mean()
         if tr.present and found < 0.5:
@@ -927,6 +936,11 @@ def _to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: 
         "area_px": rows[:, 3],
         "mobility": mobility,
     })
+    if len(time_s) and time_s[0] < -1e-9:
+        # an arena whose test starts after another's: its frames before that were
+        # tracked (so the mobility at its start has a past) but are not its test
+        table = table.loc[time_s >= -1e-9].reset_index(drop=True)
+        time_s = table["time_s"].to_numpy()
     flags = immobile_flags(time_s, table["mobility"].to_numpy(), protocol)
     table["immobile"] = flags.astype(np.int8)
     step = float(np.median(np.diff(time_s))) if len(time_s) > 1 else 0.0

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from behavior.cli import main
-from behavior.fst.summary import summarize_bouts
+from behavior.fst.summary import frames_to_bouts, summarize_bouts
 from behavior.fst.traces import read_trace
 
 REQUIRED = ["video", "arena", "window_start_s", "window_end_s", "immobility_s", "immobility_pct",
@@ -278,3 +278,62 @@ def test_folders_and_patterns_stand_for_the_videos_in_them(two_arena_video, tmp_
     assert main(["fst", "score", str(folder / "*.mp4"), "--out", str(out), "--no-progress"]) == 0
     assert pd.read_csv(out)["video"].tolist() == [str(folder / "b.mp4")] * 2
     assert main(["fst", "score", str(folder / "*.mkv"), "--out", str(out), "--no-progress"]) == 2
+
+
+def test_each_arena_can_start_at_its_own_time(two_arena_video, tmp_path, capsys):
+    # four mice are put in one after the other: each arena's test (and window) runs
+    # from its own start
+    from behavior.fst.arenas import Arena, read_sidecar
+    from behavior.fst.scoring import VideoJob, score_video
+    from behavior.fst.tracking import track_video
+    from behavior.io.video import VideoReader
+    from behavior.protocols import load_fst_protocol
+
+    video, _ = two_arena_video
+    protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(5.0, 30.0))
+    arenas = [Arena(1, 0, 0, 160, 240), Arena(2, 160, 0, 160, 240)]
+
+    def traces(start):
+        with VideoReader(video) as v:
+            return track_video(v, protocol, arenas=arenas, start_s=start).traces
+
+    both = traces((0.0, 6.0))
+    first, second = traces(0.0)[0], traces(6.0)[1]
+    pd.testing.assert_frame_equal(both[0].table, first.table)  # the earliest start: as before
+    assert (both[0].meta["video_start_s"], both[1].meta["video_start_s"]) == ("0", "6")
+    late, alone = both[1].table, second.table
+    # the same frames, timed from 6 s into the video
+    np.testing.assert_allclose(late["time_s"], alone["time_s"])
+    assert late["time_s"].iloc[0] == pytest.approx(0.0, abs=1e-6)
+    # (the background is sampled from the earliest start, so not every pixel is the
+    # same as in a run that starts at 6 s; the scores are)
+    assert (late["immobile"] == alone["immobile"]).mean() > 0.97
+    window = (5.0, 30.0)
+    a, b = (summarize_bouts(frames_to_bouts(t["time_s"].to_numpy(), t["immobile"].to_numpy()
+                                            .astype(bool)), window, 30.0, 5.0)
+            for t in (late, alone))
+    assert a["immobility_s"] == pytest.approx(b["immobility_s"], abs=0.5)
+
+    # the sidecar and the command line take one time per arena
+    copy = tmp_path / "staggered.mp4"
+    shutil.copy(video, copy)
+    side = copy.with_name(copy.name + ".arenas.yaml")
+    side.write_text("arenas: [[0, 0, 160, 240], [160, 0, 160, 240]]\nstart_s: [0, 6]\n")
+    assert read_sidecar(copy).start_s == (0.0, 6.0)
+    rows = score_video(VideoJob(str(copy), protocol)).rows
+    out = tmp_path / "r.csv"
+    assert main(["fst", "score", "--start-s", "0,6", str(video), "--arena-rects",
+                 "0,0,160,240;160,0,160,240", "--window-s", "5", "30", "--out", str(out),
+                 "--no-progress"]) == 0
+    table = pd.read_csv(out)
+    for row, (_, cli) in zip(rows, table.iterrows(), strict=True):
+        assert row["immobility_s"] == pytest.approx(cli["immobility_s"], abs=1e-3)
+    assert table["scored_s"].tolist() == [25.0, 25.0]
+    # more times than arenas: an error naming the video
+    side.write_text("start_s: [0, 6, 9]\narenas: [[0, 0, 160, 240], [160, 0, 160, 240]]\n")
+    outcome = score_video(VideoJob(str(copy), protocol))
+    assert "staggered.mp4" in outcome.error and "3 test start times for 2 arenas" in outcome.error
+    with pytest.raises(SystemExit):
+        main(["fst", "score", str(video), "--start-s", "0,-1"])
+    side.write_text("start_s: [0, -1]\n")
+    assert "'start_s' must be" in score_video(VideoJob(str(copy), protocol)).error

@@ -75,3 +75,20 @@ def test_existing_files_are_not_overwritten_and_bad_files_are_skipped(two_arena_
     assert "broken.mp4" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["two_arenas_arena1.mp4",
                                                      "two_arenas_arena2.mp4"]
+
+
+def test_each_arena_video_starts_at_its_own_test_start(two_arena_video, tmp_path):
+    path, _ = two_arena_video
+    source = _frames(path)
+    written = split_video(path, tmp_path, rects=[(0, 0, 160, 240), (160, 0, 160, 240)],
+                          start_s=(2.0, 7.5))
+    for out, start in zip(written, (2.0, 7.5), strict=True):
+        frames = _frames(out)
+        kept = [t for t, _ in source if t >= start - 1e-9]
+        # times from the first frame at or after the start (7.5 s falls between frames)
+        want = [t - kept[0] for t in kept]
+        assert len(frames) == len(want)
+        np.testing.assert_allclose([t for t, _ in frames], want, atol=1e-4)
+    with pytest.raises(InputError, match="3 test start times for 2 arenas"):
+        split_video(path, tmp_path / "x", rects=[(0, 0, 160, 240), (160, 0, 160, 240)],
+                    start_s=(1.0, 2.0, 3.0))
