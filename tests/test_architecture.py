@@ -19,16 +19,20 @@ def test_core_never_imports_qt_import_linter():
 
 
 def test_importing_every_core_module_loads_no_qt():
-    code = (
-        "import pkgutil, sys, importlib, behavior\n"
+    _assert_not_loaded(
+        "import pkgutil, importlib, behavior\n"
         "for m in pkgutil.walk_packages(behavior.__path__, 'behavior.'):\n"
         "    if not m.name.endswith('__main__'): importlib.import_module(m.name)\n"
-        "import behavior.cli; behavior.cli.build_parser()\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in "
-        "('PyQt5', 'PyQt6', 'PySide2', 'PySide6', 'qtpy')]\n"
-        "print(bad); sys.exit(1 if bad else 0)\n"
-    )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        "import behavior.cli; behavior.cli.build_parser()\n",
+        {"PyQt5", "PyQt6", "PySide2", "PySide6", "qtpy"})
+
+
+def _assert_not_loaded(code: str, packages: set[str]) -> None:
+    """Run ``code`` in a fresh interpreter; none of ``packages`` may be imported."""
+    check = (f"import sys\n{code}\n"
+             f"found = sorted({{m.split('.')[0] for m in sys.modules}} & {packages!r})\n"
+             "print(found); sys.exit(1 if found else 0)\n")
+    run = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -47,11 +51,5 @@ def test_the_command_line_starts_without_the_numeric_stack():
     # every `behavior ...` builds the whole parser; it must not wait for NumPy,
     # pandas, OpenCV or PyAV (and `fst score --jobs N` starts its workers before
     # importing them, so the imports overlap)
-    code = (
-        "import sys, behavior.cli; behavior.cli.build_parser()\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
-        "{'numpy', 'pandas', 'cv2', 'av', 'scipy', 'matplotlib', 'statsmodels'})\n"
-        "print(heavy); sys.exit(1 if heavy else 0)\n"
-    )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout + run.stderr
+    _assert_not_loaded("import behavior.cli; behavior.cli.build_parser()",
+                       {"numpy", "pandas", "cv2", "av", "scipy", "matplotlib", "statsmodels"})

@@ -83,12 +83,16 @@ def test_missing_empty_and_garbage_files_give_a_clear_error(tmp_path):
     assert "junk.mp4" in str(err.value)
 
 
+def _noise_video(path, n, codec, seed):
+    """``n`` frames of 64 x 48 noise at 30 fps; returns the file's bytes."""
+    rng = np.random.default_rng(seed)
+    frames = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(n)]
+    _encode(path, frames, np.arange(n) / 30, codec=codec)
+    return path.read_bytes()
+
+
 def test_truncated_file_yields_the_part_that_decoded(tmp_path):
-    rng = np.random.default_rng(3)
-    frames = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(60)]
-    path = tmp_path / "whole.avi"
-    _encode(path, frames, np.arange(60) / 30, codec="mjpeg")
-    data = path.read_bytes()
+    data = _noise_video(tmp_path / "whole.avi", 60, "mjpeg", seed=3)
     cut = tmp_path / "cut.avi"
     cut.write_bytes(data[: int(len(data) * 0.5)])
     with VideoReader(cut) as video:
@@ -98,11 +102,7 @@ def test_truncated_file_yields_the_part_that_decoded(tmp_path):
 
 def test_an_mp4_cut_off_before_its_index_was_written_says_so(tmp_path):
     # a camera or DVR that lost power writes its MP4 index ('moov') last, or never
-    rng = np.random.default_rng(4)
-    frames = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(30)]
-    path = tmp_path / "whole.mp4"
-    _encode(path, frames, np.arange(30) / 30, codec="mpeg4")
-    data = path.read_bytes()
+    data = _noise_video(tmp_path / "whole.mp4", 30, "mpeg4", seed=4)
     moov = data.index(b"moov") - 4
     assert moov > len(data) // 2  # the index comes after the frames, as cameras write it
     cut = tmp_path / "cut.mp4"
