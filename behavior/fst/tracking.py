@@ -744,6 +744,10 @@ def track_video(
     own_background = background is None
     if background is None:
         background = stack_median(stack)
+        if protocol.test == "tst":
+            notes.append("tail suspension scored without an image of the empty apparatus: "
+                         "an animal hanging in one place is part of the median of the "
+                         "video's frames and may be lost; give one with --background")
     else:
         background = np.asarray(background, dtype=np.float32)
         if background.shape != (height, width):

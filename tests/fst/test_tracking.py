@@ -432,3 +432,16 @@ def test_ripples_a_jittering_edge_and_a_glint_are_not_taken_for_a_resting_animal
     for i in range(0, n, 3):
         noisy[i, 96:120, 110:150] = 210
     assert fill_ghost(stack_median(noisy), noisy, 1.0, 20.0, 30)[1] > 500
+
+
+def test_tail_suspension_without_an_empty_background_is_flagged():
+    video, _, _ = _resting_scene(n=90)
+    arena = [Arena(1, 12, 0, 296, 240)]
+    tst = load_fst_protocol("mouse_tst")
+    result = track_video(video, tst, arenas=arena)
+    assert any("tail suspension scored without an image" in w for w in result.warnings)
+    assert "--background" in result.traces[0].meta["warnings"]
+    empty = np.full((240, 320), 175, np.uint8)
+    assert not track_video(video, tst, arenas=arena, background=empty).warnings
+    assert not any("tail" in w for w in
+                   track_video(video, load_fst_protocol("mouse_fst"), arenas=arena).warnings)
