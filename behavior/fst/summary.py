@@ -15,7 +15,8 @@ immobility_s, immobility_pct
     window (``scored_s``: the window, cut short if the recording ends early).
 latency_s
     Time from the test start (t = 0) to the start of the first immobility bout of
-    at least the minimum bout duration, anywhere in the test; NaN if none.
+    at least the minimum bout duration, anywhere in the test (before
+    ``duration_s``); NaN if none.
 bouts, mean_bout_s, longest_bout_s
     Bouts that overlap the window, with durations clipped to the window.
 immobile_bins, scored_bins
@@ -182,7 +183,7 @@ def summarize_bouts(
         "scored_s": scored,
         "immobility_s": immobility,
         "immobility_pct": 100.0 * immobility / scored if scored > 0 else math.nan,
-        "latency_s": float(b[0, 0]) if b.size else math.nan,
+        "latency_s": float(b[0, 0]) if b.size and b[0, 0] < duration_s else math.nan,
         "bouts": int(durations.size),
         "mean_bout_s": float(durations.mean()) if durations.size else 0.0,
         "longest_bout_s": float(durations.max()) if durations.size else 0.0,

@@ -809,7 +809,12 @@ def track_video(
         frames_iter = prefetch(frames_iter)
     next_bg_t = BG_UPDATE_S
     n_frames = 0
+    # the test is over in every arena: later frames (the animal taken out, the next
+    # one put in) are not decoded
+    test_end = max(offsets) + protocol.duration_s
     for frame in frames_iter:
+        if frame.time_s >= test_end - 1e-9:
+            break
         image = frame.image
         update_bg = frame.time_s >= next_bg_t
         for tr, offset in zip(trackers, offsets, strict=True):
@@ -940,10 +945,12 @@ def _to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: 
         "area_px": rows[:, 3],
         "mobility": mobility,
     })
-    if len(time_s) and time_s[0] < -1e-9:
+    in_test = (time_s >= -1e-9) & (time_s < protocol.duration_s - 1e-9)
+    if not in_test.all():
         # an arena whose test starts after another's: its frames before that were
-        # tracked (so the mobility at its start has a past) but are not its test
-        table = table.loc[time_s >= -1e-9].reset_index(drop=True)
+        # tracked (so the mobility at its start has a past) but are not its test;
+        # nor are those after its test ends while another arena's goes on
+        table = table.loc[in_test].reset_index(drop=True)
         time_s = table["time_s"].to_numpy()
     flags = immobile_flags(time_s, table["mobility"].to_numpy(), protocol)
     table["immobile"] = flags.astype(np.int8)

@@ -445,3 +445,32 @@ def test_tail_suspension_without_an_empty_background_is_flagged():
     assert not track_video(video, tst, arenas=arena, background=empty).warnings
     assert not any("tail" in w for w in
                    track_video(video, load_fst_protocol("mouse_fst"), arenas=arena).warnings)
+
+
+def test_frames_after_the_test_are_not_scored():
+    # a 10-s test in a 20-s recording: the animal swims, floats from 10.5 s (after
+    # the test), and is taken out at 12 s; none of that may reach the scores
+    rng = np.random.default_rng(5)
+    fps, n = 15, 300
+    t = np.arange(n) / fps
+    frames = np.empty((n, 240, 320), np.uint8)
+    for i, ti in enumerate(t):
+        img = np.full((240, 320), 175.0)
+        if ti < 12.0:
+            x = 160 + 60 * np.sin(2 * np.pi * 0.4 * min(ti, 10.5))
+            angle = 40 * np.sin(2 * np.pi * 2.0 * ti) if ti < 10.5 else 0.0
+            cv2.ellipse(img, (int(x), 120), (30, 12), angle, 0, 360, 45.0, -1)
+        frames[i] = np.clip(img + rng.normal(0, 2, img.shape), 0, 255)
+    protocol = load_fst_protocol("mouse_fst").with_overrides(duration_s=10.0,
+                                                              window_s=(0.0, 10.0), bin_s=5.0)
+    result = track_video(ArrayVideo(frames, t), protocol, arenas=[Arena(1, 0, 0, 320, 240)])
+    trace = result.traces[0]
+    assert len(trace.table) == 150 and trace.end_s == pytest.approx(10.0)
+    assert not result.warnings  # the empty cylinder after the test is not "animal lost"
+    s = score_mobility(trace.time_s, trace.mobility, protocol, end_s=trace.end_s)
+    assert s["immobility_s"] == 0 and np.isnan(s["latency_s"])
+
+
+def test_latency_counts_only_bouts_that_start_in_the_test():
+    s = summarize_bouts(np.array([[365.0, 380.0]]), (120, 360), 360, 60)
+    assert np.isnan(s["latency_s"]) and s["immobility_s"] == 0
