@@ -506,10 +506,12 @@ def presence(bg: np.ndarray, samples: np.ndarray, polarity: float, threshold: fl
     return float(np.mean(areas >= min_area)) if len(areas) else 0.0
 
 
-def without_resting_animal(bg: np.ndarray, samples: np.ndarray, animal: str,
-                           min_area: float) -> tuple[np.ndarray, _ArenaStats, int]:
+def without_resting_animal(
+    bg: np.ndarray, samples: np.ndarray, animal: str, min_area: float
+) -> tuple[np.ndarray, _ArenaStats, int, str | None]:
     """The arena's background and statistics, with an animal that rested in one
-    place taken out of the median (:func:`fill_ghost`); also the pixels replaced.
+    place taken out of the median (:func:`fill_ghost`); also the pixels replaced,
+    and a note for the user when the animal's colour had to be decided this way.
 
     Such a ghost also looks like an animal of the other polarity (the floor, seen
     when the animal is away, differs from the ghost the other way), so with
@@ -523,16 +525,21 @@ def without_resting_animal(bg: np.ndarray, samples: np.ndarray, animal: str,
     if n_px:
         stats = _arena_thresholds(filled, samples, "dark" if stats.polarity > 0 else "light")
     if animal != "auto" or stats.other < 0.5 * stats.contrast:
-        return filled, stats, n_px
+        return filled, stats, n_px, None
     flipped, n_flip = fill_ghost(bg, samples, -stats.polarity, stats.threshold, min_area)
     if not n_flip:
-        return filled, stats, n_px
+        return filled, stats, n_px, None
     flip_stats = _arena_thresholds(flipped, samples, "dark" if stats.polarity < 0 else "light")
     seen = presence(filled, samples, stats.polarity, stats.threshold, min_area)
     seen_flip = presence(flipped, samples, flip_stats.polarity, flip_stats.threshold, min_area)
     if seen_flip > seen + 0.2:
-        return flipped, flip_stats, n_flip
-    return filled, stats, n_px
+        colour = "dark" if flip_stats.polarity > 0 else "light"
+        other = "light" if colour == "dark" else "dark"
+        note = (f"the animal's colour was not clear from the background alone: taken as "
+                f"{colour} (seen in {100 * seen_flip:.0f}% of the sampled frames, "
+                f"{100 * seen:.0f}% as {other}); if wrong, set animal: {other}")
+        return flipped, flip_stats, n_flip, note
+    return filled, stats, n_px, None
 
 
 def fill_ghost(bg: np.ndarray, samples: np.ndarray, polarity: float, threshold: float,
@@ -782,8 +789,10 @@ def track_video(
         bg = background[arena.y:arena.y + h, arena.x:arena.x + w].copy()
         crop = stack[:, arena.y:arena.y + h, arena.x:arena.x + w]
         if own_background and not shake:
-            bg, stats, ghost_px = without_resting_animal(bg, crop, protocol.animal,
-                                                         protocol.min_area_px)
+            bg, stats, ghost_px, note = without_resting_animal(bg, crop, protocol.animal,
+                                                               protocol.min_area_px)
+            if note:
+                arena_notes[arena.number].append(f"arena {arena.number}: {note}")
             if ghost_px:
                 log.info("%s: arena %d: an animal resting in one place was taken out of "
                          "the background (%d px)", name, arena.number, ghost_px)

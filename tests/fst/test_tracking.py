@@ -374,10 +374,14 @@ def test_an_animal_resting_in_one_place_is_taken_out_of_the_background(monkeypat
     video, empty, resting = _resting_scene(light=light)
     protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(0.0, 12.0))
     arena = [Arena(1, 12, 0, 296, 240)]
-    trace = track_video(video, protocol, arenas=arena).traces[0]
+    result = track_video(video, protocol, arenas=arena)
+    trace = result.traces[0]
     # the ghost also looks like an animal of the other colour: the polarity is
     # the one under which an animal is seen in every sampled frame
     assert trace.meta["polarity"] == ("light" if light else "dark")
+    if not light:  # here the differences alone pointed the wrong way: the user is told
+        assert "taken as dark (seen in 100% of the sampled frames" in trace.meta["warnings"]
+        assert any("set animal: light" in w for w in result.warnings)
     assert 1131 <= int(trace.meta["resting_animal_cleared_px"]) < 2500
     area = trace.table["area_px"].to_numpy()
     assert np.isfinite(area).all()
