@@ -24,6 +24,10 @@ sloshing after bench knocks (0.5 per minute). Scored with the same protocol (not
 tuned on it), by the baseline with the first set's count threshold, and by the
 baseline re-tuned with hindsight on the hard set.
 
+Finally, how much the errors depend on the protocol's mobility threshold: the
+saved traces of the first and the hard set re-scored (no decoding) with
+thresholds around the shipped 0.10.
+
     python benchmarks/bench_fst_accuracy.py [--videos 6] [--hard 6] [--jobs 2] [--keep DIR]
                                             [--only easy,15fps,drift,hard]
 
@@ -46,7 +50,7 @@ import cv2
 import numpy as np
 from scipy.stats import pearsonr
 
-from behavior.fst.scoring import VideoJob, score_video
+from behavior.fst.scoring import VideoJob, rescore_traces, score_video
 from behavior.fst.summary import apply_min_bout, frames_to_bouts, summarize_bouts
 from behavior.fst.synthetic import HARD, SyntheticSpec, write_video
 from behavior.io.video import VideoReader
@@ -95,7 +99,8 @@ def differencing_counts(path: Path, rects: list[tuple[int, int, int, int]], cuto
 
 
 def score(path: Path, protocol) -> dict:
-    outcome = score_video(VideoJob(str(path), protocol, n_arenas=2))
+    traces = path.parent / "traces"
+    outcome = score_video(VideoJob(str(path), protocol, n_arenas=2, traces_dir=str(traces)))
     assert outcome.error is None, outcome.error
     return {row["arena"]: row for row in outcome.rows}
 
@@ -148,6 +153,22 @@ def ours_table(made, scored) -> np.ndarray:
             ours_s.append(got)
             print(f"{path.name:<{wide}}{arena:>6}{want:9.1f}{got:9.1f}{got - want:9.1f}")
     return np.array(ours_s)
+
+
+def threshold_sensitivity(sets, protocol) -> None:
+    """Errors of each set re-scored from its saved traces with other thresholds."""
+    print("\nthreshold sensitivity (traces re-scored, no decoding; shipped 0.10):")
+    for thr in (0.06, 0.08, 0.10, 0.12, 0.14):
+        parts = []
+        for name, made in sets:
+            paths = [p.parent / "traces" / f"{p.stem}_arena{a}.trace.csv"
+                     for p, _ in made for a in (1, 2)]
+            table, errors = rescore_traces(paths, protocol.with_overrides(threshold=thr))
+            assert not errors, errors
+            truth = np.array([truth_immobility(t, a) for _, t in made for a in (1, 2)])
+            e = table["immobility_s"].to_numpy() - truth
+            parts.append(f"{name} max |error| {np.abs(e).max():6.2f} s, mean {e.mean():+6.2f} s")
+        print(f"  {thr:.2f}: " + ";  ".join(parts))
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -230,6 +251,7 @@ def main() -> None:
               f"(count threshold {base_thr:.0f} px from the first set)")
         print(f"ratio of max errors ours / baseline ({label}): {e_ours.max() / e_base.max():.2f}")
 
+    made3: list = []
     if args.hard and "hard" in only:
         hard_targets = np.linspace(0.15, 0.80, 2 * args.hard)
         np.random.default_rng(1).shuffle(hard_targets)
@@ -265,6 +287,10 @@ def main() -> None:
         print(f"ratio of max errors ours / baseline (hard): first-set threshold "
               f"{np.abs(e_ours).max() / np.abs(e_fixed).max():.2f}, hindsight "
               f"{np.abs(e_ours).max() / tuned_err:.2f}")
+    sets = [(name, m) for name, m, key in (("first set", made, "easy"), ("hard set", made3, "hard"))
+            if key in only and m]
+    if sets:
+        threshold_sensitivity(sets, protocol)
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
 
