@@ -219,14 +219,14 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -
     jobs = [VideoJob(str(v), protocol, arenas=rects, n_arenas=args.arenas, start_s=args.start_s,
                      traces_dir=str(traces), background=args.background) for v in args.videos]
 
-    durations = {}
-    for job in jobs:
+    show = not args.no_progress and sys.stderr.isatty()
+    durations: dict[str, float] = {}
+    for job in jobs if show and pool is None else []:  # only a shown video-time bar needs them
         try:
             d = probe(job.path).duration_s
             durations[job.path] = d if d == d else 0.0
         except BehaviorError:
             durations[job.path] = 0.0
-    show = not args.no_progress and sys.stderr.isatty()
     if pool is not None:  # videos in parallel: count finished videos
         bar = tqdm(total=len(jobs), unit="video", disable=not show, file=sys.stderr)
 
