@@ -252,20 +252,60 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -
     def save(done: list) -> None:
         write_table(rows_to_table([row for o in done for row in o.rows], protocol), out)
 
+    started = _now()
     outcomes = score_videos(jobs, n_jobs=n_jobs, progress=progress, on_outcome=save,
                             pool=pool)
     bar.close()
     rows = [row for o in outcomes for row in o.rows]
     save(outcomes)
     failed = [o for o in outcomes if o.error]
+    log = _write_run_log(out, protocol, outcomes, started, getattr(args, "argv", sys.argv[1:]))
     for o in outcomes:
         for w in o.warnings:
             echo(f"behavior: warning: {w}", file=sys.stderr)
     for o in failed:
         echo(f"behavior: error: {o.error} (skipped)", file=sys.stderr)
     echo(f"scored {len(outcomes) - len(failed)} of {len(outcomes)} videos "
-          f"({len(rows)} animals) -> {out}; traces in {traces}/", file=sys.stderr)
+          f"({len(rows)} animals) -> {out}; traces in {traces}/; log {log}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _write_run_log(out: Path, protocol: FstProtocol, outcomes: list, started: str,
+                   argv: list[str]) -> Path:
+    """``<out>.log`` beside the results: the command, the whole protocol, and every
+    error and warning, so a results file can always be traced to how it was made."""
+    import shlex
+
+    import yaml
+
+    from behavior import __version__
+
+    failed = [o for o in outcomes if o.error]
+    record = {
+        "command": " ".join(shlex.quote(a) for a in ["behavior", *argv]),
+        "behavior_version": __version__,
+        "started": started,
+        "finished": _now(),
+        "results": str(out),
+        "videos_scored": len(outcomes) - len(failed),
+        "videos_failed": len(failed),
+        "protocol": {"source": str(protocol.source or protocol.name), **protocol.to_dict()},
+        "errors": [o.error for o in failed],
+        "warnings": [w for o in outcomes for w in o.warnings],
+    }
+    path = out.with_suffix(".log")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("# behavior fst score: how " + out.name + " was made\n"
+                   + yaml.safe_dump(record, sort_keys=False, allow_unicode=True, width=100),
+                   encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 def run_split(args: argparse.Namespace) -> int:

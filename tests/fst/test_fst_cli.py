@@ -45,6 +45,23 @@ def test_score_reports_the_bad_file_and_scores_the_rest(scored):
         "two_arenas_arena1.trace.csv", "two_arenas_arena2.trace.csv"]
 
 
+def test_a_log_beside_the_results_says_how_they_were_made(scored):
+    import yaml
+
+    video, _, out, _, _, _ = scored
+    log = out.with_suffix(".log")
+    record = yaml.safe_load(log.read_text(encoding="utf-8"))
+    assert record["command"] == (f"behavior fst score {video} {out.parent / 'broken.mp4'} "
+                                 f"--window-s 5 40 --out {out} --traces "
+                                 f"{out.parent / 'traces'} --no-progress")
+    assert (record["videos_scored"], record["videos_failed"]) == (1, 1)
+    assert "broken.mp4" in record["errors"][0]
+    assert record["protocol"]["threshold"] == 0.1
+    assert record["protocol"]["window_s"] == [5.0, 40.0]  # the override, not the file's
+    assert record["protocol"]["source"].endswith("mouse_fst.yaml")
+    assert record["started"] <= record["finished"]
+
+
 def test_rescore_needs_no_video_and_matches_score(scored, tmp_path):
     video, truth, out, traces, status, _ = scored
     moved = tmp_path / "elsewhere"
