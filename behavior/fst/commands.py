@@ -210,7 +210,13 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -
     from tqdm import tqdm
 
     from behavior.errors import BehaviorError
-    from behavior.fst.scoring import VideoJob, rows_to_table, score_videos, write_table
+    from behavior.fst.scoring import (
+        VideoJob,
+        outcome_rows,
+        rows_to_table,
+        score_videos,
+        write_table,
+    )
     from behavior.io.video import probe
 
     rects = _rects(args)
@@ -250,7 +256,7 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -
                 bar.refresh()
 
     def save(done: list) -> None:
-        write_table(rows_to_table([row for o in done for row in o.rows], protocol), out)
+        write_table(rows_to_table(outcome_rows(done), protocol), out)
 
     started = _now()
     outcomes = score_videos(jobs, n_jobs=n_jobs, progress=progress, on_outcome=save,

@@ -80,12 +80,31 @@ def score_trace(trace: Trace, protocol: FstProtocol) -> dict[str, object]:
     return row
 
 
+#: Whole-number columns, kept whole (not 1.0) when a not-scored row leaves them empty.
+_COUNT_COLUMNS = ("arena", "bouts", "immobile_bins", "scored_bins", "frames")
+
+
 def rows_to_table(rows: Iterable[dict[str, object]], protocol: FstProtocol) -> pd.DataFrame:
     table = pd.DataFrame(list(rows))
     columns = result_columns(protocol)
     if table.empty:
         return pd.DataFrame(columns=columns)
-    return table.reindex(columns=columns)
+    table = table.reindex(columns=columns)
+    for column in _COUNT_COLUMNS:
+        table[column] = pd.to_numeric(table[column]).round().astype("Int64")
+    return table
+
+
+def outcome_rows(outcomes: Iterable[VideoOutcome]) -> list[dict[str, object]]:
+    """Results rows of scored videos, and one row per video that could not be scored
+    (no arena, no numbers, ``warnings`` saying why), so that a batch's failures
+    are in the table too."""
+    rows: list[dict[str, object]] = []
+    for o in outcomes:
+        rows.extend(o.rows)
+        if o.error:
+            rows.append({"video": o.path, "warnings": f"not scored: {o.error}"})
+    return rows
 
 
 @dataclass

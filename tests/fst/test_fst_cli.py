@@ -32,10 +32,18 @@ def test_score_reports_the_bad_file_and_scores_the_rest(scored):
     video, truth, out, traces, status, captured = scored
     assert status != 0
     assert "broken.mp4" in captured.err
-    table = pd.read_csv(out)
+    everything = pd.read_csv(out, keep_default_na=False)
+    # the broken file has a row too: no arena, no numbers, and why
+    not_scored = everything[everything["arena"] == ""]
+    assert not_scored["video"].str.endswith("broken.mp4").tolist() == [True]
+    assert not_scored["warnings"].iloc[0].startswith("not scored: ")
+    assert (not_scored[["immobility_s", "bouts", "frames"]] == "").all(axis=None)
+    table = pd.read_csv(out).dropna(subset=["arena"])
     assert set(REQUIRED) <= set(table.columns)
     assert "immobile_s_0_60" in table.columns  # per-minute bins
     assert table["arena"].tolist() == [1, 2]
+    # whole numbers stay whole in the file, next to the empty row
+    assert everything.loc[everything["arena"] != "", "bouts"].str.fullmatch(r"\d+").all()
     assert (table["video"] == str(video)).all()
     for _, row in table.iterrows():
         want = summarize_bouts(truth.bouts(int(row.arena)), (5, 40), 360, 60, truth.end_s)
@@ -71,7 +79,7 @@ def test_rescore_needs_no_video_and_matches_score(scored, tmp_path):
         same = tmp_path / "same.csv"
         assert main(["fst", "rescore", str(traces), "--window-s", "5", "40",
                      "--out", str(same)]) == 0
-        a, b = pd.read_csv(out), pd.read_csv(same)
+        a, b = pd.read_csv(out).dropna(subset=["arena"]), pd.read_csv(same)
         assert np.allclose(a["immobility_s"], b["immobility_s"])
         strict = tmp_path / "strict.csv"
         assert main(["fst", "rescore", str(traces), "--window-s", "5", "40", "--threshold",
@@ -120,7 +128,7 @@ def test_jobs_2_gives_the_same_results_in_the_same_order(two_arena_video, tmp_pa
     err = capsys.readouterr().err
     assert "broken.mp4" in err and "scored 2 of 3 videos" in err
     a, b = pd.read_csv(one), pd.read_csv(two)
-    assert b["video"].tolist() == [str(video), str(video), str(copy), str(copy)]
+    assert b["video"].tolist() == [str(video), str(video), str(bad), str(copy), str(copy)]
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -158,7 +166,8 @@ def test_results_as_an_excel_workbook(scored, tmp_path):
     xlsx = tmp_path / "results.xlsx"
     assert main(["fst", "rescore", str(traces), "--window-s", "5", "40", "--out", str(xlsx)]) == 0
     book = pd.read_excel(xlsx, sheet_name="immobility")
-    assert np.allclose(book["immobility_s"], pd.read_csv(out)["immobility_s"], atol=1e-4)
+    scored_rows = pd.read_csv(out).dropna(subset=["arena"])
+    assert np.allclose(book["immobility_s"], scored_rows["immobility_s"], atol=1e-4)
 
 
 def test_results_are_saved_after_each_video(two_arena_video, tmp_path):
