@@ -265,7 +265,10 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -
     rows = [row for o in outcomes for row in o.rows]
     save(outcomes)
     failed = [o for o in outcomes if o.error]
-    log = _write_run_log(out, protocol, outcomes, started, getattr(args, "argv", sys.argv[1:]))
+    log = _write_run_log(out, protocol, started, getattr(args, "argv", sys.argv[1:]),
+                         {"videos_scored": len(outcomes) - len(failed),
+                          "videos_failed": len(failed)},
+                         [o.error for o in failed], [w for o in outcomes for w in o.warnings])
     for o in outcomes:
         for w in o.warnings:
             echo(f"behavior: warning: {w}", file=sys.stderr)
@@ -282,8 +285,8 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _write_run_log(out: Path, protocol: FstProtocol, outcomes: list, started: str,
-                   argv: list[str]) -> Path:
+def _write_run_log(out: Path, protocol: FstProtocol, started: str, argv: list[str],
+                   counts: dict[str, int], errors: list[str], warnings: list[str]) -> Path:
     """``<out>.log`` beside the results: the command, the whole protocol, and every
     error and warning, so a results file can always be traced to how it was made."""
     import shlex
@@ -292,22 +295,20 @@ def _write_run_log(out: Path, protocol: FstProtocol, outcomes: list, started: st
 
     from behavior import __version__
 
-    failed = [o for o in outcomes if o.error]
     record = {
         "command": " ".join(shlex.quote(a) for a in ["behavior", *argv]),
         "behavior_version": __version__,
         "started": started,
         "finished": _now(),
         "results": str(out),
-        "videos_scored": len(outcomes) - len(failed),
-        "videos_failed": len(failed),
+        **counts,
         "protocol": {"source": str(protocol.source or protocol.name), **protocol.to_dict()},
-        "errors": [o.error for o in failed],
-        "warnings": [w for o in outcomes for w in o.warnings],
+        "errors": errors,
+        "warnings": warnings,
     }
     path = out.with_suffix(".log")
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("# behavior fst score: how " + out.name + " was made\n"
+    tmp.write_text(f"# behavior: how {out.name} was made\n"
                    + yaml.safe_dump(record, sort_keys=False, allow_unicode=True, width=100),
                    encoding="utf-8")
     tmp.replace(path)
@@ -337,11 +338,14 @@ def run_rescore(args: argparse.Namespace) -> int:
     from behavior.fst.scoring import rescore_dir, write_table
 
     protocol = _protocol(args)
+    started = _now()
     table, errors = rescore_dir(args.traces_dir, protocol)
     for e in errors:
         echo(f"behavior: error: {e} (skipped)", file=sys.stderr)
     write_table(table, args.out)
-    echo(f"re-scored {len(table)} traces -> {args.out}", file=sys.stderr)
+    log = _write_run_log(Path(args.out), protocol, started, getattr(args, "argv", sys.argv[1:]),
+                         {"traces_scored": len(table), "traces_failed": len(errors)}, errors, [])
+    echo(f"re-scored {len(table)} traces -> {args.out}; log {log}", file=sys.stderr)
     if table.empty and not errors:
         echo(f"behavior: error: no *.trace.csv in {args.traces_dir}", file=sys.stderr)
         return 1

@@ -81,6 +81,11 @@ def test_rescore_needs_no_video_and_matches_score(scored, tmp_path):
                      "--out", str(same)]) == 0
         a, b = pd.read_csv(out).dropna(subset=["arena"]), pd.read_csv(same)
         assert np.allclose(a["immobility_s"], b["immobility_s"])
+        import yaml
+
+        record = yaml.safe_load(same.with_suffix(".log").read_text(encoding="utf-8"))
+        assert (record["traces_scored"], record["traces_failed"]) == (2, 0)
+        assert record["command"].startswith("behavior fst rescore ")
         strict = tmp_path / "strict.csv"
         assert main(["fst", "rescore", str(traces), "--window-s", "5", "40", "--threshold",
                      "0.0001", "--out", str(strict)]) == 0
