@@ -180,6 +180,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="H.264 quality, lower is better (default 18, visually lossless)")
     split.set_defaults(func=run_split)
 
+    preview = fst_sub.add_parser(
+        "preview", help="a picture of the arenas and the animals found, to check before "
+                        "scoring (<stem>_arenas.png per video)")
+    preview.add_argument("videos", nargs="+", metavar="VIDEO",
+                         help="video files, folders of videos, or patterns")
+    preview.add_argument("--out", required=True, metavar="DIR", help="folder for the pictures")
+    _add_arena_options(preview)
+    preview.add_argument("--protocol", default=DEFAULT_PROTOCOL,
+                         help="protocol whose segmentation settings are shown (default "
+                              "mouse_fst)")
+    preview.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                         dest="settings", help="override a protocol key, e.g. animal=light")
+    preview.set_defaults(func=run_preview, shake_px=None, threshold=None, min_bout_s=None,
+                         smoothing_s=None, window_s=None, bin_s=None)
+
     try:
         from behavior.blinding.commands import register_fst_calibrate
     except ImportError:
@@ -331,6 +346,24 @@ def run_split(args: argparse.Namespace) -> int:
             continue
         echo(f"{video}: {len(written)} arena{'' if len(written) == 1 else 's'} -> "
              + ", ".join(str(p) for p in written), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    from behavior.errors import BehaviorError
+    from behavior.fst.preview import preview_video
+
+    protocol = _protocol(args)
+    failed = 0
+    for video in video_paths(args.videos):
+        try:
+            path = preview_video(video, args.out, rects=_rects(args), n_arenas=args.arenas,
+                                 start_s=args.start_s, protocol=protocol)
+        except BehaviorError as exc:
+            echo(f"behavior: error: {exc} (skipped)", file=sys.stderr)
+            failed += 1
+            continue
+        echo(f"{video} -> {path}", file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -457,7 +457,7 @@ class _ArenaStats(NamedTuple):
     other: float  # the largest difference of the other sign (a ghost or a glare)
 
 
-def _arena_thresholds(bg: np.ndarray, samples: np.ndarray, animal: str) -> _ArenaStats:
+def arena_thresholds(bg: np.ndarray, samples: np.ndarray, animal: str) -> _ArenaStats:
     """Polarity, threshold, contrast and noise of one arena from background and samples."""
     # every third pixel of every third row of every sample is plenty for these
     # statistics (an animal still covers hundreds of them in each sample)
@@ -520,16 +520,16 @@ def without_resting_animal(
     real animal is somewhere in every frame, the floor under a ghost only now
     and then.
     """
-    stats = _arena_thresholds(bg, samples, animal)
+    stats = arena_thresholds(bg, samples, animal)
     filled, n_px = fill_ghost(bg, samples, stats.polarity, stats.threshold, min_area)
     if n_px:
-        stats = _arena_thresholds(filled, samples, "dark" if stats.polarity > 0 else "light")
+        stats = arena_thresholds(filled, samples, "dark" if stats.polarity > 0 else "light")
     if animal != "auto" or stats.other < 0.5 * stats.contrast:
         return filled, stats, n_px, None
     flipped, n_flip = fill_ghost(bg, samples, -stats.polarity, stats.threshold, min_area)
     if not n_flip:
         return filled, stats, n_px, None
-    flip_stats = _arena_thresholds(flipped, samples, "dark" if stats.polarity < 0 else "light")
+    flip_stats = arena_thresholds(flipped, samples, "dark" if stats.polarity < 0 else "light")
     seen = presence(filled, samples, stats.polarity, stats.threshold, min_area)
     seen_flip = presence(flipped, samples, flip_stats.polarity, flip_stats.threshold, min_area)
     if seen_flip > seen + 0.2:
@@ -770,15 +770,8 @@ def track_video(
     start_of = dict(zip(sorted(a.number for a in arenas), starts, strict=True))
 
     alpha = min(1.0, BG_UPDATE_S / protocol.background_s)
-    shake = protocol.shake_px
-    if shake == "auto":
-        shifts = camera_shifts(stack, background)
-        shake = shake_radius(shifts)
-        if shake:
-            notes.append(
-                f"the camera moves (up to {int(np.abs(shifts).max())} px between "
-                f"sampled frames); edges that move up to {shake} px are not taken for the "
-                "animal (protocol shake_px: auto)")
+    shake, note = measure_shake(stack, background, protocol)
+    notes.extend([note] if note else [])
     trackers = []
     for arena in arenas:
         # keep arena crops a multiple of the reduction factor
@@ -786,18 +779,13 @@ def track_video(
         w = (arena.w // scale) * scale
         arena = Arena(arena.number, arena.x, arena.y, w, h)
         arena_notes[arena.number] = []
-        bg = background[arena.y:arena.y + h, arena.x:arena.x + w].copy()
-        crop = stack[:, arena.y:arena.y + h, arena.x:arena.x + w]
-        if own_background and not shake:
-            bg, stats, ghost_px, note = without_resting_animal(bg, crop, protocol.animal,
-                                                               protocol.min_area_px)
-            if note:
-                arena_notes[arena.number].append(f"arena {arena.number}: {note}")
-            if ghost_px:
-                log.info("%s: arena %d: an animal resting in one place was taken out of "
-                         "the background (%d px)", name, arena.number, ghost_px)
-        else:
-            stats, ghost_px = _arena_thresholds(bg, crop, protocol.animal), 0
+        bg, stats, ghost_px, note = arena_background(background, stack, arena, protocol,
+                                                     own_background and not shake)
+        if note:
+            arena_notes[arena.number].append(f"arena {arena.number}: {note}")
+        if ghost_px:
+            log.info("%s: arena %d: an animal resting in one place was taken out of "
+                     "the background (%d px)", name, arena.number, ghost_px)
         polarity, threshold, contrast, noise = stats[:4]
         # an animal stands out well above the camera noise and the ripples
         present = contrast >= max(MIN_CONTRAST, 8.0 * noise)
@@ -855,6 +843,37 @@ def track_video(
     warnings = [f"{name}: {w}" for w in notes]
     warnings += [f"{name}: {w}" for tr in trackers for w in arena_notes[tr.arena.number]]
     return TrackingResult(name, [t.arena for t in trackers], traces, truncated, warnings)
+
+
+def measure_shake(stack: np.ndarray, background: np.ndarray,
+                  protocol: FstProtocol) -> tuple[float, str | None]:
+    """The protocol's ``shake_px``, measured from the samples when ``auto``, and a
+    note for the user when the camera moves."""
+    if protocol.shake_px != "auto":
+        return float(protocol.shake_px), None
+    shifts = camera_shifts(stack, background)
+    shake = shake_radius(shifts)
+    if not shake:
+        return 0.0, None
+    return float(shake), (f"the camera moves (up to {int(np.abs(shifts).max())} px between "
+                          f"sampled frames); edges that move up to {shake} px are not taken "
+                          "for the animal (protocol shake_px: auto)")
+
+
+def arena_background(background: np.ndarray, stack: np.ndarray, arena: Arena,
+                     protocol: FstProtocol, clear_ghost: bool
+                     ) -> tuple[np.ndarray, _ArenaStats, int, str | None]:
+    """One arena's background crop and statistics, as tracking uses them.
+
+    With ``clear_ghost`` (a background made from the video, a steady camera) an
+    animal resting in one place is taken out of it (:func:`without_resting_animal`).
+    Returns the background, the statistics, the pixels cleared and a note.
+    """
+    ys, xs = slice(arena.y, arena.y + arena.h), slice(arena.x, arena.x + arena.w)
+    bg, crop = background[ys, xs].copy(), stack[:, ys, xs]
+    if clear_ghost:
+        return without_resting_animal(bg, crop, protocol.animal, protocol.min_area_px)
+    return bg, arena_thresholds(bg, crop, protocol.animal), 0, None
 
 
 def _frames_from(video: VideoReader | ArrayVideo, start_s: float) -> Iterator[Frame]:
