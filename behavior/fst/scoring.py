@@ -1,8 +1,9 @@
 """Score videos and traces into result tables: the batch layer over tracking.
 
-Results table (one row per video × arena), columns :data:`RESULT_COLUMNS` then
-``immobile_s_<start>_<end>`` bins (see :mod:`behavior.fst.summary` for the
-definitions):
+Results table (one row per video × arena, and one per video that could not be
+scored: only ``video`` and ``warnings``), columns :data:`RESULT_COLUMNS`, then
+``immobile_s_<start>_<end>`` bins, then ``warnings`` (see
+:mod:`behavior.fst.summary` for the definitions):
 
 ``video``            the video file as given
 ``arena``            arena number, 1 = leftmost
@@ -13,6 +14,8 @@ definitions):
 ``latency_s``        test start → first immobility bout ≥ min_bout_s (s; empty if none)
 ``bouts``            immobility bouts overlapping the window
 ``mean_bout_s``, ``longest_bout_s``   of those bouts, clipped to the window (s)
+``immobile_bins``, ``scored_bins``   whole bins in the window where immobility
+                     predominated, of those scored (the rat modified FST's count)
 ``tracked_pct``      frames in the window where the animal was found (%)
 ``frames``           frames decoded and tracked
 ``threshold``, ``min_bout_s``  the scoring parameters used
@@ -187,10 +190,10 @@ def score_videos(
     ``n_jobs`` is the number of cores to keep busy: 1 decodes and tracks in this
     thread, one video after the other; more, with several videos, scores that many
     at a time, one core each (this process and ``n_jobs - 1`` worker processes);
-    more, with one video, decodes it in a
-    background thread while this thread tracks (:func:`track_video`'s
-    ``pipelined``, about 1.3 times as fast as one core). The numbers are the same
-    in every case: only the work's placement differs.
+    more, with one video, decodes it in a background thread while this thread
+    tracks (:func:`track_video`'s ``pipelined``, about 1.3 times as fast as one
+    core). The numbers are the same in every case: only the work's placement
+    differs.
 
     ``progress(path, time_s)`` is called with the time of each tracked frame
     (single process) or once per finished video (``time_s=None``, several processes).
