@@ -449,7 +449,7 @@ def reduction_factor(width: int) -> int:
     return max(1, min(4, width // 160))
 
 
-class _ArenaStats(NamedTuple):
+class ArenaStats(NamedTuple):
     polarity: float  # +1: animal darker than the background, -1: lighter
     threshold: float  # segmentation cut-off (grey levels)
     contrast: float  # the animal's difference from the background
@@ -457,7 +457,7 @@ class _ArenaStats(NamedTuple):
     other: float  # the largest difference of the other sign (a ghost or a glare)
 
 
-def arena_thresholds(bg: np.ndarray, samples: np.ndarray, animal: str) -> _ArenaStats:
+def arena_thresholds(bg: np.ndarray, samples: np.ndarray, animal: str) -> ArenaStats:
     """Polarity, threshold, contrast and noise of one arena from background and samples."""
     # every third pixel of every third row of every sample is plenty for these
     # statistics (an animal still covers hundreds of them in each sample)
@@ -476,7 +476,7 @@ def arena_thresholds(bg: np.ndarray, samples: np.ndarray, animal: str) -> _Arena
     else:
         polarity, contrast, other = -1.0, light, dark
     threshold = max(5.0 * noise, CONTRAST_FRACTION * contrast, 8.0)
-    return _ArenaStats(polarity, threshold, contrast, noise, other)
+    return ArenaStats(polarity, threshold, contrast, noise, other)
 
 
 def largest_blobs(bg: np.ndarray, samples: np.ndarray, polarity: float,
@@ -508,7 +508,7 @@ def presence(bg: np.ndarray, samples: np.ndarray, polarity: float, threshold: fl
 
 def without_resting_animal(
     bg: np.ndarray, samples: np.ndarray, animal: str, min_area: float
-) -> tuple[np.ndarray, _ArenaStats, int, str | None]:
+) -> tuple[np.ndarray, ArenaStats, int, str | None]:
     """The arena's background and statistics, with an animal that rested in one
     place taken out of the median (:func:`fill_ghost`); also the pixels replaced,
     and a note for the user when the animal's colour had to be decided this way.
@@ -862,7 +862,7 @@ def measure_shake(stack: np.ndarray, background: np.ndarray,
 
 def arena_background(background: np.ndarray, stack: np.ndarray, arena: Arena,
                      protocol: FstProtocol, clear_ghost: bool
-                     ) -> tuple[np.ndarray, _ArenaStats, int, str | None]:
+                     ) -> tuple[np.ndarray, ArenaStats, int, str | None]:
     """One arena's background crop and statistics, as tracking uses them.
 
     With ``clear_ghost`` (a background made from the video, a steady camera) an
