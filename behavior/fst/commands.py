@@ -176,6 +176,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="video files, folders of videos, or patterns")
     split.add_argument("--out", required=True, metavar="DIR", help="folder for the arena videos")
     _add_arena_options(split)
+    split.add_argument("--duration-s", type=float, metavar="S",
+                       help="length of the test: each arena's video ends S seconds after "
+                            "its start (default: at the end of the recording; mouse FST 360)")
     split.add_argument("--crf", type=int, default=18,
                        help="H.264 quality, lower is better (default 18, visually lossless)")
     split.set_defaults(func=run_split)
@@ -339,7 +342,8 @@ def run_split(args: argparse.Namespace) -> int:
     for video in video_paths(args.videos):
         try:
             written = split_video(video, args.out, rects=rects, n_arenas=args.arenas,
-                                  start_s=args.start_s, crf=args.crf)
+                                  start_s=args.start_s, crf=args.crf,
+                                  duration_s=args.duration_s)
         except BehaviorError as exc:
             echo(f"behavior: error: {exc} (skipped)", file=sys.stderr)
             failed += 1

@@ -63,6 +63,7 @@ def split_video(
     n_arenas: int | None = None,
     start_s: float | Sequence[float] | None = None,
     crf: int = 18,
+    duration_s: float | None = None,
     on_frame: Callable[[float], None] | None = None,
 ) -> list[Path]:
     """Write one H.264 ``.mp4`` per arena of ``video`` into ``out_dir``.
@@ -82,6 +83,9 @@ def split_video(
         at its own test start.
     crf
         H.264 quality (lower is better; 18 is visually lossless).
+    duration_s
+        Length of the test: each arena's video ends this long after its start
+        (default: at the end of the recording).
     on_frame
         Called with each frame's time (for progress bars).
 
@@ -129,12 +133,15 @@ def split_video(
                 streams.append(stream)
             last_pts = [-1] * len(arenas)
             counts = [0] * len(arenas)
+            end = max(starts) + duration_s if duration_s is not None else float("inf")
             for frame in reader.frames(gray=False, start_s=start if start > 0 else None):
+                if frame.time_s >= end - 1e-9:
+                    break  # every arena's test is over
                 for i, (arena, container, stream) in enumerate(
                         zip(arenas, containers, streams, strict=True)):
                     t = frame.time_s - start_of[arena.number]
-                    if t < -1e-9:  # before this arena's test
-                        continue
+                    if t < -1e-9 or (duration_s is not None and t >= duration_s - 1e-9):
+                        continue  # before or after this arena's test
                     pts = max(int(round(t / TIME_BASE)), last_pts[i] + 1)
                     last_pts[i] = pts
                     crop = np.ascontiguousarray(frame.image[arena.y:arena.y + arena.h,

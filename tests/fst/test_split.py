@@ -89,6 +89,13 @@ def test_each_arena_video_starts_at_its_own_test_start(two_arena_video, tmp_path
         want = [t - kept[0] for t in kept]
         assert len(frames) == len(want)
         np.testing.assert_allclose([t for t, _ in frames], want, atol=1e-4)
+    # and each ends a test's length after its own start
+    shorter = split_video(path, tmp_path / "short", rects=[(0, 0, 160, 240), (160, 0, 160, 240)],
+                          start_s=(2.0, 7.5), duration_s=20.0)
+    for out, start in zip(shorter, (2.0, 7.5), strict=True):
+        times = [t for t, _ in _frames(out)]
+        want = [t for t, _ in source if start - 1e-9 <= t < start + 20.0 - 1e-9]
+        assert len(times) == len(want) and times[-1] < 20.0
     with pytest.raises(InputError, match="3 test start times for 2 arenas"):
         split_video(path, tmp_path / "x", rects=[(0, 0, 160, 240), (160, 0, 160, 240)],
                     start_s=(1.0, 2.0, 3.0))
