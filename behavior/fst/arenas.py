@@ -229,3 +229,10 @@ def arena_starts(start_s: float | Sequence[float] | None, n: int, name: str) -> 
         raise InputError(name, f"{len(starts)} test start times for {n} arenas; give one "
                          "time for all, or one per arena from left to right")
     return starts
+
+
+def earliest_start(start_s: float | Sequence[float] | None) -> float:
+    """The first test start of a video (s): the time, or the earliest arena's."""
+    if isinstance(start_s, Sequence):
+        return float(min(start_s)) if len(start_s) else 0.0
+    return float(start_s or 0.0)

@@ -19,7 +19,13 @@ import cv2
 import numpy as np
 
 from behavior.errors import InputError
-from behavior.fst.arenas import Arena, clip_to_frame, number_arenas, read_sidecar
+from behavior.fst.arenas import (
+    Arena,
+    clip_to_frame,
+    earliest_start,
+    number_arenas,
+    read_sidecar,
+)
 from behavior.fst.tracking import (
     arena_background,
     locate_arenas,
@@ -58,7 +64,7 @@ def preview_video(
     sidecar = read_sidecar(video)
     rects = rects or sidecar.rects
     given = start_s if start_s is not None else sidecar.start_s
-    start = float(min(given)) if isinstance(given, Sequence) and given else float(given or 0)
+    start = earliest_start(given)
     with VideoReader(video) as reader:
         samples = sample_frames(reader, start)
         if not samples:

@@ -31,7 +31,13 @@ import av
 import numpy as np
 
 from behavior.errors import InputError
-from behavior.fst.arenas import Arena, arena_starts, number_arenas, read_sidecar
+from behavior.fst.arenas import (
+    Arena,
+    arena_starts,
+    earliest_start,
+    number_arenas,
+    read_sidecar,
+)
 from behavior.fst.tracking import locate_arenas, sample_frames
 from behavior.io.video import VideoReader
 
@@ -98,8 +104,7 @@ def split_video(
     sidecar = read_sidecar(video)
     rects = rects or sidecar.rects
     start_given = start_s if start_s is not None else sidecar.start_s
-    start = float(min(start_given)) if isinstance(start_given, Sequence) and start_given \
-        else float(start_given or 0.0)
+    start = earliest_start(start_given)
     with VideoReader(video, threads=0) as reader:
         width, height = reader.info.width, reader.info.height
         if rects:

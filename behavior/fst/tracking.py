@@ -55,7 +55,13 @@ import numpy as np
 import pandas as pd
 
 from behavior.errors import InputError
-from behavior.fst.arenas import Arena, arena_starts, clip_to_frame, detect_arenas
+from behavior.fst.arenas import (
+    Arena,
+    arena_starts,
+    clip_to_frame,
+    detect_arenas,
+    earliest_start,
+)
 from behavior.fst.immobility import immobile_flags
 from behavior.fst.traces import TRACE_COLUMNS, Trace
 from behavior.io.video import ArrayVideo, Frame, VideoReader
@@ -740,8 +746,7 @@ def track_video(
     # what the user should know: about the whole video, and about one arena
     notes: list[str] = []
     arena_notes: dict[int, list[str]] = {}
-    first_start = min(start_s) if isinstance(start_s, Sequence) and start_s else start_s
-    first_start = float(first_start or 0.0)
+    first_start = earliest_start(start_s)
     samples = sample_frames(video, first_start)
     if not samples:
         raise InputError(name, "no frame could be decoded")
