@@ -93,21 +93,23 @@ def _rects(args: argparse.Namespace) -> list[tuple[int, int, int, int]] | None:
 
 def _protocol(args: argparse.Namespace) -> FstProtocol:
     protocol = load_fst_protocol(args.protocol)
-    if args.settings:
-        settings = dict(_setting(t) for t in args.settings)
-        known = set(protocol.to_dict())
-        for key in settings:
-            if key not in known:
-                raise ProtocolError("--set", key, "not a protocol key; known keys: "
-                                    + ", ".join(sorted(known)))
-        try:
-            protocol = protocol.with_overrides(**settings)
-        except ProtocolError as exc:
+    settings = dict(_setting(t) for t in args.settings)
+    known = set(protocol.to_dict())
+    for key in settings:
+        if key not in known:
+            raise ProtocolError("--set", key, "not a protocol key; known keys: "
+                                + ", ".join(sorted(known)))
+    named = {"threshold": args.threshold, "min_bout_s": args.min_bout_s,
+             "smoothing_s": args.smoothing_s, "window_s": args.window_s, "bin_s": args.bin_s}
+    named = {k: v for k, v in named.items() if v is not None}
+    # all at once: the file's values are checked against the new ones together
+    # (e.g. --set duration_s=55 with --window-s 10 50), not one change at a time
+    try:
+        return protocol.with_overrides(**{**settings, **named})
+    except ProtocolError as exc:
+        if exc.key in settings and exc.key not in named:
             raise ProtocolError("--set", exc.key, exc.problem) from None
-    return protocol.with_overrides(
-        threshold=args.threshold, min_bout_s=args.min_bout_s, smoothing_s=args.smoothing_s,
-        window_s=args.window_s, bin_s=args.bin_s,
-    )
+        raise
 
 
 def _add_arena_options(p: argparse.ArgumentParser) -> None:

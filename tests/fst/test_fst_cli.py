@@ -368,3 +368,18 @@ def test_each_arena_can_start_at_its_own_time(two_arena_video, tmp_path, capsys)
         main(["fst", "score", str(video), "--start-s", "0,-1"])
     side.write_text("start_s: [0, -1]\n")
     assert "'start_s' must be" in score_video(VideoJob(str(copy), protocol)).error
+
+
+def test_set_and_named_overrides_are_checked_together():
+    from behavior.cli import build_parser
+    from behavior.errors import ProtocolError
+    from behavior.fst.commands import _protocol
+
+    # the shipped window (120-360 s) does not fit a 55-s test, the new one does
+    args = build_parser().parse_args(["fst", "score", "a.mp4", "--set", "duration_s=55",
+                                      "--window-s", "10", "50"])
+    protocol = _protocol(args)
+    assert (protocol.duration_s, protocol.window_s) == (55.0, (10.0, 50.0))
+    args = build_parser().parse_args(["fst", "score", "a.mp4", "--set", "duration_s=55"])
+    with pytest.raises(ProtocolError, match="window_s"):
+        _protocol(args)
