@@ -239,6 +239,10 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -
     )
     from behavior.io.video import probe
 
+    if n_jobs <= 1:  # one core means OpenCV's own thread pool too
+        import cv2
+
+        cv2.setNumThreads(1)
     rects = _rects(args)
     out = Path(args.out)
     traces = Path(args.traces) if args.traces else out.with_name(out.stem + "_traces")
