@@ -70,6 +70,12 @@ def video_paths(items: Sequence[str]) -> list[str]:
     return out
 
 
+def add_video_arguments(p: argparse.ArgumentParser, example: str = "videos/*.mp4") -> None:
+    """The ``VIDEO...`` positional argument (expanded later by :func:`video_paths`)."""
+    p.add_argument("videos", nargs="+", metavar="VIDEO",
+                   help=f"video files, folders of videos, or patterns such as '{example}'")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from behavior.blinding import commands as blinding_commands
     from behavior.fst import commands as fst_commands

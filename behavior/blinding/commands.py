@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from behavior.cli import echo, video_paths
+from behavior.cli import add_video_arguments, echo, video_paths
 from behavior.errors import InputError
 
 if TYPE_CHECKING:  # pandas is imported where used: the parser must build fast
@@ -29,8 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         description="Copy each video under a random code into SESSION_DIR "
                         "(remuxed without metadata), create the scoring database, and write "
                         "the key ONLY to KEY_FILE (outside SESSION_DIR).")
-    p.add_argument("videos", nargs="+", metavar="VIDEO",
-                   help="video files, folders of videos, or patterns such as 'day1/*.avi'")
+    add_video_arguments(p, "day1/*.avi")
     p.add_argument("--groups", required=True, metavar="GROUPS.csv",
                    help="columns video, subject, group (+ any factor columns)")
     p.add_argument("--out", required=True, metavar="SESSION_DIR", help="new or empty folder")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from behavior.cli import echo, video_paths
+from behavior.cli import add_video_arguments, echo, video_paths
 from behavior.errors import ProtocolError
 from behavior.protocols import load_fst_protocol
 
@@ -57,10 +57,22 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _add_scoring_overrides(p: argparse.ArgumentParser) -> None:
+def _add_protocol_options(p: argparse.ArgumentParser) -> None:
+    """``--protocol`` and ``--set KEY=VALUE`` (read by :func:`_protocol`)."""
     p.add_argument("--protocol", default=DEFAULT_PROTOCOL,
                    help="protocol YAML file, or the name of a shipped one "
                         "(mouse_fst, mouse_tst, rat_modified_fst); default mouse_fst")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="override any protocol key, e.g. --set animal=light --set "
+                        "blur_px=1 (YAML values; repeatable)")
+
+
+#: Protocol keys that have an option of their own (read when the command has it).
+_NAMED_OVERRIDES = ("threshold", "min_bout_s", "smoothing_s", "window_s", "bin_s", "shake_px")
+
+
+def _add_scoring_overrides(p: argparse.ArgumentParser) -> None:
+    _add_protocol_options(p)
     p.add_argument("--threshold", type=float, help="override: mobility at or below which a "
                    "frame is immobile")
     p.add_argument("--min-bout-s", type=float, help="override: shortest immobility bout (s)")
@@ -68,9 +80,6 @@ def _add_scoring_overrides(p: argparse.ArgumentParser) -> None:
     p.add_argument("--window-s", type=float, nargs=2, metavar=("START", "END"),
                    help="override: scored window from the test start (s)")
     p.add_argument("--bin-s", type=float, help="override: bin width (s)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
-                   help="override any protocol key, e.g. --set animal=light --set "
-                        "blur_px=1 (YAML values; repeatable)")
 
 
 def _setting(text: str) -> tuple[str, object]:
@@ -99,8 +108,7 @@ def _protocol(args: argparse.Namespace) -> FstProtocol:
         if key not in known:
             raise ProtocolError("--set", key, "not a protocol key; known keys: "
                                 + ", ".join(sorted(known)))
-    named = {"threshold": args.threshold, "min_bout_s": args.min_bout_s,
-             "smoothing_s": args.smoothing_s, "window_s": args.window_s, "bin_s": args.bin_s}
+    named = {k: getattr(args, k, None) for k in _NAMED_OVERRIDES}
     named = {k: v for k, v in named.items() if v is not None}
     # all at once: the file's values are checked against the new ones together
     # (e.g. --set duration_s=55 with --window-s 10 50), not one change at a time
@@ -137,9 +145,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Track the animal in each arena of each video and score immobility. "
                     "Writes one results row per video x arena and per-frame traces for "
                     "re-scoring without decoding.")
-    score.add_argument("videos", nargs="+", metavar="VIDEO",
-                       help="video files, folders of videos, or patterns such as "
-                            "'videos/*.mp4'")
+    add_video_arguments(score)
     _add_scoring_overrides(score)
     _add_arena_options(score)
     score.add_argument("--background", metavar="IMAGE",
@@ -174,8 +180,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Crop each arena (cylinder) of each video into its own H.264 file "
                     "<stem>_arena<N>.mp4, with the original frame times, so each animal can "
                     "be coded and scored on its own ('behavior blind create').")
-    split.add_argument("videos", nargs="+", metavar="VIDEO",
-                       help="video files, folders of videos, or patterns")
+    add_video_arguments(split)
     split.add_argument("--out", required=True, metavar="DIR", help="folder for the arena videos")
     _add_arena_options(split)
     split.add_argument("--duration-s", type=float, metavar="S",
@@ -188,17 +193,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     preview = fst_sub.add_parser(
         "preview", help="a picture of the arenas and the animals found, to check before "
                         "scoring (<stem>_arenas.png per video)")
-    preview.add_argument("videos", nargs="+", metavar="VIDEO",
-                         help="video files, folders of videos, or patterns")
+    add_video_arguments(preview)
     preview.add_argument("--out", required=True, metavar="DIR", help="folder for the pictures")
     _add_arena_options(preview)
-    preview.add_argument("--protocol", default=DEFAULT_PROTOCOL,
-                         help="protocol whose segmentation settings are shown (default "
-                              "mouse_fst)")
-    preview.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                         dest="settings", help="override a protocol key, e.g. animal=light")
-    preview.set_defaults(func=run_preview, shake_px=None, threshold=None, min_bout_s=None,
-                         smoothing_s=None, window_s=None, bin_s=None)
+    _add_protocol_options(preview)
+    preview.set_defaults(func=run_preview)
 
     try:
         from behavior.blinding.commands import register_fst_calibrate
@@ -210,7 +209,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_score(args: argparse.Namespace) -> int:
     args.videos = video_paths(args.videos)
-    protocol = _protocol(args).with_overrides(shake_px=args.shake_px)
+    protocol = _protocol(args)
     n_jobs = args.jobs if args.jobs != "auto" else usable_cores()
     pool = None
     if n_jobs > 1 and len(args.videos) > 1:
@@ -339,42 +338,47 @@ def _write_run_log(out: Path, protocol: FstProtocol, started: str, argv: list[st
     return path
 
 
-def run_split(args: argparse.Namespace) -> int:
+def _each_video(args: argparse.Namespace, work) -> int:
+    """``work(video)`` for every video of the command line; a failure is reported
+    and the rest are done. ``work`` returns the line to print. Exit status 1 if any
+    failed."""
     from behavior.errors import BehaviorError
+
+    failed = 0
+    for video in video_paths(args.videos):
+        try:
+            echo(work(video), file=sys.stderr)
+        except BehaviorError as exc:
+            echo(f"behavior: error: {exc} (skipped)", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
+
+
+def run_split(args: argparse.Namespace) -> int:
     from behavior.fst.split import split_video
 
     rects = _rects(args)
-    failed = 0
-    for video in video_paths(args.videos):
-        try:
-            written = split_video(video, args.out, rects=rects, n_arenas=args.arenas,
-                                  start_s=args.start_s, crf=args.crf,
-                                  duration_s=args.duration_s)
-        except BehaviorError as exc:
-            echo(f"behavior: error: {exc} (skipped)", file=sys.stderr)
-            failed += 1
-            continue
-        echo(f"{video}: {len(written)} arena{'' if len(written) == 1 else 's'} -> "
-             + ", ".join(str(p) for p in written), file=sys.stderr)
-    return 1 if failed else 0
+
+    def split(video: str) -> str:
+        written = split_video(video, args.out, rects=rects, n_arenas=args.arenas,
+                              start_s=args.start_s, crf=args.crf, duration_s=args.duration_s)
+        return (f"{video}: {len(written)} arena{'' if len(written) == 1 else 's'} -> "
+                + ", ".join(str(p) for p in written))
+
+    return _each_video(args, split)
 
 
 def run_preview(args: argparse.Namespace) -> int:
-    from behavior.errors import BehaviorError
     from behavior.fst.preview import preview_video
 
-    protocol = _protocol(args)
-    failed = 0
-    for video in video_paths(args.videos):
-        try:
-            path = preview_video(video, args.out, rects=_rects(args), n_arenas=args.arenas,
-                                 start_s=args.start_s, protocol=protocol)
-        except BehaviorError as exc:
-            echo(f"behavior: error: {exc} (skipped)", file=sys.stderr)
-            failed += 1
-            continue
-        echo(f"{video} -> {path}", file=sys.stderr)
-    return 1 if failed else 0
+    protocol, rects = _protocol(args), _rects(args)
+
+    def preview(video: str) -> str:
+        path = preview_video(video, args.out, rects=rects, n_arenas=args.arenas,
+                             start_s=args.start_s, protocol=protocol)
+        return f"{video} -> {path}"
+
+    return _each_video(args, preview)
 
 
 def run_rescore(args: argparse.Namespace) -> int:

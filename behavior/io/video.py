@@ -58,7 +58,7 @@ class VideoInfo:
     height: int
     codec: str
     container: str
-    #: counter-clockwise turn (0, 90, 180 or -90) the container asks for to show the
+    #: counter-clockwise turn (0, 90, 180 or 270) the container asks for to show the
     #: picture upright, e.g. a phone held upright; frames are read already turned,
     #: and ``width``/``height`` are those of the turned picture
     rotation: int = 0
@@ -230,7 +230,6 @@ class VideoReader:
         tb = self._stream.time_base
         self._tb: float | None = float(tb) if tb else None
         self._tb_checked = False
-        self.rotation = self.info.rotation
 
     def _open_stream(self) -> None:
         self._container = _open(self.path)
@@ -302,6 +301,7 @@ class VideoReader:
         index = 0 if index0 is None else index0
         last_t: float | None = None
         dropped = 0
+        rotation = self.info.rotation
         packets = self._container.demux(self._stream)
         while True:
             try:
@@ -328,8 +328,8 @@ class VideoReader:
                 if min_time is not None and t < min_time:
                     continue
                 image = luma(frame) if gray else frame.to_ndarray(format="bgr24")
-                if self.rotation:
-                    image = upright(image, self.rotation)
+                if rotation:
+                    image = upright(image, rotation)
                 yield Frame(index if index0 is not None else -1, t, image)
                 index += 1
         if dropped:
