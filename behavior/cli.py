@@ -46,6 +46,7 @@ def video_paths(items: Sequence[str]) -> list[str]:
     shells that leave that to the program (Windows' cmd and PowerShell).
     """
     import glob
+    import os
     from pathlib import Path
 
     from behavior.errors import InputError
@@ -67,7 +68,18 @@ def video_paths(items: Sequence[str]) -> list[str]:
             out.extend(found)
         else:
             out.append(item)
-    return out
+    # a file meant twice (overlapping patterns, a folder and a file in it) is done once
+    seen: set[str] = set()
+    unique = []
+    for item in out:
+        key = os.path.normcase(os.path.abspath(item))
+        if key in seen:
+            print(f"behavior: note: {item} is given more than once; it is done once",
+                  file=sys.stderr)
+            continue
+        seen.add(key)
+        unique.append(item)
+    return unique
 
 
 def add_video_arguments(p: argparse.ArgumentParser, example: str = "videos/*.mp4") -> None:

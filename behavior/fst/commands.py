@@ -236,6 +236,7 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -
         score_videos,
         write_table,
     )
+    from behavior.io.names import unique_stems
     from behavior.io.video import probe
 
     if n_jobs <= 1:  # one core means OpenCV's own thread pool too
@@ -245,8 +246,10 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -
     rects = _rects(args)
     out = Path(args.out)
     traces = Path(args.traces) if args.traces else out.with_name(out.stem + "_traces")
+    names = unique_stems(args.videos)
     jobs = [VideoJob(str(v), protocol, arenas=rects, n_arenas=args.arenas, start_s=args.start_s,
-                     traces_dir=str(traces), background=args.background) for v in args.videos]
+                     traces_dir=str(traces), background=args.background, name=name)
+            for v, name in zip(args.videos, names, strict=True)]
 
     show = not args.no_progress and sys.stderr.isatty()
     durations: dict[str, float] = {}
@@ -339,15 +342,18 @@ def _write_run_log(out: Path, protocol: FstProtocol, started: str, argv: list[st
 
 
 def _each_video(args: argparse.Namespace, work) -> int:
-    """``work(video)`` for every video of the command line; a failure is reported
+    """``work(video, name)`` for every video of the command line (``name``: the
+    start of its output files' names, unique in the batch); a failure is reported
     and the rest are done. ``work`` returns the line to print. Exit status 1 if any
     failed."""
     from behavior.errors import BehaviorError
+    from behavior.io.names import unique_stems
 
     failed = 0
-    for video in video_paths(args.videos):
+    videos = video_paths(args.videos)
+    for video, name in zip(videos, unique_stems(videos), strict=True):
         try:
-            echo(work(video), file=sys.stderr)
+            echo(work(video, name), file=sys.stderr)
         except BehaviorError as exc:
             echo(f"behavior: error: {exc} (skipped)", file=sys.stderr)
             failed += 1
@@ -359,9 +365,10 @@ def run_split(args: argparse.Namespace) -> int:
 
     rects = _rects(args)
 
-    def split(video: str) -> str:
+    def split(video: str, name: str) -> str:
         written = split_video(video, args.out, rects=rects, n_arenas=args.arenas,
-                              start_s=args.start_s, crf=args.crf, duration_s=args.duration_s)
+                              start_s=args.start_s, crf=args.crf, duration_s=args.duration_s,
+                              name=name)
         return (f"{video}: {len(written)} arena{'' if len(written) == 1 else 's'} -> "
                 + ", ".join(str(p) for p in written))
 
@@ -373,9 +380,9 @@ def run_preview(args: argparse.Namespace) -> int:
 
     protocol, rects = _protocol(args), _rects(args)
 
-    def preview(video: str) -> str:
+    def preview(video: str, name: str) -> str:
         path = preview_video(video, args.out, rects=rects, n_arenas=args.arenas,
-                             start_s=args.start_s, protocol=protocol)
+                             start_s=args.start_s, protocol=protocol, name=name)
         return f"{video} -> {path}"
 
     return _each_video(args, preview)

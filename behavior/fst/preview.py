@@ -41,8 +41,8 @@ BOX_BGR = (0, 0, 255)
 ANIMAL_BGR = (0, 200, 0)
 
 
-def preview_name(video: str | Path) -> str:
-    return f"{Path(video).stem}_arenas.png"
+def preview_name(video: str | Path, stem: str | None = None) -> str:
+    return f"{stem or Path(video).stem}_arenas.png"
 
 
 def preview_video(
@@ -53,6 +53,7 @@ def preview_video(
     n_arenas: int | None = None,
     start_s: float | Sequence[float] | None = None,
     protocol: FstProtocol | None = None,
+    name: str | None = None,
 ) -> Path:
     """Write the arenas picture of ``video`` into ``out_dir``; returns its path.
 
@@ -92,7 +93,7 @@ def preview_video(
         for arena in arenas:
             _draw_arena(picture, arena, offset)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / preview_name(video)
+    path = out_dir / preview_name(video, name)
     if not cv2.imwrite(str(path), picture):
         raise InputError(path, "could not write the picture")
     return path

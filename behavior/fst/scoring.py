@@ -127,6 +127,9 @@ class VideoJob:
     pipelined: bool = True
     #: image of the empty apparatus (else the sidecar's, else the median of samples)
     background: str | None = None
+    #: start of the trace files' names (default the video's stem; a batch with two
+    #: videos of the same stem gives them longer ones, see :func:`unique_stems`)
+    name: str | None = None
 
 
 @dataclass
@@ -156,7 +159,7 @@ def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) 
         for trace in result.traces:
             trace.video = job.path
             if job.traces_dir:
-                write_trace(trace, job.traces_dir)
+                write_trace(trace, job.traces_dir, stem=job.name)
             outcome.rows.append(score_trace(trace, job.protocol))
         outcome.warnings.extend(result.warnings)
         coverage = coverage_note(result.traces[0].end_s if result.traces else 0.0, job.protocol)

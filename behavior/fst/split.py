@@ -45,9 +45,10 @@ from behavior.io.video import VideoReader
 TIME_BASE = Fraction(1, 90000)
 
 
-def split_name(video: str | Path, arena: int) -> str:
-    """File name of one arena's video: ``<stem>_arena<N>.mp4``."""
-    return f"{Path(video).stem}_arena{arena}.mp4"
+def split_name(video: str | Path, arena: int, stem: str | None = None) -> str:
+    """File name of one arena's video: ``<stem>_arena<N>.mp4`` (``stem``: the
+    video's unless given)."""
+    return f"{stem or Path(video).stem}_arena{arena}.mp4"
 
 
 def even_crop(arena: Arena, width: int, height: int) -> Arena:
@@ -71,6 +72,7 @@ def split_video(
     crf: int = 18,
     duration_s: float | None = None,
     on_frame: Callable[[float], None] | None = None,
+    name: str | None = None,
 ) -> list[Path]:
     """Write one H.264 ``.mp4`` per arena of ``video`` into ``out_dir``.
 
@@ -117,7 +119,7 @@ def split_video(
         arenas = [even_crop(a, width, height) for a in arenas]
         starts = arena_starts(start_given, len(arenas), str(video))
         start_of = dict(zip(sorted(a.number for a in arenas), starts, strict=True))
-        outputs = [out_dir / split_name(video, a.number) for a in arenas]
+        outputs = [out_dir / split_name(video, a.number, name) for a in arenas]
         existing = [p for p in outputs if p.exists()]
         if existing:
             raise InputError(existing[0], "already exists; an arena's video is never overwritten")

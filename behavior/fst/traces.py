@@ -68,15 +68,20 @@ class Trace:
         return self.table["mobility"].to_numpy(float)
 
 
-def trace_name(video: str | Path, arena: int) -> str:
-    return f"{Path(video).stem}_arena{arena}{TRACE_SUFFIX}"
+def trace_name(video: str | Path, arena: int, stem: str | None = None) -> str:
+    """``<stem>_arena<N>.trace.csv``; ``stem``: the video's stem unless given (a
+    batch gives videos with the same stem longer ones, see
+    :func:`behavior.io.names.unique_stems`)."""
+    return f"{stem or Path(video).stem}_arena{arena}{TRACE_SUFFIX}"
 
 
-def write_trace(trace: Trace, directory: str | Path) -> Path:
-    """Write a trace into ``directory`` (created if needed); returns the file path."""
+def write_trace(trace: Trace, directory: str | Path, stem: str | None = None) -> Path:
+    """Write a trace into ``directory`` (created if needed); returns the file path.
+
+    ``stem``: the file name's start, as :func:`trace_name`."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / trace_name(trace.video, trace.arena)
+    path = directory / trace_name(trace.video, trace.arena, stem)
     meta = {"behavior-trace": TRACE_VERSION, "video": trace.video, "arena": str(trace.arena),
             "end_s": f"{trace.end_s:.6f}", **trace.meta}
     tmp = path.with_suffix(".tmp")

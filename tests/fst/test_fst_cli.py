@@ -383,3 +383,47 @@ def test_set_and_named_overrides_are_checked_together():
     args = build_parser().parse_args(["fst", "score", "a.mp4", "--set", "duration_s=55"])
     with pytest.raises(ProtocolError, match="window_s"):
         _protocol(args)
+
+
+def test_videos_with_the_same_name_in_two_folders_keep_their_own_traces(
+        two_arena_video, vfr_video, tmp_path, capsys):
+    # one folder per day, the same file names in each: before, the second video's
+    # traces overwrote the first's (or, on two cores, one video failed)
+    (tmp_path / "day1").mkdir()
+    (tmp_path / "day2").mkdir()
+    first, second = tmp_path / "day1" / "mouse.mp4", tmp_path / "day2" / "mouse.mp4"
+    shutil.copy(two_arena_video[0], first)
+    shutil.copy(vfr_video[0], second)
+    out, traces = tmp_path / "r.csv", tmp_path / "traces"
+    status = main(["fst", "score", str(first), str(second), str(tmp_path / "day1"),
+                   "--window-s", "5", "30", "--jobs", "2", "--out", str(out),
+                   "--traces", str(traces), "--no-progress"])
+    assert status == 0
+    assert "given more than once" in capsys.readouterr().err
+    assert sorted(p.name for p in traces.iterdir()) == [
+        "day1-mouse_arena1.trace.csv", "day1-mouse_arena2.trace.csv",
+        "day2-mouse_arena1.trace.csv"]
+    scored = pd.read_csv(out)
+    assert list(zip(scored["video"], scored["arena"], strict=True)) == [
+        (str(first), 1), (str(first), 2), (str(second), 1)]
+    # each trace is its own video's: re-scoring gives the same numbers
+    rescored = tmp_path / "again.csv"
+    assert main(["fst", "rescore", str(traces), "--window-s", "5", "30",
+                 "--out", str(rescored)]) == 0
+    again = pd.read_csv(rescored).set_index(["video", "arena"]).sort_index()
+    pd.testing.assert_series_equal(scored.set_index(["video", "arena"]).sort_index()
+                                   ["immobility_s"], again["immobility_s"])
+    assert read_trace(traces / "day2-mouse_arena1.trace.csv").video == str(second)
+
+
+def test_unique_stems_lengthen_only_the_names_that_clash():
+    from behavior.io.names import unique_stems
+
+    assert unique_stems(["day1/mouse1.mp4", "day2/mouse1.mp4", "day2/mouse2.mp4"]) == [
+        "day1-mouse1", "day2-mouse1", "mouse2"]
+    # one recording in two formats in one folder: the ending tells them apart
+    assert unique_stems(["a/m1.mp4", "a/m1.avi"]) == ["m1-mp4", "m1-avi"]
+    # case-blind, as file systems on Windows and macOS are
+    assert unique_stems(["x/cage/T1.mp4", "y/cage/t1.mp4", "t2.mp4"]) == [
+        "x-cage-T1", "y-cage-t1", "t2"]
+    assert unique_stems(["a/m.mp4", "./a/m.mp4"]) == ["m", "m-2"]
