@@ -177,7 +177,7 @@ class FstProtocol:
     bin_s
         Width of the time bins reported (s), over the whole test from 0.
     threshold
-        Mobility (see :mod:`behavior.fst.features`) at or below which a frame is immobile.
+        Mobility (see :mod:`behavior.fst.tracking`) at or below which a frame is immobile.
     min_bout_s
         Immobile stretches shorter than this are counted as mobile; also the
         minimum duration of the bout that ends the latency.

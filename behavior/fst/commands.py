@@ -163,6 +163,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "may use): N videos at a time, one core each; 1 uses exactly one "
                             "core; a single video on 2+ cores is decoded and tracked in two "
                             "threads")
+    score.add_argument("--resume", action="store_true",
+                       help="score from the traces already in the traces folder where they "
+                            "were made from the same file with the same tracking settings "
+                            "(an interrupted batch goes on where it stopped; a new threshold "
+                            "needs no decoding); the other videos are tracked")
     score.add_argument("--no-progress", action="store_true", help="no progress bar")
     score.set_defaults(func=run_score)
 
@@ -248,7 +253,8 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -
     traces = Path(args.traces) if args.traces else out.with_name(out.stem + "_traces")
     names = unique_stems(args.videos)
     jobs = [VideoJob(str(v), protocol, arenas=rects, n_arenas=args.arenas, start_s=args.start_s,
-                     traces_dir=str(traces), background=args.background, name=name)
+                     traces_dir=str(traces), background=args.background, name=name,
+                     resume=args.resume)
             for v, name in zip(args.videos, names, strict=True)]
 
     show = not args.no_progress and sys.stderr.isatty()
@@ -293,6 +299,7 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -
     failed = [o for o in outcomes if o.error]
     log = _write_run_log(out, protocol, started, getattr(args, "argv", sys.argv[1:]),
                          {"videos_scored": len(outcomes) - len(failed),
+                          "videos_from_earlier_traces": sum(o.reused for o in outcomes),
                           "videos_failed": len(failed)},
                          [o.error for o in failed], [w for o in outcomes for w in o.warnings])
     for o in outcomes:
@@ -300,7 +307,9 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -
             echo(f"behavior: warning: {w}", file=sys.stderr)
     for o in failed:
         echo(f"behavior: error: {o.error} (skipped)", file=sys.stderr)
-    echo(f"scored {len(outcomes) - len(failed)} of {len(outcomes)} videos "
+    reused = sum(o.reused for o in outcomes)
+    again = f", {reused} from the traces of an earlier run" if reused else ""
+    echo(f"scored {len(outcomes) - len(failed)} of {len(outcomes)} videos{again} "
           f"({len(rows)} animals) -> {out}; traces in {traces}/; log {log}", file=sys.stderr)
     return 1 if failed else 0
 
@@ -393,12 +402,15 @@ def run_rescore(args: argparse.Namespace) -> int:
 
     protocol = _protocol(args)
     started = _now()
-    table, errors = rescore_dir(args.traces_dir, protocol)
+    table, errors, warnings = rescore_dir(args.traces_dir, protocol)
+    for w in warnings:
+        echo(f"behavior: warning: {w}", file=sys.stderr)
     for e in errors:
         echo(f"behavior: error: {e} (skipped)", file=sys.stderr)
     write_table(table, args.out)
     log = _write_run_log(Path(args.out), protocol, started, getattr(args, "argv", sys.argv[1:]),
-                         {"traces_scored": len(table), "traces_failed": len(errors)}, errors, [])
+                         {"traces_scored": len(table), "traces_failed": len(errors)}, errors,
+                         warnings)
     echo(f"re-scored {len(table)} traces -> {args.out}; log {log}", file=sys.stderr)
     if table.empty and not errors:
         echo(f"behavior: error: no *.trace.csv in {args.traces_dir}", file=sys.stderr)

@@ -30,9 +30,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from glob import escape as glob_escape
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +44,7 @@ from behavior.errors import BehaviorError
 from behavior.fst.arenas import Arena, number_arenas, read_background, read_sidecar
 from behavior.fst.immobility import immobile_flags, score_mobility
 from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns
-from behavior.fst.traces import Trace, find_traces, read_trace, write_trace
+from behavior.fst.traces import Trace, find_traces, read_trace, trace_name, write_trace
 from behavior.fst.tracking import TrackingResult, track_video
 from behavior.io.video import VideoReader
 from behavior.protocols import FstProtocol
@@ -130,6 +132,9 @@ class VideoJob:
     #: start of the trace files' names (default the video's stem; a batch with two
     #: videos of the same stem gives them longer ones, see :func:`unique_stems`)
     name: str | None = None
+    #: score from the traces already in ``traces_dir`` when they were made from this
+    #: very file with the same tracking settings (:func:`tracking_key`)
+    resume: bool = False
 
 
 @dataclass
@@ -138,6 +143,73 @@ class VideoOutcome:
     rows: list[dict[str, object]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    #: scored from the traces of an earlier run (``VideoJob.resume``), not tracked
+    reused: bool = False
+
+
+#: Protocol keys that change how a trace is scored but not the trace itself.
+SCORING_KEYS = frozenset({"name", "species", "window_s", "bin_s", "threshold", "min_bout_s",
+                          "smoothing_s"})
+
+
+def tracking_key(path: str, protocol: FstProtocol, rects, start_s, background: str | None
+                 ) -> str:
+    """Digest of everything a video's traces depend on: the file (size and
+    modification time), the protocol's tracking keys (not :data:`SCORING_KEYS`),
+    the arenas asked for, the start, the background image (and its modification
+    time) and this software's version. Kept in each trace's header as
+    ``tracking_key``; ``--resume`` re-uses traces only when it is the same."""
+    import hashlib
+    import json
+
+    from behavior import __version__
+
+    def stamp(file: str | None) -> list[object] | None:
+        if not file or not Path(file).is_file():
+            return [file]  # a missing background is reported where it is read
+        st = Path(file).stat()
+        return [os.path.abspath(file), st.st_size, st.st_mtime_ns]
+
+    settings = {k: v for k, v in protocol.to_dict().items() if k not in SCORING_KEYS}
+    record = {"video": stamp(path), "protocol": settings,
+              "arenas": [list(r) for r in rects] if rects else None,
+              "start_s": list(start_s) if isinstance(start_s, (list, tuple)) else start_s,
+              "background": stamp(background), "version": __version__}
+    text = json.dumps(record, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _earlier_traces(job: VideoJob, key: str) -> list[Trace] | None:
+    """The traces of this video from an earlier run with the same :func:`tracking_key`
+    (arenas 1..N, all of them), or None."""
+    stem = job.name or Path(job.path).stem
+    folder = Path(job.traces_dir or ".")
+    paths = sorted(folder.glob(f"{glob_escape(stem)}_arena*.trace.csv"))
+    traces = []
+    for p in paths:
+        try:
+            trace = read_trace(p)
+        except BehaviorError:
+            return None
+        if trace_name(trace.video, trace.arena, stem) != p.name:
+            continue  # another video's, whose name merely starts the same
+        traces.append(trace)
+    traces.sort(key=lambda t: t.arena)
+    complete = [t.arena for t in traces] == list(range(1, len(traces) + 1))
+    if not traces or not complete or any(t.meta.get("tracking_key") != key or
+                                         t.video != job.path for t in traces):
+        return None
+    return traces
+
+
+def _remove_stale_traces(job: VideoJob, written: list[Path]) -> None:
+    """Delete this video's traces left by an earlier run for arenas it no longer has."""
+    stem = job.name or Path(job.path).stem
+    folder = Path(job.traces_dir or ".")
+    for p in folder.glob(f"{glob_escape(stem)}_arena*.trace.csv"):
+        rest = p.name[len(stem) + len("_arena"):-len(".trace.csv")]
+        if rest.isdigit() and p not in written:
+            p.unlink(missing_ok=True)
 
 
 def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) -> VideoOutcome:
@@ -149,6 +221,16 @@ def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) 
         start_s = job.start_s if job.start_s is not None else (sidecar.start_s or 0.0)
         arenas: list[Arena] | None = number_arenas(rects) if rects else None
         background_file = job.background or sidecar.background
+        key = tracking_key(job.path, job.protocol, rects, start_s, background_file) \
+            if Path(job.path).is_file() else ""
+        earlier = _earlier_traces(job, key) if job.resume and key else None
+        if earlier is not None:
+            outcome.reused = True
+            outcome.rows = [score_trace(t, job.protocol) for t in earlier]
+            notes = dict.fromkeys(n for t in earlier
+                                  for n in t.meta.get("warnings", "").split(" | ") if n)
+            outcome.warnings = [f"{job.path}: {n}" for n in notes]
+            return outcome
         background = read_background(background_file) if background_file else None
         with VideoReader(job.path, threads=job.decoder_threads) as video:
             result: TrackingResult = track_video(
@@ -156,11 +238,15 @@ def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) 
                 on_frame=on_frame, start_s=start_s, pipelined=job.pipelined,
                 background=background,
             )
+        written = []
         for trace in result.traces:
             trace.video = job.path
+            trace.meta["tracking_key"] = key
             if job.traces_dir:
-                write_trace(trace, job.traces_dir, stem=job.name)
+                written.append(write_trace(trace, job.traces_dir, stem=job.name))
             outcome.rows.append(score_trace(trace, job.protocol))
+        if job.traces_dir:
+            _remove_stale_traces(job, written)
         outcome.warnings.extend(result.warnings)
         coverage = coverage_note(result.traces[0].end_s if result.traces else 0.0, job.protocol)
         if coverage:
@@ -293,23 +379,39 @@ def _score_in_parallel(
     return [results[i] for i in range(len(jobs))]
 
 
-def rescore_traces(paths: Iterable[Path], protocol: FstProtocol) -> tuple[pd.DataFrame, list[str]]:
+def rescore_traces(paths: Iterable[Path], protocol: FstProtocol
+                   ) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Results table from saved traces with a (new) protocol; no video is decoded.
 
-    Returns the table and the errors of traces that could not be read.
+    Returns the table, the errors of traces that could not be read, and warnings.
+    Two traces of the same video and arena (files of two runs that named them
+    differently) are scored once, from the newer file, with a warning.
     """
-    rows, errors = [], []
+    rows, errors, warnings = [], [], []
+    newest: dict[tuple[str, int], tuple[float, Path, int]] = {}
     for path in paths:
         try:
             trace = read_trace(path)
         except BehaviorError as exc:
             errors.append(str(exc))
             continue
+        key, mtime = (trace.video, trace.arena), Path(path).stat().st_mtime
+        if key in newest:
+            old_mtime, old_path, index = newest[key]
+            keep, drop = (path, old_path) if mtime >= old_mtime else (old_path, path)
+            warnings.append(f"{drop}: another trace of {trace.video} arena {trace.arena} "
+                            f"({keep.name}) is newer; only that one is scored")
+            if mtime >= old_mtime:
+                rows[index] = score_trace(trace, protocol)
+                newest[key] = (mtime, Path(path), index)
+            continue
+        newest[key] = (mtime, Path(path), len(rows))
         rows.append(score_trace(trace, protocol))
-    return rows_to_table(rows, protocol), errors
+    return rows_to_table(rows, protocol), errors, warnings
 
 
-def rescore_dir(directory: str | Path, protocol: FstProtocol) -> tuple[pd.DataFrame, list[str]]:
+def rescore_dir(directory: str | Path, protocol: FstProtocol
+                ) -> tuple[pd.DataFrame, list[str], list[str]]:
     """:func:`rescore_traces` over every ``*.trace.csv`` in a folder."""
     return rescore_traces(find_traces(directory), protocol)
 

@@ -427,3 +427,70 @@ def test_unique_stems_lengthen_only_the_names_that_clash():
     assert unique_stems(["x/cage/T1.mp4", "y/cage/t1.mp4", "t2.mp4"]) == [
         "x-cage-T1", "y-cage-t1", "t2"]
     assert unique_stems(["a/m.mp4", "./a/m.mp4"]) == ["m", "m-2"]
+
+
+def test_resume_scores_from_earlier_traces_made_with_the_same_settings(
+        two_arena_video, vfr_video, tmp_path, monkeypatch, capsys):
+    import os
+
+    import behavior.fst.scoring as scoring
+
+    a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    shutil.copy(two_arena_video[0], a)
+    shutil.copy(vfr_video[0], b)
+    out, traces = tmp_path / "r.csv", tmp_path / "traces"
+    common = ["--window-s", "5", "30", "--out", str(out), "--traces", str(traces),
+              "--no-progress", "--jobs", "1"]
+    # a batch stopped after the first video: only a.mp4 has traces
+    assert main(["fst", "score", str(a), *common]) == 0
+    made = {p.name: p.stat().st_mtime_ns for p in traces.iterdir()}
+    opened = []
+    real_reader = scoring.VideoReader
+
+    def reader(path, *args, **kwargs):
+        opened.append(os.path.basename(path))
+        return real_reader(path, *args, **kwargs)
+
+    monkeypatch.setattr(scoring, "VideoReader", reader)
+    capsys.readouterr()
+    assert main(["fst", "score", str(a), str(b), *common, "--resume", "--threshold", "0.2"]) == 0
+    assert opened == ["b.mp4"]  # a.mp4 is not decoded again
+    assert "1 from the traces of an earlier run" in capsys.readouterr().err
+    assert {p.name: p.stat().st_mtime_ns for p in traces.iterdir()
+            if p.name.startswith("a_")} == made
+    resumed = pd.read_csv(out)
+    again = tmp_path / "again.csv"
+    assert main(["fst", "rescore", str(traces), "--window-s", "5", "30", "--threshold", "0.2",
+                 "--out", str(again)]) == 0
+    pd.testing.assert_frame_equal(resumed.sort_values(["video", "arena"]).reset_index(drop=True),
+                                  pd.read_csv(again).sort_values(["video", "arena"])
+                                  .reset_index(drop=True), atol=2e-4)  # traces: 10 digits
+    assert (resumed["threshold"] == 0.2).all()
+    # a tracking setting changed, or the file replaced: tracked again
+    opened.clear()
+    assert main(["fst", "score", str(a), str(b), *common, "--resume", "--set", "blur_px=1"]) == 0
+    assert opened == ["a.mp4", "b.mp4"]
+    opened.clear()
+    os.utime(b, ns=(b.stat().st_atime_ns, b.stat().st_mtime_ns + 10**9))
+    assert main(["fst", "score", str(a), str(b), *common, "--resume", "--set", "blur_px=1"]) == 0
+    assert opened == ["b.mp4"]
+    # fewer arenas than before: the old arena 2 trace goes, so rescoring sees no ghost
+    assert main(["fst", "score", str(a), *common, "--arena-rects", "0,0,160,240"]) == 0
+    assert not (traces / "a_arena2.trace.csv").exists()
+
+
+def test_rescore_scores_two_traces_of_one_arena_once(scored, tmp_path, capsys):
+    import os
+
+    _, _, _, traces, _, _ = scored
+    first = sorted(traces.iterdir())[0]
+    older = traces / ("old-" + first.name)
+    shutil.copy(first, older)
+    os.utime(older, (1_000_000_000, 1_000_000_000))
+    out = tmp_path / "again.csv"
+    capsys.readouterr()
+    assert main(["fst", "rescore", str(traces), "--window-s", "5", "40", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"{older}: another trace of" in err and "only that one is scored" in err
+    table = pd.read_csv(out)
+    assert len(table) == 2 and table["arena"].tolist() == [1, 2]
