@@ -165,6 +165,24 @@ def main() -> None:
     print(f"whole scoring / OpenCV frame-differencing throughput: "
           f"{best['opencv baseline'] / best['whole scoring']:.2f}  (target >= 1.5)")
     print(f"whole scoring speed: {duration / best['whole scoring']:.1f} x real time")
+    # The CPU budget: what no placement of the work over this machine's cores can
+    # beat. Tracking's CPU per frame is one-core scoring's minus single-thread
+    # decoding's; decoding with the fastest set-up costs its own CPU per frame.
+    cores = os.cpu_count() or 1
+    per = {k: cpu[k] / frames * 1e6 for k in ("decode slice x1", fastest, "whole, one core")}
+    tracking_us = per["whole, one core"] - per["decode slice x1"]
+    ceilings = {
+        # fastest decoder + tracking, every core busy all the time
+        f"{fastest} + tracking": cores * 1e6 / (per[fastest] + tracking_us),
+        # one decoding thread and one tracking thread, each at most one core
+        "decode thread + tracking thread": min(1e6 / per["decode slice x1"],
+                                               1e6 / max(tracking_us, 1e-9),
+                                               cores * 1e6 / per["whole, one core"]),
+    }
+    print(f"CPU budget: tracking {tracking_us:.0f} us per frame on top of decoding; "
+          f"upper bounds of whole scoring / fastest decode on {cores} cores:")
+    for k, fps in ceilings.items():
+        print(f"  {k:<32} <= {fps:6.0f} fps = {fps * best[fastest] / frames:.2f}")
 
     short = cut(video, 120.0, work / "fst_2min.mp4")
     rss_short = whole_scoring(short)["rss_mb"]

@@ -40,3 +40,16 @@ def test_a_video_that_cannot_be_read_is_reported_and_the_rest_drawn(two_arena_vi
                  "--out", str(tmp_path / "p")]) == 1
     assert "missing.mp4" in capsys.readouterr().err
     assert (tmp_path / "p" / "two_arenas_arenas.png").exists()
+
+
+def test_two_videos_of_one_name_get_two_pictures(two_arena_video, tmp_path, capsys):
+    import shutil
+
+    video, _ = two_arena_video
+    for day in ("day1", "day2"):
+        (tmp_path / day).mkdir()
+        shutil.copy(video, tmp_path / day / "cage.mp4")
+    assert main(["fst", "preview", str(tmp_path / "day1" / "cage.mp4"),
+                 str(tmp_path / "day2" / "cage.mp4"), "--out", str(tmp_path / "p")]) == 0
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [
+        "day1-cage_arenas.png", "day2-cage_arenas.png"]
