@@ -199,6 +199,11 @@ class FstProtocol:
         "auto", "dark" (dark animal on light water) or "light".
     min_area_px
         Smallest animal area accepted (px, at the decoded resolution).
+    climb_height
+        A mobile frame is *climbing* (struggling) rather than *swimming* when the
+        animal's centroid is at least this high above its floating level, in units
+        of its body size (the square root of its usual area); see
+        :mod:`behavior.fst.states`. Not used for tail suspension.
     """
 
     name: str
@@ -215,6 +220,7 @@ class FstProtocol:
     shake_px: float | str = "auto"
     animal: str = "auto"
     min_area_px: float = 30.0
+    climb_height: float = 0.2
     source: str = ""
 
     def with_overrides(self, **overrides: Any) -> FstProtocol:
@@ -277,6 +283,7 @@ def parse_fst_protocol(data: Mapping[str, Any], path: str | Path) -> FstProtocol
         shake_px=_auto_or_number(s, "shake_px", 0, 20),
         animal=s.string("animal", "auto", choices=("auto", "dark", "light")),
         min_area_px=s.number("min_area_px", 30.0, min=1),
+        climb_height=s.number("climb_height", 0.2, min=0, max=5),
         source=str(path),
     )
 

@@ -163,12 +163,35 @@ def threshold_sensitivity(sets, protocol) -> None:
         for name, made in sets:
             paths = [p.parent / "traces" / f"{p.stem}_arena{a}.trace.csv"
                      for p, _ in made for a in (1, 2)]
-            table, errors = rescore_traces(paths, protocol.with_overrides(threshold=thr))
+            table, errors, _ = rescore_traces(paths, protocol.with_overrides(threshold=thr))
             assert not errors, errors
             truth = np.array([truth_immobility(t, a) for _, t in made for a in (1, 2)])
             e = table["immobility_s"].to_numpy() - truth
             parts.append(f"{name} max |error| {np.abs(e).max():6.2f} s, mean {e.mean():+6.2f} s")
         print(f"  {thr:.2f}: " + ";  ".join(parts))
+
+
+def active_behaviour(sets, protocol) -> None:
+    """Swimming and climbing (struggling in the generator) seconds in the window against
+    the ground truth's states, from the saved traces."""
+    print("\nswimming and climbing (mobile frames told apart by the height above the "
+          "floating level; climb_height 0.2):")
+    for name, made in sets:
+        paths = [p.parent / "traces" / f"{p.stem}_arena{a}.trace.csv"
+                 for p, _ in made for a in (1, 2)]
+        table, errors, _ = rescore_traces(paths, protocol)
+        assert not errors, errors
+        parts = []
+        for column, state in (("swimming_s", "swimming"), ("climbing_s", "struggling")):
+            truth = []
+            for _, t in made:
+                dt = np.diff(np.append(t.time_s, t.end_s))
+                inside = (t.time_s >= WINDOW[0]) & (t.time_s < WINDOW[1])
+                truth += [float(dt[inside & (t.states[a] == state)].sum()) for a in (0, 1)]
+            e = table[column].to_numpy() - np.array(truth)
+            parts.append(f"{column[:-2]} max |error| {np.abs(e).max():5.2f} s, "
+                         f"mean {e.mean():+5.2f} s")
+        print(f"  {name}: " + ";  ".join(parts))
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -291,6 +314,7 @@ def main() -> None:
             if key in only and m]
     if sets:
         threshold_sensitivity(sets, protocol)
+        active_behaviour(sets, protocol)
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
 

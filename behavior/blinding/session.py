@@ -23,7 +23,7 @@ import numpy as np
 from behavior.blinding import database as db
 from behavior.blinding.codes import random_order
 from behavior.blinding.database import ScoringError, SessionProtocol, VideoRecord
-from behavior.fst.summary import apply_min_bout, overlap_s, summarize_bouts
+from behavior.fst.summary import apply_min_bout, summarize_bouts
 
 #: The behaviour summarised as immobility (see :mod:`behavior.fst.summary`).
 IMMOBILITY = "immobility"
@@ -64,17 +64,15 @@ def summarize_events(bouts_by_behaviour: dict[str, np.ndarray], protocol: Sessio
 
     Immobility is summarised by :func:`behavior.fst.summary.summarize_bouts` (after
     the session's minimum bout), exactly as the auto-scorer's bouts are; every other
-    behaviour adds ``<behaviour>_s``, its seconds inside the window.
+    behaviour adds ``<behaviour>_s``, its seconds inside the window, and
+    ``<behaviour>_bins``, the whole bins where it predominated (as the auto-scorer's
+    swimming and climbing).
     """
     immobile = apply_min_bout(bouts_by_behaviour.get(IMMOBILITY, np.empty((0, 2))),
                               protocol.min_bout_s)
-    out = summarize_bouts(immobile, protocol.window_s, protocol.duration_s, protocol.bin_s,
-                          observed_end_s=observed_end_s)
-    w0, w1 = protocol.window_s
-    for name, bouts in bouts_by_behaviour.items():
-        if name != IMMOBILITY:
-            out[f"{name}_s"] = overlap_s(bouts, w0, min(w1, observed_end_s))
-    return out
+    others = {name: bouts for name, bouts in bouts_by_behaviour.items() if name != IMMOBILITY}
+    return summarize_bouts(immobile, protocol.window_s, protocol.duration_s, protocol.bin_s,
+                           observed_end_s=observed_end_s, others=others)
 
 
 class ScoringSession:

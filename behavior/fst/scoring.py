@@ -16,6 +16,10 @@ scored: only ``video`` and ``warnings``), columns :data:`RESULT_COLUMNS`, then
 ``mean_bout_s``, ``longest_bout_s``   of those bouts, clipped to the window (s)
 ``immobile_bins``, ``scored_bins``   whole bins in the window where immobility
                      predominated, of those scored (the rat modified FST's count)
+``swimming_s``, ``climbing_s``   seconds of the window in which the mobile animal
+                     swam (at about its floating level) or climbed (well above
+                     it; :mod:`behavior.fst.states`); empty for tail suspension
+``swimming_bins``, ``climbing_bins``   whole bins where that predominated
 ``tracked_pct``      frames in the window where the animal was found (%)
 ``frames``           frames decoded and tracked
 ``threshold``, ``min_bout_s``  the scoring parameters used
@@ -42,8 +46,9 @@ import pandas as pd
 
 from behavior.errors import BehaviorError
 from behavior.fst.arenas import Arena, number_arenas, read_background, read_sidecar
-from behavior.fst.immobility import immobile_flags, score_mobility
-from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns
+from behavior.fst.immobility import immobile_flags, immobility_bouts
+from behavior.fst.states import active_bouts
+from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns, summarize_bouts
 from behavior.fst.traces import Trace, find_traces, read_trace, trace_name, write_trace
 from behavior.fst.tracking import TrackingResult, track_video
 from behavior.io.video import VideoReader
@@ -51,7 +56,8 @@ from behavior.protocols import FstProtocol
 
 log = logging.getLogger(__name__)
 
-RESULT_COLUMNS = ("video", "arena", *SUMMARY_COLUMNS, "tracked_pct", "frames", "threshold",
+RESULT_COLUMNS = ("video", "arena", *SUMMARY_COLUMNS, "swimming_s", "climbing_s",
+                  "swimming_bins", "climbing_bins", "tracked_pct", "frames", "threshold",
                   "min_bout_s")
 
 
@@ -70,7 +76,14 @@ def coverage_note(end_s: float, protocol: FstProtocol) -> str | None:
 def score_trace(trace: Trace, protocol: FstProtocol) -> dict[str, object]:
     """One results row from one trace (no video needed)."""
     t = trace.time_s
-    summary = score_mobility(t, trace.mobility, protocol, end_s=trace.end_s)
+    bouts = immobility_bouts(t, trace.mobility, protocol, trace.end_s)
+    others, state_note = {}, None
+    if protocol.test != "tst":  # a hanging animal neither swims nor climbs
+        others, state_note = active_bouts(t, trace.table["y_px"].to_numpy(float),
+                                          trace.table["area_px"].to_numpy(float), bouts,
+                                          protocol, trace.end_s)
+    summary = summarize_bouts(bouts, protocol.window_s, protocol.duration_s, protocol.bin_s,
+                              observed_end_s=trace.end_s, others=others)
     w0, w1 = protocol.window_s
     in_window = (t >= w0) & (t < w1)
     found = np.isfinite(trace.table["area_px"].to_numpy(float))[in_window]
@@ -81,12 +94,14 @@ def score_trace(trace: Trace, protocol: FstProtocol) -> dict[str, object]:
     row["min_bout_s"] = protocol.min_bout_s
     notes = [n for n in trace.meta.get("warnings", "").split(" | ") if n]
     coverage = coverage_note(trace.end_s, protocol)
-    row["warnings"] = " | ".join(notes + ([coverage] if coverage else []))
+    notes += [n for n in (state_note, coverage) if n]
+    row["warnings"] = " | ".join(notes)
     return row
 
 
 #: Whole-number columns, kept whole (not 1.0) when a not-scored row leaves them empty.
-_COUNT_COLUMNS = ("arena", "bouts", "immobile_bins", "scored_bins", "frames")
+_COUNT_COLUMNS = ("arena", "bouts", "immobile_bins", "scored_bins", "swimming_bins",
+                  "climbing_bins", "frames")
 
 
 def rows_to_table(rows: Iterable[dict[str, object]], protocol: FstProtocol) -> pd.DataFrame:
@@ -149,7 +164,7 @@ class VideoOutcome:
 
 #: Protocol keys that change how a trace is scored but not the trace itself.
 SCORING_KEYS = frozenset({"name", "species", "window_s", "bin_s", "threshold", "min_bout_s",
-                          "smoothing_s"})
+                          "smoothing_s", "climb_height"})
 
 
 def tracking_key(path: str, protocol: FstProtocol, rects, start_s, background: str | None

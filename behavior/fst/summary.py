@@ -22,8 +22,13 @@ bouts, mean_bout_s, longest_bout_s
 immobile_bins, scored_bins
     Time sampling, as the rat modified FST is scored (5-s bins, 60 in the test):
     of the whole bins of ``bin_s`` inside the scored part of the window
-    (``scored_bins``), those in which the animal was immobile for more than half
-    the bin — immobility predominated (``immobile_bins``).
+    (``scored_bins``), those in which immobility predominated (``immobile_bins``):
+    it took more of the bin than any other behaviour scored and than the time
+    with none scored. With immobility alone scored that is more than half the bin.
+<state>_s, <state>_bins
+    For each other behaviour scored (swimming, climbing): its seconds inside the
+    window, and the whole bins in which it predominated, as above. Ties go to the
+    behaviour named first (immobility, then the others in the order given).
 bins
     Immobility seconds in consecutive bins of ``bin_s`` from t = 0 to the test
     duration, columns ``immobile_s_<start>_<end>``.
@@ -140,6 +145,7 @@ def summarize_bouts(
     duration_s: float,
     bin_s: float,
     observed_end_s: float | None = None,
+    others: dict[str, np.ndarray] | None = None,
 ) -> dict[str, float]:
     """Summary of immobility bouts (see the module docstring for the definitions).
 
@@ -157,11 +163,16 @@ def summarize_bouts(
     observed_end_s
         Where the recording (or the scoring) ends; a shorter recording shortens
         ``scored_s`` and the percentage is of the scored part.
+    others
+        Bouts of other behaviours by name (e.g. ``swimming``, ``climbing``): each
+        adds ``<name>_s`` and ``<name>_bins``, and competes with immobility for
+        the bins.
 
     Returns
     -------
     dict
-        Keys :data:`SUMMARY_COLUMNS` followed by :func:`bin_columns`.
+        Keys :data:`SUMMARY_COLUMNS`, then ``<name>_s`` and ``<name>_bins`` of each
+        of ``others``, then :func:`bin_columns`.
 
     Examples
     --------
@@ -188,15 +199,27 @@ def summarize_bouts(
         "mean_bout_s": float(durations.mean()) if durations.size else 0.0,
         "longest_bout_s": float(durations.max()) if durations.size else 0.0,
     }
+    others = {k: clean_bouts(v) for k, v in (others or {}).items()}
     edges = bin_edges(duration_s, bin_s)
-    immobile_bins = scored_bins = 0
+    names = ["immobile", *others]
+    counts = dict.fromkeys(names, 0)
+    scored_bins = 0
+    per_bin = {}
     for name, a, z in zip(bin_columns(duration_s, bin_s), edges[:-1], edges[1:], strict=True):
-        out[name] = overlap_s(b, a, z)
+        per_bin[name] = overlap_s(b, a, z)
         if a >= w0 - 1e-9 and z <= end + 1e-9 and z - a > bin_s - 1e-9:
             scored_bins += 1
-            immobile_bins += int(out[name] > 0.5 * (z - a))
-    out["immobile_bins"] = immobile_bins
+            seconds = [per_bin[name], *(overlap_s(o, a, z) for o in others.values())]
+            # the predominant behaviour: more than any other, and than none at all
+            best = int(np.argmax(seconds))
+            if seconds[best] > (z - a) - sum(seconds) + 1e-9:
+                counts[names[best]] += 1
+    out["immobile_bins"] = counts["immobile"]
     out["scored_bins"] = scored_bins
+    for state, bouts_of_state in others.items():
+        out[f"{state}_s"] = overlap_s(bouts_of_state, w0, end)
+        out[f"{state}_bins"] = counts[state]
+    out.update(per_bin)
     return out
 
 

@@ -62,6 +62,13 @@ def test_summary_uses_the_fst_definitions(session):
     assert s["immobility_s"] == pytest.approx(0.3 + 0.2 + 0.5)
     assert s["latency_s"] == pytest.approx(0.3)
     assert s["swimming_s"] == pytest.approx(0.2)
+    # 0.5-s bins: 0.5-1.0 immobile 0.3 s vs swimming 0.2 s; 1.0-1.5 immobile 0.2 s
+    # vs nothing held 0.3 s (no count); 1.5-2.0 immobile
+    assert (s["immobile_bins"], s["swimming_bins"], s["scored_bins"]) == (2, 0, 3)
+    session.add("swimming", 1.2, 1.5)  # now 1.0-1.5: swimming 0.3 s, immobile 0.2 s
+    s = session.summary()
+    assert (s["immobile_bins"], s["swimming_bins"]) == (2, 1)
+    assert s["swimming_s"] == pytest.approx(0.5)
 
 
 def test_undo_edit_delete(session):
