@@ -96,7 +96,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--protocol", metavar="PROTOCOL", default="mouse_fst",
                    help="protocol the traces are scored with (threshold, smoothing, minimum "
                    "bout), as `fst rescore` does (default mouse_fst)")
-    p.add_argument("--behaviour", default="immobility", help="manual behaviour compared")
+    p.add_argument("--behaviour", default="immobility",
+                   help="behaviour compared: immobility, or swimming / climbing (the "
+                        "observers' states of that name and the auto-scorer's)")
     p.set_defaults(func=_agreement)
 
 

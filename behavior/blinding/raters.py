@@ -32,6 +32,7 @@ from behavior.blinding.session import IMMOBILITY
 from behavior.blinding.tables import OBSERVER, read_intervals, video_stem
 from behavior.errors import InputError
 from behavior.fst.immobility import immobility_bouts
+from behavior.fst.states import ACTIVE_STATES, active_bouts
 from behavior.fst.summary import apply_min_bout
 from behavior.fst.traces import TRACE_SUFFIX, Trace, find_traces, read_trace
 from behavior.protocols import FstProtocol, load_fst_protocol
@@ -130,36 +131,56 @@ def trace_bouts(trace: Trace, protocol: FstProtocol) -> np.ndarray:
     return immobility_bouts(trace.time_s, trace.mobility, protocol, trace.end_s)
 
 
+def trace_active_bouts(trace: Trace, protocol: FstProtocol, behaviour: str) -> np.ndarray:
+    """Swimming or climbing bouts of a trace, as ``behavior fst rescore`` finds them
+    (:mod:`behavior.fst.states`)."""
+    table = trace.table
+    bouts, _ = active_bouts(trace.time_s, table["y_px"].to_numpy(float),
+                            table["area_px"].to_numpy(float), trace_bouts(trace, protocol),
+                            protocol, trace.end_s)
+    return bouts[behaviour]
+
+
 def trace_rater(traces: Sequence[Trace], protocol: FstProtocol, name: str = "auto",
-                source: str = "") -> Rater:
+                source: str = "", behaviour: str = IMMOBILITY) -> Rater:
+    """The auto-scorer as a rater of ``behaviour`` (immobility, swimming or climbing)."""
+    if behaviour != IMMOBILITY and behaviour not in ACTIVE_STATES:
+        raise InputError(source or name, f"the auto-scorer's traces give immobility, "
+                         f"{', '.join(ACTIVE_STATES)}; not {behaviour!r}")
     ids = trace_ids(traces)
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         raise InputError(source or name, f"two traces for the same video: {', '.join(dup)}")
-    return Rater(name, AUTO, source, {i: trace_bouts(t, protocol) for i, t in zip(ids, traces,
-                                                                               strict=True)},
-                 {i: t.end_s for i, t in zip(ids, traces, strict=True)})
+    if behaviour == IMMOBILITY:
+        bouts = {i: trace_bouts(t, protocol) for i, t in zip(ids, traces, strict=True)}
+    else:
+        bouts = {i: trace_active_bouts(t, protocol, behaviour)
+                 for i, t in zip(ids, traces, strict=True)}
+    return Rater(name, AUTO, source, bouts, {i: t.end_s for i, t in zip(ids, traces,
+                                                                        strict=True)})
 
 
-def results_rater(path: str | Path) -> Rater:
-    """Totals-only rater from an auto-score results table (``video``, ``immobility_s``)."""
+def results_rater(path: str | Path, behaviour: str = IMMOBILITY) -> Rater:
+    """Totals-only rater from an auto-score results table (``video`` and
+    ``immobility_s``, or ``swimming_s`` / ``climbing_s`` for those behaviours)."""
+    column = "immobility_s" if behaviour == IMMOBILITY else f"{behaviour}_s"
     path = Path(path)
     try:
         table = pd.read_csv(path, comment="#")
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(path, f"cannot read results table: {exc}") from None
-    if "video" not in table.columns or "immobility_s" not in table.columns:
-        raise InputError(path, "a results table needs 'video' and 'immobility_s' columns")
+    if "video" not in table.columns or column not in table.columns:
+        raise InputError(path, f"a results table needs 'video' and '{column}' columns")
     stems = [video_stem(str(v)) for v in table["video"]]
     if "arena" in table.columns:
         counts = pd.Series(stems).value_counts()
         stems = [s if counts[s] == 1 else f"{s}_arena{int(a)}"
                  for s, a in zip(stems, table["arena"], strict=True)]
-    raw = table["immobility_s"]
+    raw = table[column]
     values = pd.to_numeric(raw, errors="coerce").to_numpy(float)
     bad = np.flatnonzero(np.isnan(values) & raw.notna().to_numpy())
     if bad.size:
-        raise InputError(path, f"'immobility_s' is not a number: {raw.iloc[int(bad[0])]!r}",
+        raise InputError(path, f"'{column}' is not a number: {raw.iloc[int(bad[0])]!r}",
                          line=int(bad[0]) + 2)
     # empty cells: videos the auto-scorer could not score; they are left out
     totals = {s: v for s, v in zip(stems, values, strict=True) if not np.isnan(v)}
@@ -208,7 +229,8 @@ def load_raters(inputs: Sequence[str | Path], protocol: FstProtocol | None = Non
             if not files:
                 raise InputError(path, f"no session database and no *{TRACE_SUFFIX} traces here")
             name = "auto" if len(trace_dirs) == 1 else f"auto:{path.name}"
-            raters.append(trace_rater([read_trace(f) for f in files], protocol, name, str(path)))
+            raters.append(trace_rater([read_trace(f) for f in files], protocol, name, str(path),
+                                      behaviour))
         else:
             kind = _csv_kind(path)
             if kind == "trace":
@@ -217,10 +239,10 @@ def load_raters(inputs: Sequence[str | Path], protocol: FstProtocol | None = Non
                 raters.extend(interval_raters(read_intervals(path, need_observer=True), path,
                                               behaviour))
             else:
-                raters.append(results_rater(path))
+                raters.append(results_rater(path, behaviour))
     if loose_traces:
         raters.append(trace_rater([read_trace(f) for f in loose_traces], protocol, "auto",
-                                  str(loose_traces[0].parent)))
+                                  str(loose_traces[0].parent), behaviour))
     return _unique_names(raters)
 
 

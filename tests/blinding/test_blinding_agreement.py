@@ -183,3 +183,43 @@ def test_auto_rater_equals_fst_rescore(tmp_path):
         stem = path.name.split("_arena")[0]
         expected = score_trace(trace, protocol)["immobility_s"]
         assert overlap_s(auto.bouts[stem], 1.0, 10.0) == pytest.approx(expected)
+
+
+def test_climbing_compared_with_the_auto_scorer(tmp_path):
+    # the auto-scorer's traces: 10 fps, 20 s; floating 0-5 s and 15-20 s at y = 100,
+    # swimming 5-10 s a little deeper (y = 102), climbing 10-15 s at y = 85: 15 px
+    # above the floating level, 0.375 body sizes of a 1600-px animal
+    from behavior.fst.traces import Trace, write_trace
+
+    t = np.arange(200) / 10
+    y = np.where((t >= 5) & (t < 10), 102.0, np.where((t >= 10) & (t < 15), 85.0, 100.0))
+    still = (t < 5) | (t >= 15)
+    table = pd.DataFrame({"frame": np.arange(t.size), "time_s": t, "x_px": 50.0, "y_px": y,
+                          "area_px": 1600.0, "mobility": np.where(still, 0.02, 0.4),
+                          "immobile": still.astype(int)})
+    write_trace(Trace("cage1.mp4", 1, table, 20.0), tmp_path / "traces")
+    manual = tmp_path / "manual.csv"
+    manual.write_text("video,observer,behaviour,start_s,end_s\n"
+                      "cage1.mp4,A,immobility,0,5\ncage1.mp4,A,swimming,5,9\n"
+                      "cage1.mp4,A,climbing,9,15\ncage1.mp4,A,immobility,15,20\n")
+    out = tmp_path / "climbing.csv"
+    assert main(["agreement", str(manual), str(tmp_path / "traces"), "--window", "0", "20",
+                 "--bin", "1", "--behaviour", "climbing", "--out", str(out)]) == 0
+    row = pd.read_csv(out).iloc[0]
+    # A called 9-10 s climbing, the auto-scorer swimming: 1 s apart, 1 bin of 20 differs
+    assert (row["rater1"], row["rater2"]) == ("A", "auto")
+    assert row["bias_s"] == pytest.approx(-1.0, abs=0.05)  # auto minus A
+    assert row["pct_agreement"] == pytest.approx(95.0)
+    # kappa by hand over the 20 bins: A climbs in 6, auto in 5, both in 5
+    po, pe = 19 / 20, (6 / 20) * (5 / 20) + (14 / 20) * (15 / 20)
+    assert row["kappa"] == pytest.approx((po - pe) / (1 - pe))
+    # the same from a results table's climbing_s
+    from behavior.blinding.raters import load_raters
+
+    results = tmp_path / "results.csv"
+    results.write_text("video,arena,immobility_s,swimming_s,climbing_s\n"
+                       "cage1.mp4,1,10,5,5\n")
+    (auto,) = load_raters([results], behaviour="climbing")
+    assert auto.totals == {"cage1": 5.0}
+    with pytest.raises(InputError, match="give immobility, swimming, climbing"):
+        load_raters([tmp_path / "traces"], behaviour="rearing")
