@@ -3,7 +3,9 @@
 For every (threshold, minimum bout) on a grid, the saved mobility traces are
 re-scored without the video (:func:`behavior.fst.immobility.immobility_bouts`) and
 compared with the observers' consensus on the same videos; the pair that agrees best
-is written into a protocol file.
+is written into a protocol file. :func:`calibrate_climbing` does the same for the
+height that tells climbing from swimming (``climb_height``), against the observers'
+climbing.
 
 Consensus of several observers: per video, the mean immobility seconds and, per
 bin, the mean immobile fraction (a bin is immobile when that mean exceeds 0.5).
@@ -124,24 +126,7 @@ def calibrate(
     if not manual:
         raise AnalysisError("no manual scores given")
     window = window_s or protocol.window_s
-    ids = trace_ids(traces)
-    by_id = dict(zip(ids, traces, strict=True))
-    scored = set().union(*(r.videos for r in manual))
-    videos = sorted(scored & set(by_id))
-    if not videos:
-        raise AnalysisError(f"no manually scored video has a trace (manual: "
-                            f"{', '.join(sorted(scored)[:4])}…; traces: {', '.join(ids[:4])}…)")
-    # reference: consensus of the observers who scored each video, over the common part
-    ends, ref_totals, ref_bins = {}, [], []
-    for v in videos:
-        who = [r for r in manual if v in r.videos]
-        end = min(common_end(who, v, window), by_id[v].end_s)
-        ends[v] = end
-        prof = [profile(r, v, window, end, bin_s) for r in who]
-        ref_totals.append(np.mean([p.immobility_s for p in prof]))
-        ref_bins.append(np.mean([p.bins for p in prof], axis=0))
-    ref_total = np.array(ref_totals)
-    ref_state = np.concatenate(ref_bins) > 0.5
+    by_id, videos, ends, ref_total, ref_state = _consensus(manual, traces, window, bin_s)
     smoothed = {v: smooth_mobility(by_id[v].time_s, by_id[v].mobility, protocol.smoothing_s)
                 for v in videos}
     grid = (np.asarray(thresholds, float) if thresholds is not None
@@ -159,36 +144,137 @@ def calibrate(
                 prof = profile(auto, v, window, ends[v], bin_s)
                 totals.append(prof.immobility_s)
                 states.append(prof.bins)
-            auto_total = np.array(totals)
-            auto_state = np.concatenate(states) > 0.5
-            ba = bland_altman(ref_total, auto_total)
-            rows.append({
-                "threshold": float(threshold), "min_bout_s": float(min_bout),
-                "n_videos": len(videos), "n_bins": int(auto_state.size),
-                "kappa": cohen_kappa(ref_state, auto_state),
-                "pct_agreement": percent_agreement(ref_state, auto_state),
-                "icc": icc_2_1(np.column_stack((ref_total, auto_total))).icc,
-                "pearson_r": pearson_r(ref_total, auto_total), "bias_s": ba.bias,
-                "mean_abs_diff_s": float(np.mean(np.abs(auto_total - ref_total))),
-            })
+            rows.append({"threshold": float(threshold), "min_bout_s": float(min_bout),
+                         **_agreement(ref_total, ref_state, totals, states)})
     curve = pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
-    score = curve[criterion].fillna(-math.inf)
-    if not np.isfinite(score).any():
-        raise AnalysisError(f"{criterion} is undefined for every threshold (too few videos or "
-                            "bins, or no variation in the manual scores)")
-    ranked = curve.assign(_score=score, _bias=curve["bias_s"].abs().fillna(math.inf))
-    ranked = ranked.sort_values(["_score", "_bias", "threshold"], ascending=[False, True, True],
-                                kind="stable")
-    best = ranked.iloc[0]
+    best = _best(curve, criterion, "threshold")
     return Calibration(float(best["threshold"]), float(best["min_bout_s"]), criterion,
                        {c: float(best[c]) for c in CURVE_COLUMNS}, curve, tuple(videos))
 
 
-def calibrated_protocol_text(protocol: FstProtocol, result: Calibration,
+#: Heights tried by :func:`calibrate_climbing` by default (body sizes).
+DEFAULT_CLIMB_HEIGHTS = tuple(np.round(np.arange(0.05, 0.6001, 0.025), 3))
+#: Columns of the climbing calibration curve.
+CLIMB_CURVE_COLUMNS = ("climb_height", *CURVE_COLUMNS[2:])
+
+
+@dataclass(frozen=True)
+class ClimbCalibration:
+    """The chosen ``climb_height``, the whole curve, and what it was measured on."""
+
+    climb_height: float
+    criterion: str
+    best: dict[str, float]
+    curve: pd.DataFrame
+    videos: tuple[str, ...]
+
+
+def calibrate_climbing(
+    manual: Sequence[Rater],
+    traces: Sequence[Trace],
+    protocol: FstProtocol,
+    *,
+    heights: Sequence[float] = DEFAULT_CLIMB_HEIGHTS,
+    window_s: tuple[float, float] | None = None,
+    bin_s: float = 1.0,
+    criterion: str = "kappa",
+) -> ClimbCalibration:
+    """Grid search of ``climb_height`` against the observers' climbing consensus.
+
+    ``manual``: the observers' *climbing* scores (:func:`manual_raters` with
+    ``behaviour="climbing"``). Immobility is scored with the protocol as it is
+    (calibrate its threshold first); each mobile frame is climbing or swimming by
+    :mod:`behavior.fst.states`. Criteria and ties as :func:`calibrate`.
+    """
+    from behavior.blinding.raters import trace_active_bouts
+
+    if criterion not in CRITERIA:
+        raise AnalysisError(f"criterion must be one of {', '.join(CRITERIA)}, got {criterion!r}")
+    manual = [r for r in manual if r.kind == MANUAL]
+    if not manual:
+        raise AnalysisError("no manual scores given")
+    window = window_s or protocol.window_s
+    by_id, videos, ends, ref_total, ref_state = _consensus(manual, traces, window, bin_s)
+    rows = []
+    for height in heights:
+        p = protocol.with_overrides(climb_height=float(height))
+        totals, states = [], []
+        for v in videos:
+            auto = Rater("auto", "auto", "", {v: trace_active_bouts(by_id[v], p, "climbing")})
+            prof = profile(auto, v, window, ends[v], bin_s)
+            totals.append(prof.immobility_s)  # the profile's seconds of the bouts given
+            states.append(prof.bins)
+        rows.append({"climb_height": float(height),
+                     **_agreement(ref_total, ref_state, totals, states)})
+    curve = pd.DataFrame(rows, columns=list(CLIMB_CURVE_COLUMNS))
+    best = _best(curve, criterion, "climb_height")
+    return ClimbCalibration(float(best["climb_height"]), criterion,
+                            {c: float(best[c]) for c in CLIMB_CURVE_COLUMNS}, curve,
+                            tuple(videos))
+
+
+def _consensus(manual: Sequence[Rater], traces: Sequence[Trace], window: tuple[float, float],
+               bin_s: float):
+    """The videos scored both ways and the observers' consensus on them: traces by
+    video id, the videos, where each comparison ends, seconds per video and the
+    state of each bin (mean fraction over the observers > 0.5)."""
+    ids = trace_ids(traces)
+    by_id = dict(zip(ids, traces, strict=True))
+    scored = set().union(*(r.videos for r in manual))
+    videos = sorted(scored & set(by_id))
+    if not videos:
+        raise AnalysisError(f"no manually scored video has a trace (manual: "
+                            f"{', '.join(sorted(scored)[:4])}…; traces: {', '.join(ids[:4])}…)")
+    # reference: consensus of the observers who scored each video, over the common part
+    ends, ref_totals, ref_bins = {}, [], []
+    for v in videos:
+        who = [r for r in manual if v in r.videos]
+        end = min(common_end(who, v, window), by_id[v].end_s)
+        ends[v] = end
+        prof = [profile(r, v, window, end, bin_s) for r in who]
+        ref_totals.append(np.mean([p.immobility_s for p in prof]))
+        ref_bins.append(np.mean([p.bins for p in prof], axis=0))
+    return by_id, videos, ends, np.array(ref_totals), np.concatenate(ref_bins) > 0.5
+
+
+def _agreement(ref_total: np.ndarray, ref_state: np.ndarray, totals: list[float],
+               states: list[np.ndarray]) -> dict[str, float]:
+    """One row of a calibration curve: the auto-scorer against the consensus."""
+    auto_total = np.array(totals)
+    auto_state = np.concatenate(states) > 0.5
+    return {
+        "n_videos": len(totals), "n_bins": int(auto_state.size),
+        "kappa": cohen_kappa(ref_state, auto_state),
+        "pct_agreement": percent_agreement(ref_state, auto_state),
+        "icc": icc_2_1(np.column_stack((ref_total, auto_total))).icc,
+        "pearson_r": pearson_r(ref_total, auto_total),
+        "bias_s": bland_altman(ref_total, auto_total).bias,
+        "mean_abs_diff_s": float(np.mean(np.abs(auto_total - ref_total))),
+    }
+
+
+def _best(curve: pd.DataFrame, criterion: str, value: str) -> pd.Series:
+    """The row that maximises ``criterion``; ties to the smallest |bias|, then the
+    smallest ``value``."""
+    score = curve[criterion].fillna(-math.inf)
+    if not np.isfinite(score).any():
+        raise AnalysisError(f"{criterion} is undefined for every {value} (too few videos or "
+                            "bins, or no variation in the manual scores)")
+    ranked = curve.assign(_score=score, _bias=curve["bias_s"].abs().fillna(math.inf))
+    ranked = ranked.sort_values(["_score", "_bias", value], ascending=[False, True, True],
+                                kind="stable")
+    return ranked.iloc[0]
+
+
+def calibrated_protocol_text(protocol: FstProtocol, result: Calibration | ClimbCalibration,
                              sources: Sequence[str]) -> str:
-    """YAML of ``protocol`` with the chosen threshold and minimum bout, and a header
-    saying how they were chosen."""
-    chosen = protocol.with_overrides(threshold=result.threshold, min_bout_s=result.min_bout_s)
+    """YAML of ``protocol`` with the chosen threshold and minimum bout (or
+    ``climb_height``), and a header saying how they were chosen."""
+    if isinstance(result, ClimbCalibration):
+        chosen = protocol.with_overrides(climb_height=result.climb_height)
+    else:
+        chosen = protocol.with_overrides(threshold=result.threshold,
+                                         min_bout_s=result.min_bout_s)
     b = result.best
     header = [
         f"# Calibrated by `behavior fst calibrate` on {len(result.videos)} manually scored "

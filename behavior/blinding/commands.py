@@ -108,7 +108,8 @@ def register_fst_calibrate(fst_subparsers: argparse._SubParsersAction) -> None:
         "calibrate", help="choose threshold and minimum bout from manual scores",
         description="Re-score saved traces over a grid of thresholds and minimum bouts, "
         "compare with manual scores, print the agreement curve and write a protocol file "
-        "with the best values.")
+        "with the best values. With --behaviour climbing: the same for climb_height, "
+        "against the observers' climbing.")
     p.add_argument("manual", nargs="+", metavar="MANUAL",
                    help="session folder(s) or interval CSV(s) (video, behaviour, start_s, "
                    "end_s[, observer])")
@@ -125,6 +126,11 @@ def register_fst_calibrate(fst_subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--bin", type=float, default=1.0, metavar="S", help="bin for kappa (1 s)")
     p.add_argument("--criterion", choices=("kappa", "icc", "pct_agreement"), default="kappa")
     p.add_argument("--curve", metavar="CSV", help="write the whole grid here")
+    p.add_argument("--behaviour", choices=("immobility", "climbing"), default="immobility",
+                   help="immobility: threshold and minimum bout; climbing: climb_height "
+                        "(calibrate immobility first)")
+    p.add_argument("--climb-heights", metavar="LIST|START:STOP:STEP",
+                   help="climb_height values to try, in body sizes (default 0.05:0.6:0.025)")
     p.set_defaults(func=_calibrate)
 
 
@@ -292,15 +298,17 @@ def _agreement(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from behavior.blinding.calibrate import calibrate, calibrated_protocol_text, manual_raters
+    from behavior.blinding.calibrate import calibrate, manual_raters
     from behavior.fst.traces import find_traces, read_trace
     from behavior.protocols import load_fst_protocol
 
     protocol = load_fst_protocol(args.protocol)
-    manual = manual_raters(args.manual)
+    manual = manual_raters(args.manual, args.behaviour)
     traces = [read_trace(p) for p in find_traces(args.traces)]
     if not traces:
         raise InputError(args.traces, "no *.trace.csv files here")
+    if args.behaviour == "climbing":
+        return _calibrate_climbing(args, protocol, manual, traces)
     result = calibrate(
         manual, traces, protocol,
         thresholds=_numbers(args.thresholds, "--thresholds") if args.thresholds else None,
@@ -319,6 +327,37 @@ def _calibrate(args: argparse.Namespace) -> int:
     echo(f"chosen: threshold {result.threshold:g}, min_bout_s {result.min_bout_s:g} "
           f"(kappa {b['kappa']:.3f}, {b['pct_agreement']:.1f} % agreement, ICC {b['icc']:.3f}, "
           f"bias {b['bias_s']:.2f} s)")
+    _write_calibration(args, protocol, result)
+    return 0
+
+
+def _calibrate_climbing(args: argparse.Namespace, protocol, manual, traces) -> int:
+    import pandas as pd
+
+    from behavior.blinding.calibrate import DEFAULT_CLIMB_HEIGHTS, calibrate_climbing
+
+    heights = (_numbers(args.climb_heights, "--climb-heights") if args.climb_heights
+               else DEFAULT_CLIMB_HEIGHTS)
+    result = calibrate_climbing(manual, traces, protocol, heights=heights,
+                                window_s=tuple(args.window) if args.window else None,
+                                bin_s=args.bin, criterion=args.criterion)
+    echo(f"{len(result.videos)} video(s) with climbing scored by hand and by the auto-scorer; "
+          f"criterion {result.criterion}")
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        shown = result.curve.drop(columns=["n_videos", "n_bins"]).copy()
+        shown[""] = ["<- chosen" if h == result.climb_height else ""
+                     for h in shown["climb_height"]]
+        echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    b = result.best
+    echo(f"chosen: climb_height {result.climb_height:g} (kappa {b['kappa']:.3f}, "
+          f"{b['pct_agreement']:.1f} % agreement, ICC {b['icc']:.3f}, bias {b['bias_s']:.2f} s)")
+    _write_calibration(args, protocol, result)
+    return 0
+
+
+def _write_calibration(args: argparse.Namespace, protocol, result) -> None:
+    from behavior.blinding.calibrate import calibrated_protocol_text
+
     if args.curve:
         _write_csv(result.curve, args.curve)
     if args.out:
@@ -328,4 +367,3 @@ def _calibrate(args: argparse.Namespace) -> int:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(out)
         echo(f"protocol written to {out}")
-    return 0

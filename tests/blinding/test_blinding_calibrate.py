@@ -80,3 +80,48 @@ def test_videos_without_traces_are_an_error(study):
     with pytest.raises(AnalysisError, match="no manually scored video has a trace"):
         calibrate(manual_raters([other]), traces, protocol)
 
+
+
+def _climbing_trace(folder, video, raised_px):
+    """20 s at 10 fps: floating 0-5 s at y = 100, then mobile 5-20 s with the centroid
+    ``raised_px`` above that (body 40 px: the animal's area is 1600 px)."""
+    import pandas as pd
+
+    from behavior.fst.traces import Trace, write_trace
+
+    t = np.arange(200) / 10
+    still = t < 5
+    table = pd.DataFrame({"frame": np.arange(t.size), "time_s": t, "x_px": 50.0,
+                          "y_px": np.where(still, 100.0, 100.0 - raised_px),
+                          "area_px": 1600.0, "mobility": np.where(still, 0.02, 0.4),
+                          "immobile": still.astype(int)})
+    write_trace(Trace(f"{video}.mp4", 1, table, 20.0), folder)
+
+
+def test_climb_height_is_calibrated_on_the_observers_climbing(tmp_path, capsys):
+    # raised 15 px (0.375 body sizes) and 6 px (0.15): the observer says climbing;
+    # raised 4 px (0.10): swimming. Every height in (0.10, 0.15] agrees perfectly;
+    # ties go to the smallest |bias|, then the smallest height: 0.125 of the grid.
+    from behavior.cli import main
+
+    traces = tmp_path / "traces"
+    for video, raised in (("v1", 15), ("v2", 6), ("v3", 4)):
+        _climbing_trace(traces, video, raised)
+    manual = tmp_path / "manual.csv"
+    manual.write_text("video,behaviour,start_s,end_s\n"
+                      "v1.mp4,immobility,0,5\nv1.mp4,climbing,5,20\n"
+                      "v2.mp4,immobility,0,5\nv2.mp4,climbing,5,20\n"
+                      "v3.mp4,immobility,0,5\nv3.mp4,swimming,5,20\n")
+    out = tmp_path / "calibrated.yaml"
+    assert main(["fst", "calibrate", str(manual), "--traces", str(traces), "--behaviour",
+                 "climbing", "--window", "0", "20", "--out", str(out),
+                 "--curve", str(tmp_path / "curve.csv")]) == 0
+    assert "chosen: climb_height 0.125 (kappa 1.000" in capsys.readouterr().out
+    assert load_fst_protocol(out).climb_height == pytest.approx(0.125)
+    import pandas as pd
+
+    curve = pd.read_csv(tmp_path / "curve.csv").set_index("climb_height")
+    # 0.1 and below: v3's swimming is called climbing too, 15 s too many
+    assert curve.loc[0.1, "bias_s"] == pytest.approx(15 / 3, abs=0.2)
+    # above 0.15: v2's climbing is missed
+    assert curve.loc[0.2, "bias_s"] == pytest.approx(-15 / 3, abs=0.2)
