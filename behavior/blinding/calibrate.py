@@ -120,13 +120,9 @@ def calibrate(
     Bins of ``bin_s`` are immobile when more than half is immobile
     (:func:`behavior.fst.summary.bin_states`); κ is pooled over all bins of all videos.
     """
-    if criterion not in CRITERIA:
-        raise AnalysisError(f"criterion must be one of {', '.join(CRITERIA)}, got {criterion!r}")
-    manual = [r for r in manual if r.kind == MANUAL]
-    if not manual:
-        raise AnalysisError("no manual scores given")
     window = window_s or protocol.window_s
-    by_id, videos, ends, ref_total, ref_state = _consensus(manual, traces, window, bin_s)
+    by_id, videos, ends, ref_total, ref_state = _consensus(manual, traces, window, bin_s,
+                                                           criterion)
     smoothed = {v: smooth_mobility(by_id[v].time_s, by_id[v].mobility, protocol.smoothing_s)
                 for v in videos}
     grid = (np.asarray(thresholds, float) if thresholds is not None
@@ -188,13 +184,9 @@ def calibrate_climbing(
     """
     from behavior.blinding.raters import trace_active_bouts
 
-    if criterion not in CRITERIA:
-        raise AnalysisError(f"criterion must be one of {', '.join(CRITERIA)}, got {criterion!r}")
-    manual = [r for r in manual if r.kind == MANUAL]
-    if not manual:
-        raise AnalysisError("no manual scores given")
     window = window_s or protocol.window_s
-    by_id, videos, ends, ref_total, ref_state = _consensus(manual, traces, window, bin_s)
+    by_id, videos, ends, ref_total, ref_state = _consensus(manual, traces, window, bin_s,
+                                                           criterion)
     rows = []
     for height in heights:
         p = protocol.with_overrides(climb_height=float(height))
@@ -214,10 +206,16 @@ def calibrate_climbing(
 
 
 def _consensus(manual: Sequence[Rater], traces: Sequence[Trace], window: tuple[float, float],
-               bin_s: float):
+               bin_s: float, criterion: str):
     """The videos scored both ways and the observers' consensus on them: traces by
     video id, the videos, where each comparison ends, seconds per video and the
-    state of each bin (mean fraction over the observers > 0.5)."""
+    state of each bin (mean fraction over the observers > 0.5). Checks the
+    criterion's name and that there are manual scores."""
+    if criterion not in CRITERIA:
+        raise AnalysisError(f"criterion must be one of {', '.join(CRITERIA)}, got {criterion!r}")
+    manual = [r for r in manual if r.kind == MANUAL]
+    if not manual:
+        raise AnalysisError("no manual scores given")
     ids = trace_ids(traces)
     by_id = dict(zip(ids, traces, strict=True))
     scored = set().union(*(r.videos for r in manual))
