@@ -169,6 +169,15 @@ def threshold_sensitivity(sets, protocol) -> None:
             e = table["immobility_s"].to_numpy() - truth
             parts.append(f"{name} max |error| {np.abs(e).max():6.2f} s, mean {e.mean():+6.2f} s")
         print(f"  {thr:.2f}: " + ";  ".join(parts))
+    # what a user sees of this per animal: threshold_sensitivity_s and its warning
+    for name, made in sets:
+        paths = [p.parent / "traces" / f"{p.stem}_arena{a}.trace.csv"
+                 for p, _ in made for a in (1, 2)]
+        table, _, _ = rescore_traces(paths, protocol)
+        spread = table["threshold_sensitivity_s"].to_numpy(float)
+        flagged = table["warnings"].fillna("").str.contains("between thresholds").to_numpy()
+        print(f"  {name}: threshold_sensitivity_s {spread.min():.1f}-{spread.max():.1f} s; "
+              f"{flagged.sum()} of {flagged.size} animals warned")
 
 
 def active_behaviour(sets, protocol) -> None:

@@ -21,6 +21,9 @@ scored: only ``video`` and ``warnings``), columns :data:`RESULT_COLUMNS`, then
                      it; :mod:`behavior.fst.states`); empty for tail suspension
 ``swimming_bins``, ``climbing_bins``   whole bins where that predominated
 ``tracked_pct``      frames in the window where the animal was found (%)
+``threshold_sensitivity_s``   immobility_s with the threshold 20 % higher minus
+                     with it 20 % lower: large (a warning over 5 % of the window)
+                     when the animal's movement lies near the threshold
 ``frames``           frames decoded and tracked
 ``threshold``, ``min_bout_s``  the scoring parameters used
 ``warnings``         what the user should know about this video and arena, e.g. the
@@ -48,7 +51,7 @@ from behavior.errors import BehaviorError
 from behavior.fst.arenas import Arena, number_arenas, read_background, read_sidecar
 from behavior.fst.immobility import immobile_flags, immobility_bouts
 from behavior.fst.states import active_bouts
-from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns, summarize_bouts
+from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns, overlap_s, summarize_bouts
 from behavior.fst.traces import Trace, find_traces, read_trace, trace_name, write_trace
 from behavior.fst.tracking import TrackingResult, track_video
 from behavior.io.video import VideoReader
@@ -57,8 +60,8 @@ from behavior.protocols import FstProtocol
 log = logging.getLogger(__name__)
 
 RESULT_COLUMNS = ("video", "arena", *SUMMARY_COLUMNS, "swimming_s", "climbing_s",
-                  "swimming_bins", "climbing_bins", "tracked_pct", "frames", "threshold",
-                  "min_bout_s")
+                  "swimming_bins", "climbing_bins", "tracked_pct", "threshold_sensitivity_s",
+                  "frames", "threshold", "min_bout_s")
 
 
 def result_columns(protocol: FstProtocol) -> list[str]:
@@ -71,6 +74,44 @@ def coverage_note(end_s: float, protocol: FstProtocol) -> str | None:
         return (f"the recording covers {end_s:.1f} s of the test, less than the window end "
                 f"{protocol.window_s[1]:g} s; percentages are of the part covered")
     return None
+
+
+#: The threshold is moved by this fraction either way to measure how much the
+#: immobility depends on it (:func:`threshold_sensitivity`).
+SENSITIVITY_STEP = 0.2
+#: A change of immobility over this fraction of the scored window (and at least
+#: SENSITIVITY_MIN_S) when the threshold moves by SENSITIVITY_STEP gets a warning.
+SENSITIVITY_WARN = 0.05
+SENSITIVITY_MIN_S = 3.0
+
+
+def threshold_sensitivity(trace: Trace, protocol: FstProtocol, scored_s: float
+                          ) -> tuple[float, str | None]:
+    """Immobility in the window with the threshold raised by :data:`SENSITIVITY_STEP`
+    minus with it lowered by as much (s), and a warning when that is large.
+
+    A floating animal's mobility lies far below the threshold and a swimming one's
+    far above, so the score barely moves (about 1-2 s per 240 s on the synthetic
+    sets). Movement near the threshold — weak, slow swimming — makes the score
+    depend on the threshold itself: the warning says to look at the video or to
+    calibrate on manual scores (``behavior fst calibrate``).
+    """
+    w0, w1 = protocol.window_s
+    end = min(w1, trace.end_s)
+    seconds = []
+    for factor in (1 - SENSITIVITY_STEP, 1 + SENSITIVITY_STEP):
+        moved = protocol.with_overrides(threshold=protocol.threshold * factor)
+        seconds.append(overlap_s(immobility_bouts(trace.time_s, trace.mobility, moved,
+                                                  trace.end_s), w0, end))
+    spread = seconds[1] - seconds[0]
+    if scored_s > 0 and spread > max(SENSITIVITY_MIN_S, SENSITIVITY_WARN * scored_s):
+        low, high = (protocol.threshold * f for f in (1 - SENSITIVITY_STEP,
+                                                       1 + SENSITIVITY_STEP))
+        return spread, (f"immobility changes by {spread:.1f} s between thresholds {low:.3g} "
+                        f"and {high:.3g}: much of this animal's movement is close to the "
+                        "threshold (weak or slow swimming?); look at the video or calibrate "
+                        "the threshold on manual scores")
+    return spread, None
 
 
 def score_trace(trace: Trace, protocol: FstProtocol) -> dict[str, object]:
@@ -89,12 +130,14 @@ def score_trace(trace: Trace, protocol: FstProtocol) -> dict[str, object]:
     found = np.isfinite(trace.table["area_px"].to_numpy(float))[in_window]
     row: dict[str, object] = {"video": trace.video, "arena": trace.arena, **summary}
     row["tracked_pct"] = 100.0 * found.mean() if found.size else math.nan
+    spread, spread_note = threshold_sensitivity(trace, protocol, float(summary["scored_s"]))
+    row["threshold_sensitivity_s"] = spread
     row["frames"] = len(t)
     row["threshold"] = protocol.threshold
     row["min_bout_s"] = protocol.min_bout_s
     notes = [n for n in trace.meta.get("warnings", "").split(" | ") if n]
     coverage = coverage_note(trace.end_s, protocol)
-    notes += [n for n in (state_note, coverage) if n]
+    notes += [n for n in (state_note, spread_note, coverage) if n]
     row["warnings"] = " | ".join(notes)
     return row
 

@@ -113,3 +113,34 @@ def test_smoothing_removes_single_frame_spikes_keeps_nan():
     m[12] = np.nan
     out = smooth_mobility(t, m, 0.3)
     assert out[5] == 0 and np.isnan(out[12])
+
+
+def _trace_of(mobility_by_stretch, fps=10.0):
+    """A trace whose mobility is each value for its seconds, one after the other."""
+    import pandas as pd
+
+    from behavior.fst.traces import Trace
+
+    values = np.concatenate([np.full(int(s * fps), m) for m, s in mobility_by_stretch])
+    t = np.arange(values.size) / fps
+    table = pd.DataFrame({"frame": np.arange(t.size), "time_s": t, "x_px": 50.0,
+                          "y_px": 100.0, "area_px": 1600.0, "mobility": values,
+                          "immobile": (values <= 0.1).astype(int)})
+    return Trace("v.mp4", 1, table, float(t[-1] + 1 / fps))
+
+
+def test_threshold_sensitivity_flags_movement_near_the_threshold():
+    from behavior.fst.scoring import score_trace
+    from behavior.protocols import load_fst_protocol
+
+    protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(0, 240), duration_s=240)
+    # floating (0.02) 100 s, weak swimming at 0.11 40 s, swimming (0.4) 100 s: at the
+    # threshold 0.08 only the floating is immobile, at 0.12 the weak swimming too
+    row = score_trace(_trace_of([(0.02, 100), (0.11, 40), (0.4, 100)]), protocol)
+    assert row["immobility_s"] == pytest.approx(100.0, abs=0.2)
+    assert row["threshold_sensitivity_s"] == pytest.approx(40.0, abs=0.2)
+    assert "immobility changes by 40.0 s between thresholds 0.08 and 0.12" in row["warnings"]
+    # the same animal swimming clearly: the score does not depend on the threshold
+    row = score_trace(_trace_of([(0.02, 100), (0.3, 40), (0.4, 100)]), protocol)
+    assert row["threshold_sensitivity_s"] == pytest.approx(0.0, abs=1e-9)
+    assert "between thresholds" not in row["warnings"]
