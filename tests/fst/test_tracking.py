@@ -478,3 +478,28 @@ def test_frames_after_the_test_are_not_scored():
 def test_latency_counts_only_bouts_that_start_in_the_test():
     s = summarize_bouts(np.array([[365.0, 380.0]]), (120, 360), 360, 60)
     assert np.isnan(s["latency_s"]) and s["immobility_s"] == 0
+
+
+def test_a_burnt_in_dvr_clock_is_not_an_animal():
+    # DVRs write the date and time (changing every frame here) and a camera name
+    # into the picture; the changing digits must not become an arena or join an animal
+    from behavior.fst.synthetic import render
+
+    spec = SyntheticSpec(duration_s=40, fps=15, width=320, height=240, n_arenas=2, seed=3,
+                         immobility_fraction=(0.3, 0.7))
+    frames, truth = render(spec, gray=True)
+    stamped = []
+    for t, image in zip(truth.time_s, frames, strict=True):
+        image = image.copy()
+        cv2.putText(image, f"2026-11-29 10:00:{int(t):02d}.{int(t * 10) % 10}", (4, 234),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, 255, 1)
+        cv2.putText(image, "CAM01", (270, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.35, 255, 1)
+        stamped.append(image)
+    protocol = _protocol().with_overrides(window_s=(0, 40))
+    result = track_video(ArrayVideo(np.stack(stamped), truth.time_s), protocol)
+    assert len(result.arenas) == 2
+    for trace in result.traces:
+        s = score_mobility(trace.time_s, trace.mobility, protocol, end_s=trace.end_s)
+        want = summarize_bouts(truth.bouts(trace.arena), (0, 40), 360, 60,
+                               truth.end_s)["immobility_s"]
+        assert s["immobility_s"] == pytest.approx(want, abs=2.0)
