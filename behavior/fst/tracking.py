@@ -76,8 +76,10 @@ LAGS_S = (0.1, 0.2)
 N_SAMPLES = 30
 #: Fewer distinct key frames than this: sample the first INIT_S seconds instead.
 MIN_KEYFRAMES = 8
-#: Length of video sampled when key frames are too few (s).
-INIT_S = 20.0
+#: Length of video sampled when key frames are too few (s): long enough that an
+#: animal resting for a while is also seen elsewhere (with 20 s, a 4-cylinder video
+#: lost an arena to an animal that rested through them).
+INIT_S = 60.0
 #: Segmentation cut-off as a fraction of the animal's contrast with the background.
 CONTRAST_FRACTION = 0.2
 #: Frames between two searches of the whole arena for the animal.
@@ -903,8 +905,9 @@ def sample_frames(video: VideoReader | ArrayVideo, start_s: float = 0.0) -> list
 
     Key frames are read at evenly spaced times (one decode each), so the
     background sees the animal in many places even if it rests early on. Files
-    that do not seek, or have few key frames, are sampled over their first
-    :data:`INIT_S` seconds instead.
+    that do not seek, or have few key frames, are decoded from the start and
+    sampled evenly over their first :data:`INIT_S` seconds (the whole test when it
+    is shorter).
     """
     duration = video.info.duration_s
     frames: list[Frame] = []
@@ -914,13 +917,15 @@ def sample_frames(video: VideoReader | ArrayVideo, start_s: float = 0.0) -> list
         frames = [f for f in frames if f.time_s >= start_s - 1e-6]
     if len(frames) >= MIN_KEYFRAMES:
         return [f.image for f in frames]
+    span = min(INIT_S, duration - start_s) if math.isfinite(duration) else INIT_S
+    span = max(span, 1.0)
     images: list[np.ndarray] = []
     next_t = 0.0
     for frame in _frames_from(video, start_s):
         if frame.time_s >= next_t:
             images.append(frame.image.copy())
-            next_t = frame.time_s + INIT_S / N_SAMPLES
-        if frame.time_s >= INIT_S:
+            next_t = frame.time_s + span / N_SAMPLES
+        if frame.time_s >= span:
             break
     return images
 
