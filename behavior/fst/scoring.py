@@ -210,12 +210,12 @@ SCORING_KEYS = frozenset({"name", "species", "window_s", "bin_s", "threshold", "
                           "smoothing_s", "climb_height"})
 
 
-def tracking_key(path: str, protocol: FstProtocol, rects, start_s, background: str | None
-                 ) -> str:
+def tracking_key(path: str, protocol: FstProtocol, rects, n_arenas: int | None, start_s,
+                 background: str | None) -> str:
     """Digest of everything a video's traces depend on: the file (size and
     modification time), the protocol's tracking keys (not :data:`SCORING_KEYS`),
-    the arenas asked for, the start, the background image (and its modification
-    time) and this software's version. Kept in each trace's header as
+    the arenas asked for (rectangles or a number), the start, the background image
+    (and its modification time) and this software's version. Kept in each trace's header as
     ``tracking_key``; ``--resume`` re-uses traces only when it is the same."""
     import hashlib
     import json
@@ -230,7 +230,7 @@ def tracking_key(path: str, protocol: FstProtocol, rects, start_s, background: s
 
     settings = {k: v for k, v in protocol.to_dict().items() if k not in SCORING_KEYS}
     record = {"video": stamp(path), "protocol": settings,
-              "arenas": [list(r) for r in rects] if rects else None,
+              "arenas": [list(r) for r in rects] if rects else None, "n_arenas": n_arenas,
               "start_s": list(start_s) if isinstance(start_s, (list, tuple)) else start_s,
               "background": stamp(background), "version": __version__}
     text = json.dumps(record, sort_keys=True, default=str)
@@ -279,8 +279,8 @@ def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) 
         start_s = job.start_s if job.start_s is not None else (sidecar.start_s or 0.0)
         arenas: list[Arena] | None = number_arenas(rects) if rects else None
         background_file = job.background or sidecar.background
-        key = tracking_key(job.path, job.protocol, rects, start_s, background_file) \
-            if Path(job.path).is_file() else ""
+        key = tracking_key(job.path, job.protocol, rects, job.n_arenas, start_s,
+                           background_file) if Path(job.path).is_file() else ""
         earlier = _earlier_traces(job, key) if job.resume and key else None
         if earlier is not None:
             outcome.reused = True

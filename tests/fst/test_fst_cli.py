@@ -474,6 +474,10 @@ def test_resume_scores_from_earlier_traces_made_with_the_same_settings(
     os.utime(b, ns=(b.stat().st_atime_ns, b.stat().st_mtime_ns + 10**9))
     assert main(["fst", "score", str(a), str(b), *common, "--resume", "--set", "blur_px=1"]) == 0
     assert opened == ["b.mp4"]
+    opened.clear()
+    assert main(["fst", "score", str(a), *common, "--resume", "--set", "blur_px=1",
+                 "--arenas", "2"]) == 0
+    assert opened == ["a.mp4"]  # the number of arenas asked for is a tracking setting
     # fewer arenas than before: the old arena 2 trace goes, so rescoring sees no ghost
     assert main(["fst", "score", str(a), *common, "--arena-rects", "0,0,160,240"]) == 0
     assert not (traces / "a_arena2.trace.csv").exists()
