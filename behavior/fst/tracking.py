@@ -96,6 +96,13 @@ SHAKE_SEARCH_PX = 4
 #: else darker (lighter) than the background, e.g. a shadow: it is cut back to the
 #: pixels near the animal's core.
 GROWTH_LIMIT = 2.0
+#: Two separate pieces each at least this fraction of the largest: two animals?
+TWIN_FRACTION = 0.5
+#: Seen in more than this share of the segmentations, an arena gets a warning that
+#: it may hold two animals (two cylinders taken as one). Synthetic merged arenas: 1.0;
+#: single animals with reflections, glints and shadows: under 0.005; a real mouse
+#: with a title card and a grid floor: 0.19.
+TWIN_SHARE = 0.5
 #: The core: pixels differing from the background by this fraction of the contrast.
 CORE_FRACTION = 0.5
 #: How often the background is updated (s of video).
@@ -230,6 +237,8 @@ class ArenaTracker:
         self._core_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
         self._core_kernel_low = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         self._ksize = box_size(self.blur_px)
+        self._pairs = 0  # segmentations that found two pieces of about the same size
+        self._blobs = 0  # segmentations that found an animal
 
     def _refresh_background(self) -> None:
         # every 24th row is plenty for the mean grey level used by the gain (whole
@@ -279,6 +288,9 @@ class ArenaTracker:
         if biggest < min_area:
             return None
         keep = [i for i, a in enumerate(areas) if a >= 0.15 * biggest]
+        # two pieces of about the same size: two animals in one arena, most likely
+        self._blobs += 1
+        self._pairs += sum(a >= TWIN_FRACTION * biggest for a in areas) >= 2
         kept = [contours[i] for i in keep]
         points = np.concatenate(kept) if len(kept) > 1 else kept[0]
         x, y, w, h = cv2.boundingRect(points)
@@ -841,6 +853,12 @@ def track_video(
                      "the part that decoded was scored")
     traces = [_to_trace(name, tr, protocol, start_of[tr.arena.number]) for tr in trackers]
     for tr, trace in zip(trackers, traces, strict=True):
+        twins = tr._pairs / tr._blobs if tr._blobs else 0.0
+        if twins > TWIN_SHARE:
+            arena_notes[tr.arena.number].append(
+                f"arena {tr.arena.number}: two animals of about the same size in "
+                f"{100 * twins:.0f}% of frames — two cylinders taken as one arena? Give "
+                "--arenas N or --arena-rects, and check with fst preview")
         found = np.isfinite(trace.table["area_px"]).mean()
         if tr.present and found < 0.5:
             arena_notes[tr.arena.number].append(

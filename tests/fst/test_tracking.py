@@ -525,3 +525,15 @@ def test_four_cylinders_are_found_in_a_short_video_with_few_key_frames(tmp_path)
         want = summarize_bouts(truth.bouts(trace.arena), (0, 40), 40, 60,
                                truth.end_s)["immobility_s"]
         assert s["immobility_s"] == pytest.approx(want, abs=2.0)
+
+
+def test_two_cylinders_taken_as_one_arena_get_a_warning(two_arena_video):
+    video, _ = two_arena_video
+    protocol = _protocol().with_overrides(window_s=(0, 40))
+    with VideoReader(video) as reader:
+        merged = track_video(reader, protocol, n_arenas=1)
+    assert any("arena 1: two animals of about the same size" in w for w in merged.warnings)
+    assert "two cylinders taken as one" in merged.traces[0].meta["warnings"]
+    with VideoReader(video) as reader:
+        right = track_video(reader, protocol)
+    assert len(right.arenas) == 2 and not any("two animals" in w for w in right.warnings)
