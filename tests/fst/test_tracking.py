@@ -498,11 +498,7 @@ def test_a_burnt_in_dvr_clock_is_not_an_animal():
     protocol = _protocol().with_overrides(window_s=(0, 40))
     result = track_video(ArrayVideo(np.stack(stamped), truth.time_s), protocol)
     assert len(result.arenas) == 2
-    for trace in result.traces:
-        s = score_mobility(trace.time_s, trace.mobility, protocol, end_s=trace.end_s)
-        want = summarize_bouts(truth.bouts(trace.arena), (0, 40), 360, 60,
-                               truth.end_s)["immobility_s"]
-        assert s["immobility_s"] == pytest.approx(want, abs=2.0)
+    _assert_each_animal_near_truth(result, truth, protocol, (0, 40), 2.0)
 
 
 def test_four_cylinders_are_found_in_a_short_video_with_few_key_frames(tmp_path):
@@ -520,11 +516,15 @@ def test_four_cylinders_are_found_in_a_short_video_with_few_key_frames(tmp_path)
     assert [a.number for a in result.arenas] == [1, 2, 3, 4]
     for arena, (x, _, w, _) in zip(result.arenas, truth.arena_rects, strict=True):
         assert arena.x <= x + 10 and arena.x + arena.w >= x + w - 10  # its own cylinder
+    _assert_each_animal_near_truth(result, truth, protocol, (0, 40), 2.0)
+
+
+def _assert_each_animal_near_truth(result, truth, protocol, window, tolerance_s):
     for trace in result.traces:
         s = score_mobility(trace.time_s, trace.mobility, protocol, end_s=trace.end_s)
-        want = summarize_bouts(truth.bouts(trace.arena), (0, 40), 40, 60,
+        want = summarize_bouts(truth.bouts(trace.arena), window, 360, 60,
                                truth.end_s)["immobility_s"]
-        assert s["immobility_s"] == pytest.approx(want, abs=2.0)
+        assert s["immobility_s"] == pytest.approx(want, abs=tolerance_s)
 
 
 def test_two_cylinders_taken_as_one_arena_get_a_warning(two_arena_video):
