@@ -390,9 +390,11 @@ def run_preview(args: argparse.Namespace) -> int:
     protocol, rects = _protocol(args), _rects(args)
 
     def preview(video: str, name: str) -> str:
+        warnings: list[str] = []
         path = preview_video(video, args.out, rects=rects, n_arenas=args.arenas,
-                             start_s=args.start_s, protocol=protocol, name=name)
-        return f"{video} -> {path}"
+                             start_s=args.start_s, protocol=protocol, name=name,
+                             warnings=warnings)
+        return "\n".join([f"{video} -> {path}", *(f"behavior: warning: {w}" for w in warnings)])
 
     return _each_video(args, preview)
 

@@ -27,6 +27,7 @@ from behavior.fst.arenas import (
     read_sidecar,
 )
 from behavior.fst.tracking import (
+    TWIN_FRACTION,
     arena_background,
     locate_arenas,
     measure_shake,
@@ -54,11 +55,15 @@ def preview_video(
     start_s: float | Sequence[float] | None = None,
     protocol: FstProtocol | None = None,
     name: str | None = None,
+    warnings: list[str] | None = None,
 ) -> Path:
     """Write the arenas picture of ``video`` into ``out_dir``; returns its path.
 
     The background and the animal's polarity and threshold are those scoring with
-    ``protocol`` (default mouse FST) would use.
+    ``protocol`` (default mouse FST) would use. Every piece at least half the size
+    of the largest is outlined, so two animals in one arena (two cylinders taken as
+    one) show as two outlines; ``warnings``, if given, gets a line for each such
+    arena.
     """
     protocol = protocol or load_fst_protocol("mouse_fst")
     video, out_dir = Path(video), Path(out_dir)
@@ -86,7 +91,12 @@ def preview_video(
     for arena in arenas:
         bg, stats, _, _ = arena_background(median, stack, arena, protocol, clear_ghost=not shake)
         background[arena.y:arena.y + arena.h, arena.x:arena.x + arena.w] = bg
-        _outline_animal(shown, frame, bg, arena, stats.polarity, stats.threshold)
+        animals = _outline_animal(shown, frame, bg, arena, stats.polarity, stats.threshold,
+                                  protocol.min_area_px)
+        if animals > 1 and warnings is not None:
+            warnings.append(f"{video}: arena {arena.number} shows {animals} animals of about "
+                            "the same size — two cylinders taken as one? Give --arenas N or "
+                            "--arena-rects")
     picture = np.hstack([shown, cv2.cvtColor(cv2.convertScaleAbs(background),
                                              cv2.COLOR_GRAY2BGR)])
     for offset in (0, width):
@@ -108,13 +118,18 @@ def _draw_arena(picture: np.ndarray, arena: Arena, offset: int) -> None:
 
 
 def _outline_animal(shown: np.ndarray, frame: np.ndarray, bg: np.ndarray, arena: Arena,
-                    polarity: float, threshold: float) -> None:
-    """Outline the largest blob differing from the arena's background as the animal would."""
+                    polarity: float, threshold: float, min_area: float) -> int:
+    """Outline the largest blob differing from the arena's background as the animal
+    would, and any other at least :data:`TWIN_FRACTION` of its size; returns how many."""
     crop = frame[arena.y:arena.y + arena.h, arena.x:arena.x + arena.w].astype(np.float32)
     gain = float(crop.mean()) / max(float(bg.mean()), 1e-3) or 1.0
     diff = polarity * (bg * gain - crop)
     binary = (cv2.GaussianBlur(diff, (0, 0), 1.0) > threshold).astype(np.uint8)
     contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if contours:
-        biggest = max(contours, key=cv2.contourArea)
-        cv2.drawContours(shown, [biggest], -1, ANIMAL_BGR, 2, offset=(arena.x, arena.y))
+    areas = [cv2.contourArea(c) for c in contours]
+    if not areas or max(areas) < min_area:
+        return 0
+    animals = [c for c, a in zip(contours, areas, strict=True)
+               if a >= TWIN_FRACTION * max(areas)]
+    cv2.drawContours(shown, animals, -1, ANIMAL_BGR, 2, offset=(arena.x, arena.y))
+    return len(animals)

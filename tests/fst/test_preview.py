@@ -53,3 +53,14 @@ def test_two_videos_of_one_name_get_two_pictures(two_arena_video, tmp_path, caps
                  str(tmp_path / "day2" / "cage.mp4"), "--out", str(tmp_path / "p")]) == 0
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [
         "day1-cage_arenas.png", "day2-cage_arenas.png"]
+
+
+def test_two_animals_in_one_arena_are_both_outlined_and_warned(two_arena_video, tmp_path,
+                                                               capsys):
+    video, truth = two_arena_video
+    assert main(["fst", "preview", str(video), "--arenas", "1", "--out", str(tmp_path)]) == 0
+    assert "arena 1 shows 2 animals of about the same size" in capsys.readouterr().err
+    picture = cv2.imread(str(tmp_path / "two_arenas_arenas.png"))
+    animals = _mask(picture[:, :320], ANIMAL_BGR)
+    for half in (slice(0, 160), slice(160, 320)):  # an outline in each cylinder
+        assert animals[:, half].sum() > 20
