@@ -58,10 +58,14 @@ class VideoInfo:
     height: int
     codec: str
     container: str
-    #: counter-clockwise turn (0, 90, 180 or 270) the container asks for to show the
-    #: picture upright, e.g. a phone held upright; frames are read already turned,
-    #: and ``width``/``height`` are those of the turned picture
+    #: counter-clockwise turn (0, 90, 180 or 270) of the container's display matrix,
+    #: as FFmpeg reports it, e.g. for a phone held upright
     rotation: int = 0
+    #: the steps that show the picture as the display matrix asks (FFmpeg's
+    #: autorotate: ``clock``, ``cclock``, ``clock_flip``, ``cclock_flip`` turns,
+    #: ``hflip``, ``vflip``), mirror images (a front camera) included; frames are
+    #: read already turned, and ``width``/``height`` are those of the shown picture
+    orientation: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,15 +100,19 @@ def _open(path: str | Path) -> av.container.InputContainer:
     return container
 
 
-def _rotation(container: av.container.InputContainer) -> tuple[int, bool]:
-    """The turn the container's display matrix asks for (degrees counter-clockwise,
-    a multiple of 90), read from the first frame that decodes (0 if none), and
-    whether the container could be rewound to its start afterwards."""
+def _rotation(container: av.container.InputContainer) -> tuple[int, tuple[str, ...], bool]:
+    """The display matrix of the first frame that decodes: its turn (degrees
+    counter-clockwise, a multiple of 90; 0 if none), the steps that show the picture
+    upright (:func:`display_steps`), and whether the container could be rewound to
+    its start afterwards."""
     stream = container.streams.video[0]
-    angle = 0.0
+    angle, matrix = 0.0, None
     try:
         for frame in container.decode(stream):
             angle = float(getattr(frame, "rotation", 0) or 0)
+            for side in getattr(frame, "side_data", ()):
+                if getattr(side.type, "name", "") == "DISPLAYMATRIX" and len(bytes(side)) >= 36:
+                    matrix = np.frombuffer(bytes(side)[:36], dtype="<i4")
             break
     except av.error.FFmpegError:
         pass  # a broken file: the reader reports it when it decodes
@@ -113,19 +121,58 @@ def _rotation(container: av.container.InputContainer) -> tuple[int, bool]:
         rewound = True
     except av.error.FFmpegError:
         rewound = False
-    rotation = int(90 * round(angle / 90)) % 360 if math.isfinite(angle) else 0
-    return rotation, rewound
+    if not math.isfinite(angle):
+        angle = 0.0
+    rotation = int(90 * round(angle / 90)) % 360
+    return rotation, display_steps(matrix, angle), rewound
 
 
-def upright(image: np.ndarray, rotation: int) -> np.ndarray:
-    """``image`` turned counter-clockwise by ``rotation`` degrees (a multiple of 90)."""
-    k = (rotation // 90) % 4
-    if k == 0:
-        return image
-    import cv2  # (8x faster than numpy for this)
+#: Steps that turn the picture a quarter (its width and height swap).
+_QUARTER_TURNS = frozenset({"clock", "cclock", "clock_flip", "cclock_flip"})
 
-    return cv2.rotate(image, (cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_180,
-                              cv2.ROTATE_90_CLOCKWISE)[k - 1])
+
+def display_steps(matrix: np.ndarray | None, angle: float) -> tuple[str, ...]:
+    """How to show a decoded picture as its display matrix asks, as FFmpeg's
+    autorotate does: ``angle`` is the matrix's rotation (``VideoFrame.rotation``),
+    ``matrix`` its nine numbers (for the flips; None: a plain turn). Angles are
+    taken to the nearest quarter turn."""
+    theta = (-90 * round(angle / 90)) % 360  # clockwise
+    m = matrix
+    if theta == 90:
+        return ("cclock_flip",) if m is not None and m[3] > 0 else ("clock",)
+    if theta == 180:
+        if m is None:
+            return ("hflip", "vflip")
+        return tuple(step for step, mirrored in (("hflip", m[0] < 0), ("vflip", m[4] < 0))
+                     if mirrored)
+    if theta == 270:
+        return ("clock_flip",) if m is not None and m[3] < 0 else ("cclock",)
+    return ("vflip",) if m is not None and m[4] < 0 else ()
+
+
+def upright(image: np.ndarray, steps: tuple[str, ...]) -> np.ndarray:
+    """``image`` shown as :func:`display_steps` says (FFmpeg's transpose and flip
+    filters: ``clock`` turns a quarter clockwise, ``cclock_flip`` transposes, ...)."""
+    import cv2  # (8x faster than numpy for the turns)
+
+    if steps == ("hflip", "vflip"):
+        return cv2.rotate(image, cv2.ROTATE_180)
+    for step in steps:
+        if step == "clock":
+            image = cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)
+        elif step == "cclock":
+            image = cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+        elif step == "cclock_flip":  # a quarter counter-clockwise, then upside down
+            image = cv2.flip(cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE), 0)
+        elif step == "clock_flip":  # a quarter clockwise, then upside down
+            image = cv2.flip(cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE), 0)
+        elif step == "hflip":
+            image = cv2.flip(image, 1)
+        elif step == "vflip":
+            image = cv2.flip(image, 0)
+        else:
+            raise ValueError(f"unknown display step {step!r}")
+    return image
 
 
 def _unfinished_mp4(path: Path) -> bool:
@@ -156,9 +203,9 @@ def _info(path: str | Path, container: av.container.InputContainer) -> tuple[Vid
         duration = container.duration / av.time_base
     else:
         duration = math.nan
-    rotation, rewound = _rotation(container)
+    rotation, steps, rewound = _rotation(container)
     width, height = int(ctx.width), int(ctx.height)
-    if rotation % 180:
+    if _QUARTER_TURNS & set(steps):
         width, height = height, width
     return VideoInfo(
         path=str(path),
@@ -170,6 +217,7 @@ def _info(path: str | Path, container: av.container.InputContainer) -> tuple[Vid
         codec=ctx.name,
         container=container.format.name,
         rotation=rotation,
+        orientation=steps,
     ), rewound
 
 
@@ -301,7 +349,7 @@ class VideoReader:
         index = 0 if index0 is None else index0
         last_t: float | None = None
         dropped = 0
-        rotation = self.info.rotation
+        steps = self.info.orientation
         packets = self._container.demux(self._stream)
         while True:
             try:
@@ -328,8 +376,8 @@ class VideoReader:
                 if min_time is not None and t < min_time:
                     continue
                 image = luma(frame) if gray else frame.to_ndarray(format="bgr24")
-                if rotation:
-                    image = upright(image, rotation)
+                if steps:
+                    image = upright(image, steps)
                 yield Frame(index if index0 is not None else -1, t, image)
                 index += 1
         if dropped:

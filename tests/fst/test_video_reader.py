@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from behavior.errors import VideoError
-from behavior.io.video import ArrayVideo, VideoReader, probe
+from behavior.io.video import ArrayVideo, VideoReader, luma, probe
 
 
 def _encode(path, frames, times, codec="mpeg4", rate=30):
@@ -167,12 +167,14 @@ def test_containers_and_codecs_decode_with_their_timestamps(tmp_path, suffix, co
     assert np.abs(times - truth.time_s).max() < 2e-3
 
 
-@pytest.mark.parametrize("rotation", [-90, 90, 180])
+@pytest.mark.parametrize(("rotation", "mirror"), [(-90, False), (90, False), (180, False),
+                                                 (0, True), (90, True)])
 def test_a_phone_video_is_turned_upright_before_arenas_are_numbered(two_arena_video, tmp_path,
-                                                                    rotation):
+                                                                    rotation, mirror):
     """A phone held upright stores its picture sideways and a display matrix saying
-    how to turn it. Frames are read turned, so the two cylinders are side by side
-    and numbered left to right as on screen, and score as the upright original."""
+    how to turn it (a front camera: also mirrored). Frames are read as shown, so the
+    two cylinders are side by side and numbered left to right as on screen, and
+    score as the upright original."""
     if not hasattr(av.video.stream.VideoStream, "set_display_rotation"):
         pytest.skip("this PyAV cannot write a display matrix")
     from behavior.fst.scoring import VideoJob, score_video
@@ -182,15 +184,17 @@ def test_a_phone_video_is_turned_upright_before_arenas_are_numbered(two_arena_vi
     with VideoReader(source) as video:
         frames = list(video.frames())
     upright_ = np.stack([f.image for f in frames])
-    # what the camera stores: the picture turned back (clockwise by the rotation)
-    stored = np.ascontiguousarray(np.rot90(upright_, k=-rotation // 90, axes=(1, 2)))
-    path = tmp_path / f"phone_{rotation}.mp4"
+    # what the camera stores: the picture mirrored back (the matrix mirrors after
+    # turning), then turned back (clockwise by the rotation)
+    shown = upright_[:, :, ::-1] if mirror else upright_
+    stored = np.ascontiguousarray(np.rot90(shown, k=-rotation // 90, axes=(1, 2)))
+    path = tmp_path / f"phone_{rotation}_{mirror}.mp4"
     with av.open(str(path), "w") as out:
         s = out.add_stream("h264", rate=15)
         s.width, s.height = stored.shape[2], stored.shape[1]
         s.pix_fmt = "yuv420p"
         s.options = {"crf": "12"}
-        s.set_display_rotation(rotation)
+        s.set_display_rotation(rotation, hflip=mirror)
         for img in stored:
             for p in s.encode(av.VideoFrame.from_ndarray(img, format="gray")):
                 out.mux(p)
@@ -198,7 +202,8 @@ def test_a_phone_video_is_turned_upright_before_arenas_are_numbered(two_arena_vi
             out.mux(p)
 
     info = probe(path)
-    assert info.rotation == rotation % 360
+    if not mirror:
+        assert info.rotation == rotation % 360
     assert (info.width, info.height) == (320, 240)  # the picture as shown
     with VideoReader(path) as video:
         turned = np.stack([f.image for f in video.frames()])
@@ -214,3 +219,45 @@ def test_a_phone_video_is_turned_upright_before_arenas_are_numbered(two_arena_vi
     assert [r["arena"] for r in got] == [1, 2]
     for a, b in zip(want, got, strict=True):
         assert abs(a["immobility_s"] - b["immobility_s"]) < 1.0
+
+
+def _matrix_map(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``image`` moved as FFmpeg's display.h defines the matrix: the source pixel
+    (p, q) lands on (a p + c q, b p + d q), shifted to start at 0."""
+    a, b, c, d = (matrix[i] / 65536 for i in (0, 1, 3, 4))
+    q, p = np.mgrid[0:image.shape[0], 0:image.shape[1]]
+    x, y = np.rint(a * p + c * q).astype(int), np.rint(b * p + d * q).astype(int)
+    out = np.zeros((y.max() - y.min() + 1, x.max() - x.min() + 1), image.dtype)
+    out[y - y.min(), x - x.min()] = image
+    return out
+
+
+@pytest.mark.parametrize(("rotation", "hflip", "vflip"),
+                         [(0, True, False), (0, False, True), (90, True, False),
+                          (90, False, True), (-90, True, False), (180, False, True)])
+def test_every_display_matrix_is_applied_as_ffmpeg_defines_it(tmp_path, rotation, hflip,
+                                                              vflip):
+    if not hasattr(av.video.stream.VideoStream, "set_display_rotation"):
+        pytest.skip("this PyAV cannot write a display matrix")
+    picture = np.zeros((48, 64), np.uint8)
+    picture[4:14, 4:30] = 250  # nothing symmetric about it
+    picture[30:44, 50:60] = 120
+    path = tmp_path / "m.mp4"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=10)
+        s.width, s.height, s.pix_fmt, s.options = 64, 48, "yuv420p", {"crf": "0"}
+        s.set_display_rotation(rotation, hflip=hflip, vflip=vflip)
+        for _ in range(3):
+            for p in s.encode(av.VideoFrame.from_ndarray(picture, format="gray")):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    with av.open(str(path)) as c:
+        frame = next(c.decode(video=0))
+        matrix = next(np.frombuffer(bytes(sd), "<i4") for sd in frame.side_data
+                      if sd.type.name == "DISPLAYMATRIX")
+        want = _matrix_map(luma(frame), matrix)  # the Y plane, as the reader reads it
+    with VideoReader(path) as video:
+        got = next(iter(video.frames())).image
+        assert (video.info.width, video.info.height) == (want.shape[1], want.shape[0])
+    np.testing.assert_array_equal(got, want)
