@@ -103,6 +103,12 @@ TWIN_FRACTION = 0.5
 #: single animals with reflections, glints and shadows: under 0.005; a real mouse
 #: with a title card and a grid floor: 0.19.
 TWIN_SHARE = 0.5
+#: Below this frame rate (frames per s) paddling is sampled too sparsely to be seen
+#: reliably (a 5-Hz stroke filmed at 10 fps can look still, at 5 fps it always can):
+#: a warning says immobility may be overestimated. Synthetic 2-min tests: errors
+#: -1 to +10 s at 10 fps, +8 to +23 s at 5 fps; within 1 s at 8, 15 and 30 fps
+#: (one -4.5 s at 15 fps).
+MIN_FPS = 12.0
 #: The core: pixels differing from the background by this fraction of the contrast.
 CORE_FRACTION = 0.5
 #: How often the background is updated (s of video).
@@ -847,6 +853,13 @@ def track_video(
     if n_frames == 0:
         raise InputError(name, "no frame could be decoded")
 
+    times = np.array([row[0] for row in trackers[0].rows]) if trackers else np.empty(0)
+    if times.size > 2:
+        fps = 1.0 / float(np.median(np.diff(times)))
+        if fps < MIN_FPS:
+            notes.append(f"{fps:.1f} frames per s: paddling faster than {fps / 2:.1f} Hz is "
+                         "not seen reliably, so immobility may be overestimated; record at "
+                         f"{MIN_FPS:g} fps or more")
     truncated = bool(getattr(video, "truncated", False))
     if truncated:
         notes.append(f"the file breaks off after {trackers[0].rows[-1][0]:.2f} s; "

@@ -537,3 +537,16 @@ def test_two_cylinders_taken_as_one_arena_get_a_warning(two_arena_video):
     with VideoReader(video) as reader:
         right = track_video(reader, protocol)
     assert len(right.arenas) == 2 and not any("two animals" in w for w in right.warnings)
+
+
+def test_a_low_frame_rate_is_flagged():
+    # 6 fps: a 3-Hz paddle is sampled twice per stroke and can look still
+    spec = SyntheticSpec(duration_s=20, fps=6, width=160, height=120, n_arenas=1, seed=2,
+                         immobility_fraction=0.5)
+    from behavior.fst.synthetic import render
+
+    frames, truth = render(spec, gray=True)
+    protocol = _protocol().with_overrides(window_s=(0, 20))
+    result = track_video(ArrayVideo(np.stack(list(frames)), truth.time_s), protocol)
+    assert any("6.0 frames per s" in w and "overestimated" in w for w in result.warnings)
+    assert "frames per s" in result.traces[0].meta["warnings"]
