@@ -72,15 +72,18 @@ class Sidecar:
 
         arenas: [[0, 0, 320, 480], [320, 0, 320, 480]]   # x, y, w, h per cylinder
         start_s: 4.5                                     # test starts 4.5 s into the video
+        end_s: 335                                       # ... and ended early, 335 s in
         background: empty_apparatus.png                  # relative to the video's folder
 
     ``start_s`` may also be one time per arena, left to right (animals put in one
-    after the other): ``start_s: [4.5, 12.0]``.
+    after the other): ``start_s: [4.5, 12.0]``; so may ``end_s``, where the test
+    ended when that was before ``duration_s`` (the animal taken out early).
     """
 
     rects: list[tuple[int, int, int, int]] | None = None
     start_s: float | tuple[float, ...] | None = None
     background: Path | None = None
+    end_s: float | tuple[float, ...] | None = None
 
 
 def read_sidecar(video: str | Path) -> Sidecar:
@@ -92,29 +95,37 @@ def read_sidecar(video: str | Path) -> Sidecar:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(path, f"not valid YAML: {exc}") from None
-    if not isinstance(data, dict) or not set(data) <= {"arenas", "start_s", "background"}:
-        raise InputError(path, "expected the keys 'arenas: [[x, y, w, h], ...]', 'start_s' "
-                               "and/or 'background'")
+    if not isinstance(data, dict) or not set(data) <= {"arenas", "start_s", "end_s",
+                                                       "background"}:
+        raise InputError(path, "expected the keys 'arenas: [[x, y, w, h], ...]', 'start_s', "
+                               "'end_s' and/or 'background'")
     rects = None
     if data.get("arenas") is not None:
         raw = data["arenas"]
         if not isinstance(raw, list) or not all(isinstance(r, list) for r in raw):
             raise InputError(path, "'arenas' must be a list of [x, y, w, h]")
         rects = parse_rects(";".join(",".join(str(v) for v in r) for r in raw), str(path))
-    start = data.get("start_s")
-    if start is not None:
-        values = start if isinstance(start, list) else [start]
-        if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                 and v >= 0 for v in values):
-            raise InputError(path, "'start_s' must be a number of seconds >= 0, or a list of "
-                             f"them (one per arena, left to right), got {start!r}")
-        start = float(start) if not isinstance(start, list) else tuple(map(float, start))
+    start = _seconds(data, "start_s", path)
+    end = _seconds(data, "end_s", path)
     background = data.get("background")
     if background is not None:
         if not isinstance(background, str):
             raise InputError(path, f"'background' must be an image file name, got {background!r}")
         background = (path.parent / background).resolve()
-    return Sidecar(rects, start, background)
+    return Sidecar(rects, start, background, end)
+
+
+def _seconds(data: dict, key: str, path: Path) -> float | tuple[float, ...] | None:
+    """A sidecar time: seconds >= 0, or a list of them (one per arena)."""
+    value = data.get(key)
+    if value is None:
+        return None
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                             and v >= 0 for v in values):
+        raise InputError(path, f"'{key}' must be a number of seconds >= 0, or a list of "
+                         f"them (one per arena, left to right), got {value!r}")
+    return float(value) if not isinstance(value, list) else tuple(map(float, value))
 
 
 def read_background(path: str | Path) -> np.ndarray:
@@ -210,8 +221,10 @@ def moving_mean(values: np.ndarray, size: int) -> np.ndarray:
     return (sums[size:] - sums[:-size]) / size
 
 
-def arena_starts(start_s: float | Sequence[float] | None, n: int, name: str) -> list[float]:
-    """One test start per arena (s into the video): one time for all, or one each.
+def arena_starts(start_s: float | Sequence[float] | None, n: int, name: str,
+                 default: float = 0.0, what: str = "test start") -> list[float]:
+    """One test start per arena (s into the video): one time for all, or one each
+    (``default`` when none is given; ``what`` names the times in errors).
 
     Raises
     ------
@@ -219,14 +232,14 @@ def arena_starts(start_s: float | Sequence[float] | None, n: int, name: str) -> 
         When the number of times is neither 1 nor the number of arenas.
     """
     if start_s is None:
-        return [0.0] * n
+        return [default] * n
     if isinstance(start_s, (int, float)):
         return [float(start_s)] * n
     starts = [float(v) for v in start_s]
     if len(starts) == 1:
         return starts * n
     if len(starts) != n:
-        raise InputError(name, f"{len(starts)} test start times for {n} arenas; give one "
+        raise InputError(name, f"{len(starts)} {what} times for {n} arenas; give one "
                          "time for all, or one per arena from left to right")
     return starts
 

@@ -163,6 +163,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "may use): N videos at a time, one core each; 1 uses exactly one "
                             "core; a single video on 2+ cores is decoded and tracked in two "
                             "threads")
+    score.add_argument("--end-s", type=_starts, metavar="S[,S...]",
+                       help="where the test ended in every video (s, as --start-s), or one "
+                            "time per arena, when before the protocol's duration (the "
+                            "animal taken out early); default end_s in <video>.arenas.yaml")
     score.add_argument("--resume", action="store_true",
                        help="score from the traces already in the traces folder where they "
                             "were made from the same file with the same tracking settings "
@@ -254,7 +258,7 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -
     names = unique_stems(args.videos)
     jobs = [VideoJob(str(v), protocol, arenas=rects, n_arenas=args.arenas, start_s=args.start_s,
                      traces_dir=str(traces), background=args.background, name=name,
-                     resume=args.resume)
+                     resume=args.resume, end_s=args.end_s)
             for v, name in zip(args.videos, names, strict=True)]
 
     show = not args.no_progress and sys.stderr.isatty()

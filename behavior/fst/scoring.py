@@ -114,6 +114,31 @@ def threshold_sensitivity(trace: Trace, protocol: FstProtocol, scored_s: float
     return spread, None
 
 
+#: The animal unseen for this long (s) before the scored part of the window ends: a
+#: warning (taken out early, or lost by the tracker).
+GONE_AT_END_S = 5.0
+
+
+def gone_before_the_end(trace: Trace, protocol: FstProtocol) -> str | None:
+    """A warning when the animal is not seen in the last :data:`GONE_AT_END_S` or more
+    of the scored window, e.g. taken out of the water before the test ended: those
+    frames count as mobile."""
+    t = trace.time_s
+    found = np.isfinite(trace.table["area_px"].to_numpy(float))
+    w0, w1 = protocol.window_s
+    end = min(w1, trace.end_s)
+    inside = (t >= w0) & (t < end)
+    if not found[inside].any():
+        return None  # never seen in the window: "animal found in only 0% of frames" says so
+    last = float(t[inside & found][-1])
+    gap = end - last
+    if gap < GONE_AT_END_S:
+        return None
+    return (f"the animal is not seen after {last:.1f} s, the last {gap:.0f} s of the window "
+            "(taken out early?); those frames count as mobile: set end_s in the video's "
+            ".arenas.yaml (or --end-s) to where the test ended")
+
+
 def score_trace(trace: Trace, protocol: FstProtocol) -> dict[str, object]:
     """One results row from one trace (no video needed)."""
     t = trace.time_s
@@ -131,13 +156,14 @@ def score_trace(trace: Trace, protocol: FstProtocol) -> dict[str, object]:
     row: dict[str, object] = {"video": trace.video, "arena": trace.arena, **summary}
     row["tracked_pct"] = 100.0 * found.mean() if found.size else math.nan
     spread, spread_note = threshold_sensitivity(trace, protocol, float(summary["scored_s"]))
+    gone_note = gone_before_the_end(trace, protocol)
     row["threshold_sensitivity_s"] = spread
     row["frames"] = len(t)
     row["threshold"] = protocol.threshold
     row["min_bout_s"] = protocol.min_bout_s
     notes = [n for n in trace.meta.get("warnings", "").split(" | ") if n]
     coverage = coverage_note(trace.end_s, protocol)
-    notes += [n for n in (state_note, spread_note, coverage) if n]
+    notes += [n for n in (state_note, spread_note, gone_note, coverage) if n]
     row["warnings"] = " | ".join(notes)
     return row
 
@@ -193,6 +219,9 @@ class VideoJob:
     #: score from the traces already in ``traces_dir`` when they were made from this
     #: very file with the same tracking settings (:func:`tracking_key`)
     resume: bool = False
+    #: where the test ended in the video when before the protocol's duration (s; one,
+    #: or one per arena); else the sidecar's ``end_s``
+    end_s: float | tuple[float, ...] | None = None
 
 
 @dataclass
@@ -211,11 +240,11 @@ SCORING_KEYS = frozenset({"name", "species", "window_s", "bin_s", "threshold", "
 
 
 def tracking_key(path: str, protocol: FstProtocol, rects, n_arenas: int | None, start_s,
-                 background: str | None) -> str:
+                 background: str | None, end_s=None) -> str:
     """Digest of everything a video's traces depend on: the file (size and
     modification time), the protocol's tracking keys (not :data:`SCORING_KEYS`),
-    the arenas asked for (rectangles or a number), the start, the background image
-    (and its modification time) and this software's version. Kept in each trace's header as
+    the arenas asked for (rectangles or a number), the start and end, the background
+    image (and its modification time) and this software's version. Kept in each trace's header as
     ``tracking_key``; ``--resume`` re-uses traces only when it is the same."""
     import hashlib
     import json
@@ -232,6 +261,7 @@ def tracking_key(path: str, protocol: FstProtocol, rects, n_arenas: int | None, 
     record = {"video": stamp(path), "protocol": settings,
               "arenas": [list(r) for r in rects] if rects else None, "n_arenas": n_arenas,
               "start_s": list(start_s) if isinstance(start_s, (list, tuple)) else start_s,
+              "end_s": list(end_s) if isinstance(end_s, (list, tuple)) else end_s,
               "background": stamp(background), "version": __version__}
     text = json.dumps(record, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -279,8 +309,9 @@ def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) 
         start_s = job.start_s if job.start_s is not None else (sidecar.start_s or 0.0)
         arenas: list[Arena] | None = number_arenas(rects) if rects else None
         background_file = job.background or sidecar.background
+        end_s = job.end_s if job.end_s is not None else sidecar.end_s
         key = tracking_key(job.path, job.protocol, rects, job.n_arenas, start_s,
-                           background_file) if Path(job.path).is_file() else ""
+                           background_file, end_s) if Path(job.path).is_file() else ""
         earlier = _earlier_traces(job, key) if job.resume and key else None
         if earlier is not None:
             outcome.reused = True
@@ -294,7 +325,7 @@ def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) 
             result: TrackingResult = track_video(
                 video, job.protocol, arenas=arenas, n_arenas=job.n_arenas,
                 on_frame=on_frame, start_s=start_s, pipelined=job.pipelined,
-                background=background,
+                background=background, end_s=end_s,
             )
         written = []
         for trace in result.traces:

@@ -733,6 +733,7 @@ def track_video(
     start_s: float | Sequence[float] = 0.0,
     pipelined: bool = True,
     background: np.ndarray | None = None,
+    end_s: float | Sequence[float] | None = None,
 ) -> TrackingResult:
     """Track every arena of a video and return one :class:`Trace` per arena.
 
@@ -761,6 +762,10 @@ def track_video(
         A grey image of the empty apparatus, used instead of the median of the
         sampled frames — needed when the animal stays in one place for most of
         the test (e.g. tail suspension), where the median would contain it.
+    end_s
+        Where the test ended in the video (s, the clock of ``start_s``) when that
+        was before ``protocol.duration_s`` (the animal taken out early): later
+        frames are not part of the test. One time, or one per arena.
     """
     name = str(video.path)
     # what the user should know: about the whole video, and about one arena
@@ -793,6 +798,15 @@ def track_video(
                           len(arenas), name)
     # arenas are numbered left to right, and their start times follow that order
     start_of = dict(zip(sorted(a.number for a in arenas), starts, strict=True))
+    ends = arena_starts(end_s if isinstance(end_s, Sequence) or end_s is None else float(end_s),
+                        len(arenas), name, default=math.inf, what="test end")
+    # each arena's test length: the protocol's, or less where the test ended early
+    length_of = {}
+    for number, end in zip(sorted(a.number for a in arenas), ends, strict=True):
+        if end <= start_of[number]:
+            raise InputError(name, f"arena {number}: the test ends ({end:g} s) before it "
+                             f"starts ({start_of[number]:g} s)")
+        length_of[number] = min(protocol.duration_s, end - start_of[number])
 
     alpha = min(1.0, BG_UPDATE_S / protocol.background_s)
     shake, note = measure_shake(stack, background, protocol)
@@ -833,7 +847,8 @@ def track_video(
     n_frames = 0
     # the test is over in every arena: later frames (the animal taken out, the next
     # one put in) are not decoded
-    test_end = max(offsets) + protocol.duration_s
+    test_end = max(off + length_of[tr.arena.number] for tr, off in zip(trackers, offsets,
+                                                                        strict=True))
     for frame in frames_iter:
         if frame.time_s >= test_end - 1e-9:
             break
@@ -864,7 +879,8 @@ def track_video(
     if truncated:
         notes.append(f"the file breaks off after {trackers[0].rows[-1][0]:.2f} s; "
                      "the part that decoded was scored")
-    traces = [_to_trace(name, tr, protocol, start_of[tr.arena.number]) for tr in trackers]
+    traces = [_to_trace(name, tr, protocol, start_of[tr.arena.number],
+                        length_of[tr.arena.number]) for tr in trackers]
     for tr, trace in zip(trackers, traces, strict=True):
         twins = tr._pairs / tr._blobs if tr._blobs else 0.0
         if twins > TWIN_SHARE:
@@ -1002,7 +1018,11 @@ def _nanmax_rows(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: float) -> Trace:
+def _to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: float,
+              length_s: float | None = None) -> Trace:
+    """The arena's trace: frames from its start for ``length_s`` (default the
+    protocol's duration), timed from its start."""
+    length = protocol.duration_s if length_s is None else length_s
     rows = np.array(tracker.rows, dtype=float).reshape(-1, 4 + len(tracker.lags_s))
     time_s = rows[:, 0]
     mobility = mobility_around(time_s, rows[:, 4:], tracker.lags_s)
@@ -1014,7 +1034,7 @@ def _to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: 
         "area_px": rows[:, 3],
         "mobility": mobility,
     })
-    in_test = (time_s >= -1e-9) & (time_s < protocol.duration_s - 1e-9)
+    in_test = (time_s >= -1e-9) & (time_s < length - 1e-9)
     if not in_test.all():
         # an arena whose test starts after another's: its frames before that were
         # tracked (so the mobility at its start has a past) but are not its test;
@@ -1039,4 +1059,5 @@ def _to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: 
         "video_start_s": f"{start_s:g}",
     }
     return Trace(video=name, arena=tracker.arena.number, table=table.loc[:, list(TRACE_COLUMNS)],
-                 end_s=float(time_s[-1] + step) if len(time_s) else 0.0, meta=meta)
+                 end_s=min(float(time_s[-1] + step), length) if len(time_s) else 0.0,
+                 meta=meta)

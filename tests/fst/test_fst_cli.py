@@ -498,3 +498,14 @@ def test_rescore_scores_two_traces_of_one_arena_once(scored, tmp_path, capsys):
     assert f"{older}: another trace of" in err and "only that one is scored" in err
     table = pd.read_csv(out)
     assert len(table) == 2 and table["arena"].tolist() == [1, 2]
+
+
+def test_end_s_ends_each_arenas_test_early(two_arena_video, tmp_path):
+    video, _ = two_arena_video
+    out = tmp_path / "r.csv"
+    assert main(["fst", "score", str(video), "--window-s", "5", "40", "--end-s", "30,35",
+                 "--out", str(out), "--no-progress"]) == 0
+    table = pd.read_csv(out)
+    assert table["scored_s"].tolist() == pytest.approx([25.0, 30.0], abs=1e-3)
+    assert main(["fst", "score", str(video), "--end-s", "30,35,40", "--out", str(out),
+                 "--no-progress"]) == 1  # three end times for two arenas: an error

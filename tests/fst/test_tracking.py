@@ -550,3 +550,53 @@ def test_a_low_frame_rate_is_flagged():
     result = track_video(ArrayVideo(np.stack(list(frames)), truth.time_s), protocol)
     assert any("6.0 frames per s" in w and "overestimated" in w for w in result.warnings)
     assert "frames per s" in result.traces[0].meta["warnings"]
+
+
+def _taken_out_at(frames: list, truth, at_s: float) -> np.ndarray:
+    """The frames with the animal painted out from ``at_s`` on: its place is filled
+    from a frame where it was far away (as if lifted out of the water)."""
+    out = np.stack(frames).copy()
+    centres = truth.centroid_px[0]
+    yy, xx = np.mgrid[0:out.shape[1], 0:out.shape[2]]
+    for i in np.flatnonzero(truth.time_s >= at_s):
+        cx, cy = centres[i]
+        far = np.flatnonzero(np.hypot(*(centres - centres[i]).T) > 80)
+        hole = np.hypot(xx - cx, yy - cy) < 40
+        out[i][hole] = out[far[0]][hole]
+    return out
+
+
+def test_an_animal_taken_out_early_is_flagged_and_end_s_cuts_the_test():
+    from behavior.fst.scoring import score_trace
+    from behavior.fst.synthetic import render
+
+    spec = SyntheticSpec(duration_s=40, fps=15, width=320, height=240, n_arenas=1, seed=9,
+                         immobility_fraction=0.5)
+    frames, truth = render(spec, gray=True)
+    video = ArrayVideo(_taken_out_at(list(frames), truth, 30.0), truth.time_s)
+    protocol = _protocol().with_overrides(window_s=(0, 40), duration_s=40)
+    whole = track_video(video, protocol).traces[0]
+    row = score_trace(whole, protocol)
+    assert "the animal is not seen after 29.9 s" in row["warnings"] and "end_s" in row["warnings"]
+    cut = track_video(video, protocol, end_s=30.0).traces[0]
+    assert cut.end_s == pytest.approx(30.0, abs=1e-6) and cut.time_s.max() < 30.0
+    row = score_trace(cut, protocol)
+    assert "not seen after" not in row["warnings"]
+    assert row["scored_s"] == pytest.approx(30.0, abs=1e-6)
+    want = summarize_bouts(truth.bouts(1), (0, 30), 40, 60, 30.0)["immobility_s"]
+    assert row["immobility_s"] == pytest.approx(want, abs=2.0)
+    with pytest.raises(Exception, match="ends .* before it starts"):
+        track_video(video, protocol, start_s=5.0, end_s=4.0)
+
+
+def test_end_s_in_the_sidecar(tmp_path):
+    from behavior.errors import InputError
+    from behavior.fst.arenas import read_sidecar
+
+    video = tmp_path / "v.mp4"
+    (tmp_path / "v.mp4.arenas.yaml").write_text("start_s: [1, 2]\nend_s: [300, 301.5]\n")
+    side = read_sidecar(video)
+    assert side.start_s == (1.0, 2.0) and side.end_s == (300.0, 301.5)
+    (tmp_path / "v.mp4.arenas.yaml").write_text("end_s: soon\n")
+    with pytest.raises(InputError, match="'end_s' must be a number of seconds"):
+        read_sidecar(video)
