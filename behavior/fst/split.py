@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -93,7 +94,8 @@ def split_video(
         H.264 quality (lower is better; 18 is visually lossless).
     duration_s
         Length of the test: each arena's video ends this long after its start
-        (default: at the end of the recording).
+        (default: at the end of the recording). The sidecar's ``end_s`` (a test
+        that ended early, see :class:`behavior.fst.arenas.Sidecar`) ends it sooner.
     on_frame
         Called with each frame's time (for progress bars).
 
@@ -119,6 +121,12 @@ def split_video(
         arenas = [even_crop(a, width, height) for a in arenas]
         starts = arena_starts(start_given, len(arenas), str(video))
         start_of = dict(zip(sorted(a.number for a in arenas), starts, strict=True))
+        # where each arena's video ends, on the video's clock
+        ends = arena_starts(sidecar.end_s, len(arenas), str(video), default=math.inf,
+                            what="test end")
+        stop_of = {number: min(start_of[number] + (duration_s if duration_s is not None
+                                                   else math.inf), end)
+                   for number, end in zip(sorted(start_of), ends, strict=True)}
         outputs = [out_dir / split_name(video, a.number, name) for a in arenas]
         existing = [p for p in outputs if p.exists()]
         if existing:
@@ -140,14 +148,14 @@ def split_video(
                 streams.append(stream)
             last_pts = [-1] * len(arenas)
             counts = [0] * len(arenas)
-            end = max(starts) + duration_s if duration_s is not None else float("inf")
+            end = max(stop_of.values())
             for frame in reader.frames(gray=False, start_s=start if start > 0 else None):
                 if frame.time_s >= end - 1e-9:
                     break  # every arena's test is over
                 for i, (arena, container, stream) in enumerate(
                         zip(arenas, containers, streams, strict=True)):
                     t = frame.time_s - start_of[arena.number]
-                    if t < -1e-9 or (duration_s is not None and t >= duration_s - 1e-9):
+                    if t < -1e-9 or frame.time_s >= stop_of[arena.number] - 1e-9:
                         continue  # before or after this arena's test
                     pts = max(int(round(t / TIME_BASE)), last_pts[i] + 1)
                     last_pts[i] = pts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -103,3 +105,18 @@ def test_each_arena_video_starts_at_its_own_test_start(two_arena_video, tmp_path
     with pytest.raises(InputError, match="3 test start times for 2 arenas"):
         split_video(path, tmp_path / "x", rects=[(0, 0, 160, 240), (160, 0, 160, 240)],
                     start_s=(1.0, 2.0, 3.0))
+
+
+def test_a_test_that_ended_early_ends_its_arena_video(two_arena_video, tmp_path):
+    # the sidecar says arena 1's animal was taken out at 15 s, arena 2's at 25 s
+    path, _ = two_arena_video
+    video = tmp_path / "cage.mp4"
+    shutil.copy(path, video)
+    (tmp_path / "cage.mp4.arenas.yaml").write_text(
+        "arenas: [[0, 0, 160, 240], [160, 0, 160, 240]]\nend_s: [15, 25]\n")
+    written = split_video(video, tmp_path / "out", duration_s=360)
+    source = _frames(path)
+    for out, end in zip(written, (15.0, 25.0), strict=True):
+        times = [t for t, _ in _frames(out)]
+        assert len(times) == sum(1 for t, _ in source if t < end - 1e-9)
+        assert times[-1] < end
