@@ -221,21 +221,22 @@ def moving_mean(values: np.ndarray, size: int) -> np.ndarray:
     return (sums[size:] - sums[:-size]) / size
 
 
-def arena_starts(start_s: float | Sequence[float] | None, n: int, name: str,
-                 default: float = 0.0, what: str = "test start") -> list[float]:
-    """One test start per arena (s into the video): one time for all, or one each
-    (``default`` when none is given; ``what`` names the times in errors).
+def per_arena_times(times: float | Sequence[float] | None, n: int, name: str,
+                    default: float = 0.0, what: str = "test start") -> list[float]:
+    """One time per arena (s into the video, e.g. the test's start or end): one time
+    for all, or one each (``default`` when none is given; ``what`` names the times
+    in errors).
 
     Raises
     ------
     InputError
         When the number of times is neither 1 nor the number of arenas.
     """
-    if start_s is None:
+    if times is None:
         return [default] * n
-    if isinstance(start_s, (int, float)):
-        return [float(start_s)] * n
-    starts = [float(v) for v in start_s]
+    if isinstance(times, (int, float)):
+        return [float(times)] * n
+    starts = [float(v) for v in times]
     if len(starts) == 1:
         return starts * n
     if len(starts) != n:

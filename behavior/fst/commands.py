@@ -33,7 +33,7 @@ def _auto_or_float(text: str) -> float | str:
 
 
 def _starts(text: str) -> float | tuple[float, ...]:
-    """``--start-s``: seconds, or one per arena separated by commas."""
+    """``--start-s`` and ``--end-s``: seconds, or one per arena separated by commas."""
     try:
         values = [float(v) for v in text.split(",")]
     except ValueError:

@@ -52,7 +52,7 @@ from behavior.fst.arenas import Arena, number_arenas, read_background, read_side
 from behavior.fst.immobility import immobile_flags, immobility_bouts
 from behavior.fst.states import active_bouts
 from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns, overlap_s, summarize_bouts
-from behavior.fst.traces import Trace, find_traces, read_trace, trace_name, write_trace
+from behavior.fst.traces import TRACE_SUFFIX, Trace, find_traces, read_trace, write_trace
 from behavior.fst.tracking import TrackingResult, track_video
 from behavior.io.video import VideoReader
 from behavior.protocols import FstProtocol
@@ -267,22 +267,24 @@ def tracking_key(path: str, protocol: FstProtocol, rects, n_arenas: int | None, 
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _own_traces(job: VideoJob) -> list[Path]:
+    """The trace files in ``job.traces_dir`` named for this video,
+    ``<name>_arena<N>.trace.csv`` (not another video's whose name merely starts the
+    same, e.g. ``m1_arena1_arena1.trace.csv`` of a split arena video)."""
+    stem = job.name or Path(job.path).stem
+    folder = Path(job.traces_dir or ".")
+    head, tail = f"{stem}_arena", TRACE_SUFFIX
+    return sorted(p for p in folder.glob(f"{glob_escape(head)}*{tail}")
+                  if p.name[len(head):-len(tail)].isdigit())
+
+
 def _earlier_traces(job: VideoJob, key: str) -> list[Trace] | None:
     """The traces of this video from an earlier run with the same :func:`tracking_key`
     (arenas 1..N, all of them), or None."""
-    stem = job.name or Path(job.path).stem
-    folder = Path(job.traces_dir or ".")
-    paths = sorted(folder.glob(f"{glob_escape(stem)}_arena*.trace.csv"))
-    traces = []
-    for p in paths:
-        try:
-            trace = read_trace(p)
-        except BehaviorError:
-            return None
-        if trace_name(trace.video, trace.arena, stem) != p.name:
-            continue  # another video's, whose name merely starts the same
-        traces.append(trace)
-    traces.sort(key=lambda t: t.arena)
+    try:
+        traces = sorted((read_trace(p) for p in _own_traces(job)), key=lambda t: t.arena)
+    except BehaviorError:
+        return None
     complete = [t.arena for t in traces] == list(range(1, len(traces) + 1))
     if not traces or not complete or any(t.meta.get("tracking_key") != key or
                                          t.video != job.path for t in traces):
@@ -292,11 +294,8 @@ def _earlier_traces(job: VideoJob, key: str) -> list[Trace] | None:
 
 def _remove_stale_traces(job: VideoJob, written: list[Path]) -> None:
     """Delete this video's traces left by an earlier run for arenas it no longer has."""
-    stem = job.name or Path(job.path).stem
-    folder = Path(job.traces_dir or ".")
-    for p in folder.glob(f"{glob_escape(stem)}_arena*.trace.csv"):
-        rest = p.name[len(stem) + len("_arena"):-len(".trace.csv")]
-        if rest.isdigit() and p not in written:
+    for p in _own_traces(job):
+        if p not in written:
             p.unlink(missing_ok=True)
 
 
@@ -476,26 +475,23 @@ def rescore_traces(paths: Iterable[Path], protocol: FstProtocol
     Two traces of the same video and arena (files of two runs that named them
     differently) are scored once, from the newer file, with a warning.
     """
-    rows, errors, warnings = [], [], []
-    newest: dict[tuple[str, int], tuple[float, Path, int]] = {}
-    for path in paths:
+    errors, warnings = [], []
+    # (video, arena) -> (modification time, file, trace), in the order first seen
+    kept: dict[tuple[str, int], tuple[float, Path, Trace]] = {}
+    for path in map(Path, paths):
         try:
             trace = read_trace(path)
         except BehaviorError as exc:
             errors.append(str(exc))
             continue
-        key, mtime = (trace.video, trace.arena), Path(path).stat().st_mtime
-        if key in newest:
-            old_mtime, old_path, index = newest[key]
-            keep, drop = (path, old_path) if mtime >= old_mtime else (old_path, path)
-            warnings.append(f"{drop}: another trace of {trace.video} arena {trace.arena} "
-                            f"({keep.name}) is newer; only that one is scored")
-            if mtime >= old_mtime:
-                rows[index] = score_trace(trace, protocol)
-                newest[key] = (mtime, Path(path), index)
-            continue
-        newest[key] = (mtime, Path(path), len(rows))
-        rows.append(score_trace(trace, protocol))
+        key, this = (trace.video, trace.arena), (path.stat().st_mtime, path, trace)
+        if key in kept:
+            newer, older = (this, kept[key]) if this[0] >= kept[key][0] else (kept[key], this)
+            warnings.append(f"{older[1]}: another trace of {trace.video} arena {trace.arena} "
+                            f"({newer[1].name}) is newer; only that one is scored")
+            this = newer
+        kept[key] = this
+    rows = [score_trace(trace, protocol) for _, _, trace in kept.values()]
     return rows_to_table(rows, protocol), errors, warnings
 
 

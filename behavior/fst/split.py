@@ -34,9 +34,9 @@ import numpy as np
 from behavior.errors import InputError
 from behavior.fst.arenas import (
     Arena,
-    arena_starts,
     earliest_start,
     number_arenas,
+    per_arena_times,
     read_sidecar,
 )
 from behavior.fst.tracking import locate_arenas, sample_frames
@@ -119,11 +119,11 @@ def split_video(
                 raise InputError(video, "no frame could be decoded")
             arenas = locate_arenas(np.stack(samples), n_arenas, str(video))
         arenas = [even_crop(a, width, height) for a in arenas]
-        starts = arena_starts(start_given, len(arenas), str(video))
+        starts = per_arena_times(start_given, len(arenas), str(video))
         start_of = dict(zip(sorted(a.number for a in arenas), starts, strict=True))
         # where each arena's video ends, on the video's clock
-        ends = arena_starts(sidecar.end_s, len(arenas), str(video), default=math.inf,
-                            what="test end")
+        ends = per_arena_times(sidecar.end_s, len(arenas), str(video), default=math.inf,
+                               what="test end")
         stop_of = {number: min(start_of[number] + (duration_s if duration_s is not None
                                                    else math.inf), end)
                    for number, end in zip(sorted(start_of), ends, strict=True)}

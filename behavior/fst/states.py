@@ -60,24 +60,25 @@ def active_bouts(
     """
     t = np.asarray(time_s, dtype=float)
     y = np.asarray(y_px, dtype=float)
-    found = np.isfinite(y) & np.isfinite(np.asarray(area_px, dtype=float))
+    area = np.asarray(area_px, dtype=float)
+    bouts = np.asarray(immobile_bouts, dtype=float).reshape(-1, 2)
+    found = np.isfinite(y) & np.isfinite(area)
     empty = {state: np.empty((0, 2)) for state in ACTIVE_STATES}
     if t.size == 0 or not found.any():
         return empty, None
     immobile = np.zeros(t.size, bool)
-    for start, stop in np.asarray(immobile_bouts, dtype=float).reshape(-1, 2):
+    for start, stop in bouts:
         immobile |= (t >= start - 1e-9) & (t < stop - 1e-9)
     floating = immobile & found
     note = None
-    if floating.any() and np.sum(np.diff(np.asarray(immobile_bouts).reshape(-1, 2), axis=1)) \
-            >= MIN_FLOATING_S:
+    if floating.any() and float(np.sum(bouts[:, 1] - bouts[:, 0])) >= MIN_FLOATING_S:
         level = float(np.median(y[floating]))
     else:
         level = float(np.median(y[found]))
         note = (f"less than {MIN_FLOATING_S:g} s of immobility: swimming and climbing were "
                 "told apart by the height above the animal's median height, not above its "
                 "floating level")
-    body = float(np.sqrt(np.median(np.asarray(area_px, dtype=float)[found])))
+    body = float(np.sqrt(np.median(area[found])))
     height = np.where(found, (level - y) / max(body, 1.0), np.nan)  # image y grows downwards
     smoothed = smooth_mobility(t, height, protocol.smoothing_s)
     active = found & ~immobile

@@ -57,10 +57,10 @@ import pandas as pd
 from behavior.errors import InputError
 from behavior.fst.arenas import (
     Arena,
-    arena_starts,
     clip_to_frame,
     detect_arenas,
     earliest_start,
+    per_arena_times,
 )
 from behavior.fst.immobility import immobile_flags
 from behavior.fst.traces import TRACE_COLUMNS, Trace
@@ -794,12 +794,10 @@ def track_video(
     if arenas is None:
         arenas = locate_arenas(stack, n_arenas, name)
     arenas = clip_to_frame(arenas, width, height, name)
-    starts = arena_starts(start_s if isinstance(start_s, Sequence) else float(start_s),
-                          len(arenas), name)
+    starts = per_arena_times(start_s, len(arenas), name)
     # arenas are numbered left to right, and their start times follow that order
     start_of = dict(zip(sorted(a.number for a in arenas), starts, strict=True))
-    ends = arena_starts(end_s if isinstance(end_s, Sequence) or end_s is None else float(end_s),
-                        len(arenas), name, default=math.inf, what="test end")
+    ends = per_arena_times(end_s, len(arenas), name, default=math.inf, what="test end")
     # each arena's test length: the protocol's, or less where the test ended early
     length_of = {}
     for number, end in zip(sorted(a.number for a in arenas), ends, strict=True):

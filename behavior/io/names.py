@@ -42,8 +42,13 @@ def unique_stems(paths: Sequence[str | Path]) -> list[str]:
     ['day1-mouse1', 'day2-mouse1', 'mouse2']
     """
     keys = [os.path.normcase(os.path.abspath(p)) for p in paths]
-    distinct = list(dict.fromkeys(keys))  # the same file given twice: named once
-    items = [Path(k) for k in distinct]
+    # the same file given twice is named once (from its path as first given: normcase
+    # lowers the case on Windows, and names keep the file's own)
+    first = {}
+    for key, p in zip(keys, paths, strict=True):
+        first.setdefault(key, Path(os.path.abspath(p)))
+    distinct = list(first)
+    items = list(first.values())
     levels = [0] * len(items)
     names = [p.stem for p in items]
     longest = max((2 * len(p.parts) + 1 for p in items), default=0)

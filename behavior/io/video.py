@@ -111,8 +111,9 @@ def _rotation(container: av.container.InputContainer) -> tuple[int, tuple[str, .
         for frame in container.decode(stream):
             angle = float(getattr(frame, "rotation", 0) or 0)
             for side in getattr(frame, "side_data", ()):
-                if getattr(side.type, "name", "") == "DISPLAYMATRIX" and len(bytes(side)) >= 36:
-                    matrix = np.frombuffer(bytes(side)[:36], dtype="<i4")
+                data = bytes(side)
+                if getattr(side.type, "name", "") == "DISPLAYMATRIX" and len(data) >= 36:
+                    matrix = np.frombuffer(data[:36], dtype="<i4")
             break
     except av.error.FFmpegError:
         pass  # a broken file: the reader reports it when it decodes
