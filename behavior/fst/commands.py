@@ -221,12 +221,13 @@ def run_score(args: argparse.Namespace) -> int:
     protocol = _protocol(args)
     n_jobs = args.jobs if args.jobs != "auto" else usable_cores()
     pool = None
-    if n_jobs > 1 and len(args.videos) > 1:
+    if n_jobs > 1 and args.videos:
         from behavior.parallel import start_workers
 
         # started before this process imports the scoring code, so the workers'
-        # imports overlap its own
-        pool = start_workers(min(n_jobs, len(args.videos)) - 1, "behavior.fst.scoring")
+        # imports overlap its own. One video: one worker, for the second half of
+        # a long test (track_video)
+        pool = start_workers(max(1, min(n_jobs, len(args.videos)) - 1), "behavior.fst.scoring")
     try:
         return _score(args, protocol, n_jobs, pool)
     finally:
@@ -263,13 +264,14 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -
 
     show = not args.no_progress and sys.stderr.isatty()
     durations: dict[str, float] = {}
-    for job in jobs if show and pool is None else []:  # only a shown video-time bar needs them
+    in_parallel = pool is not None and len(jobs) > 1
+    for job in jobs if show and not in_parallel else []:  # only a video-time bar needs them
         try:
             d = probe(job.path).duration_s
             durations[job.path] = d if d == d else 0.0
         except BehaviorError:
             durations[job.path] = 0.0
-    if pool is not None:  # videos in parallel: count finished videos
+    if in_parallel:  # videos in parallel: count finished videos
         bar = tqdm(total=len(jobs), unit="video", disable=not show, file=sys.stderr)
 
         def progress(path: str, t: float | None) -> None:

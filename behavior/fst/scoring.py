@@ -39,7 +39,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from glob import escape as glob_escape
 from pathlib import Path
@@ -299,8 +299,13 @@ def _remove_stale_traces(job: VideoJob, written: list[Path]) -> None:
             p.unlink(missing_ok=True)
 
 
-def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) -> VideoOutcome:
-    """Track and score one video; errors are returned, not raised (batch use)."""
+def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None,
+                helper: Executor | None = None) -> VideoOutcome:
+    """Track and score one video; errors are returned, not raised (batch use).
+
+    ``helper``: a worker (process pool) that tracks the second half of a long test
+    while this thread tracks the first (:func:`track_video`); same numbers as without.
+    """
     outcome = VideoOutcome(job.path)
     try:
         sidecar = read_sidecar(job.path)
@@ -324,7 +329,7 @@ def score_video(job: VideoJob, on_frame: Callable[[float], None] | None = None) 
             result: TrackingResult = track_video(
                 video, job.protocol, arenas=arenas, n_arenas=job.n_arenas,
                 on_frame=on_frame, start_s=start_s, pipelined=job.pipelined,
-                background=background, end_s=end_s,
+                background=background, end_s=end_s, helper=helper,
             )
         written = []
         for trace in result.traces:
@@ -367,10 +372,10 @@ def score_videos(
     ``n_jobs`` is the number of cores to keep busy: 1 decodes and tracks in this
     thread, one video after the other; more, with several videos, scores that many
     at a time, one core each (this process and ``n_jobs - 1`` worker processes);
-    more, with one video, decodes it in a background thread while this thread
-    tracks (:func:`track_video`'s ``pipelined``, about 1.3 times as fast as one
-    core). The numbers are the same in every case: only the work's placement
-    differs.
+    more, with one video, tracks the two halves of a long test at once, the second
+    in a worker of ``pool`` (or, without one, in a thread), and a short test with
+    decoding in a background thread (:func:`track_video`). The numbers are the
+    same in every case: only the work's placement differs.
 
     ``progress(path, time_s)`` is called with the time of each tracked frame
     (single process) or once per finished video (``time_s=None``, several processes).
@@ -386,7 +391,9 @@ def score_videos(
             if n_jobs <= 1:
                 job = _one_core(job)
             cb = (lambda t, p=job.path: progress(p, t)) if progress else None
-            outcomes.append(score_video(job, on_frame=cb))
+            # one video on several cores: a worker process, if there is one, tracks
+            # the second half of a long test (else a thread of this process does)
+            outcomes.append(score_video(job, on_frame=cb, helper=pool if n_jobs > 1 else None))
             if progress:
                 progress(job.path, None)
             if on_outcome:

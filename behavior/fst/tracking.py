@@ -41,12 +41,15 @@ length: frames are processed as they stream and only per-frame numbers are kept.
 
 from __future__ import annotations
 
+import copy
+import itertools
 import logging
 import math
 import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -113,6 +116,12 @@ MIN_FPS = 12.0
 CORE_FRACTION = 0.5
 #: How often the background is updated (s of video).
 BG_UPDATE_S = 2.0
+#: Tests at least this long (s) are tracked as two halves, each with a decoder of its
+#: own, so that one video keeps two cores busy (see :func:`track_video`).
+SPLIT_MIN_S = 120.0
+#: The second half starts this much early (s): its trackers find the animal, learn
+#: its usual size and fill the mobility measure's lags before its rows count.
+WARM_S = 2.0
 
 
 def prefetch(frames: Iterable[Frame], depth: int = 8) -> Iterator[Frame]:
@@ -288,6 +297,15 @@ class ArenaTracker:
         contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         if not contours:
             return None
+        if len(contours) == 1:  # the usual case, kept short
+            m = cv2.moments(contours[0])
+            if m["m00"] < min_area:
+                return None
+            self._blobs += 1
+            x, y, w, h = cv2.boundingRect(contours[0])
+            mask = np.zeros((h, w), np.uint8)
+            cv2.drawContours(mask, contours, -1, 1, thickness=cv2.FILLED, offset=(-x, -y))
+            return mask, x, y, m["m10"] / m["m00"] - x, m["m01"] / m["m00"] - y
         moments = [cv2.moments(c) for c in contours]
         areas = [m["m00"] for m in moments]
         biggest = max(areas)
@@ -490,13 +508,18 @@ def arena_thresholds(bg: np.ndarray, samples: np.ndarray, animal: str) -> ArenaS
     samples = samples[:, ::3, ::3]
     bg = bg[::3, ::3]
     gains = samples.reshape(len(samples), -1).mean(1) / max(float(bg.mean()), 1e-3)
-    diffs = (bg[None] * gains[:, None, None] - samples).ravel()
-    med = float(np.median(diffs))
-    noise = 1.4826 * float(np.median(np.abs(diffs - med))) + 0.5
-    # the 99.95th percentiles of the darker and of the lighter differences
-    k = int(round(0.9995 * (diffs.size - 1)))
-    dark = float(np.partition(diffs, k)[k])
-    light = -float(np.partition(diffs, diffs.size - 1 - k)[diffs.size - 1 - k])
+    diffs = (bg[None] * gains.astype(np.float32)[:, None, None] - samples).ravel()
+    # the median, and the 99.95th percentiles of the darker and of the lighter
+    # differences, from one partial sort
+    n = diffs.size
+    k = int(round(0.9995 * (n - 1)))
+    middle = sorted({(n - 1) // 2, n // 2})
+    part = np.partition(diffs, sorted({n - 1 - k, *middle, k}))
+    med = float(part[middle].mean())
+    spread = np.abs(diffs - med)
+    noise = 1.4826 * float(np.partition(spread, middle)[middle].mean()) + 0.5
+    dark = float(part[k])
+    light = -float(part[n - 1 - k])
     if animal == "dark" or (animal == "auto" and dark >= light):
         polarity, contrast, other = 1.0, dark, light
     else:
@@ -678,7 +701,7 @@ def camera_shifts(samples: np.ndarray, background: np.ndarray, n_points: int = 1
     out = np.zeros((len(samples), 2), int)
     for i, image in enumerate(samples):
         gain = float(image.mean()) / bg_mean or 1.0
-        cost = np.median(np.abs(image[rows, cols] / gain - ref), axis=1)
+        cost = np.median(np.abs(image[rows, cols] * np.float32(1.0 / gain) - ref), axis=1)
         j = int(np.argmin(cost))
         # a shift must explain the edges clearly better than no shift at all
         if cost[j] < 0.5 * cost[len(cost) // 2]:
@@ -708,20 +731,20 @@ def stack_median(stack: np.ndarray) -> np.ndarray:
     if n == 0 or n > 255 or stack.dtype != np.uint8:
         return np.median(stack, axis=0).astype(np.float32)
     below = np.empty(stack.shape[1:], np.uint8)
-    less = np.empty(stack.shape[1:], bool)
+    less = np.empty(stack.shape[1:], np.uint8)
     middle = []
     for k in sorted({(n - 1) // 2, n // 2}):
-        value = np.zeros(stack.shape[1:], np.int16)
+        value = np.zeros(stack.shape[1:], np.uint8)
         for bit in (128, 64, 32, 16, 8, 4, 2, 1):
-            candidate = value + bit
+            candidate = value | np.uint8(bit)
             below.fill(0)
             for image in stack:
-                np.less(image, candidate, out=less)
-                below += less
+                cv2.compare(image, candidate, cv2.CMP_LT, dst=less)
+                np.subtract(below, less, out=below)  # less is 255, i.e. -1 (mod 256)
             # the k-th smallest sample is the largest value with at most k samples below it
             np.copyto(value, candidate, where=below <= k)
         middle.append(value)
-    return (middle[0] + middle[-1]).astype(np.float32) / 2
+    return (middle[0].astype(np.float32) + middle[-1]) / 2
 
 
 def track_video(
@@ -734,6 +757,7 @@ def track_video(
     pipelined: bool = True,
     background: np.ndarray | None = None,
     end_s: float | Sequence[float] | None = None,
+    helper: Executor | None = None,
 ) -> TrackingResult:
     """Track every arena of a video and return one :class:`Trace` per arena.
 
@@ -766,13 +790,25 @@ def track_video(
         Where the test ended in the video (s, the clock of ``start_s``) when that
         was before ``protocol.duration_s`` (the animal taken out early): later
         frames are not part of the test. One time, or one per arena.
+    helper
+        Where the second half of a long test is tracked (:data:`SPLIT_MIN_S`): a
+        worker process or thread pool (one core for each half). ``None``: a thread
+        of its own when ``pipelined``, else this thread after the first half. The
+        numbers are the same wherever it runs.
+
+    Notes
+    -----
+    A test of :data:`SPLIT_MIN_S` or more in a file that seeks is always tracked as
+    two halves, each from its own decoder: the second half starts :data:`WARM_S`
+    early (its trackers settle on the animal there) and keeps its rows from the
+    middle on. Both halves start from the same background and thresholds.
     """
     name = str(video.path)
     # what the user should know: about the whole video, and about one arena
     notes: list[str] = []
     arena_notes: dict[int, list[str]] = {}
     first_start = earliest_start(start_s)
-    samples = sample_frames(video, first_start)
+    samples, seekable = _samples(video, first_start)
     if not samples:
         raise InputError(name, "no frame could be decoded")
     height, width = samples[0].shape
@@ -838,31 +874,25 @@ def track_video(
 
     # frames are timed from the first start; each arena's times from its own
     offsets = [start_of[tr.arena.number] - first_start for tr in trackers]
-    frames_iter = _frames_from(video, first_start)
-    if pipelined:
-        frames_iter = prefetch(frames_iter)
-    next_bg_t = BG_UPDATE_S
-    n_frames = 0
     # the test is over in every arena: later frames (the animal taken out, the next
     # one put in) are not decoded
     test_end = max(off + length_of[tr.arena.number] for tr, off in zip(trackers, offsets,
                                                                         strict=True))
-    for frame in frames_iter:
-        if frame.time_s >= test_end - 1e-9:
-            break
-        image = frame.image
-        update_bg = frame.time_s >= next_bg_t
-        for tr, offset in zip(trackers, offsets, strict=True):
-            a = tr.arena
-            full = image[a.y:a.y + a.h, a.x:a.x + a.w]
-            tr.update(frame.time_s - offset, full)
-            if update_bg:
-                tr.update_background(full)
-        if update_bg:
-            next_bg_t = frame.time_s + BG_UPDATE_S
-        n_frames += 1
-        if on_frame is not None:
-            on_frame(frame.time_s)
+    span = test_end
+    if math.isfinite(video.info.duration_s):
+        span = min(span, video.info.duration_s - first_start)
+    if seekable and span >= SPLIT_MIN_S:
+        # the middle, such that both halves decode as much (the second half's
+        # warm-up included)
+        n_frames, truncated = _track_in_halves(video, trackers, offsets, first_start,
+                                               (span + WARM_S) / 2, test_end, on_frame,
+                                               helper, pipelined)
+    else:
+        frames_iter: Iterable[Frame] = _frames_from(video, first_start)
+        if pipelined:
+            frames_iter = prefetch(frames_iter)
+        n_frames = _follow(frames_iter, trackers, offsets, test_end, on_frame)
+        truncated = bool(getattr(video, "truncated", False))
     if n_frames == 0:
         raise InputError(name, "no frame could be decoded")
 
@@ -873,7 +903,6 @@ def track_video(
             notes.append(f"{fps:.1f} frames per s: paddling faster than {fps / 2:.1f} Hz is "
                          "not seen reliably, so immobility may be overestimated; record at "
                          f"{MIN_FPS:g} fps or more")
-    truncated = bool(getattr(video, "truncated", False))
     if truncated:
         notes.append(f"the file breaks off after {trackers[0].rows[-1][0]:.2f} s; "
                      "the part that decoded was scored")
@@ -936,6 +965,148 @@ def _frames_from(video: VideoReader | ArrayVideo, start_s: float) -> Iterator[Fr
     return (Frame(f.index, f.time_s - start_s, f.image) for f in frames)
 
 
+def _follow(frames: Iterable[Frame], trackers: list[ArenaTracker], offsets: list[float],
+            stop_s: float, on_frame: Callable[[float], None] | None,
+            keep_s: float = -math.inf) -> int:
+    """Track ``frames`` (timed from the first start) up to ``stop_s``, every arena.
+
+    Rows of frames before ``keep_s`` (a half's warm-up) are dropped at the end, and
+    what they added to the twin counts taken off again. Returns the frames kept.
+    """
+    next_bg_t: float | None = None
+    kept = 0
+    counts: list[tuple[int, int]] | None = None
+    for frame in frames:
+        t = frame.time_s
+        if t >= stop_s - 1e-9:
+            break
+        if next_bg_t is None:
+            next_bg_t = t + BG_UPDATE_S
+        if counts is None and t >= keep_s - 1e-9:
+            counts = [(tr._pairs, tr._blobs) for tr in trackers]
+        image = frame.image
+        update_bg = t >= next_bg_t
+        for tr, offset in zip(trackers, offsets, strict=True):
+            a = tr.arena
+            full = image[a.y:a.y + a.h, a.x:a.x + a.w]
+            tr.update(t - offset, full)
+            if update_bg:
+                tr.update_background(full)
+        if update_bg:
+            next_bg_t = t + BG_UPDATE_S
+        if counts is not None:
+            kept += 1
+            if on_frame is not None:
+                on_frame(t)
+    if keep_s > -math.inf:
+        for i, (tr, offset) in enumerate(zip(trackers, offsets, strict=True)):
+            tr.rows = [row for row in tr.rows if row[0] + offset >= keep_s - 1e-9]
+            pairs, blobs = counts[i] if counts is not None else (tr._pairs, tr._blobs)
+            tr._pairs -= pairs
+            tr._blobs -= blobs
+    return kept
+
+
+@dataclass
+class _Half:
+    """The second half of a long test, with everything needed to track it anywhere
+    (it pickles: a worker process opens the file itself)."""
+
+    path: str
+    origin_s: float  # video time at which the frames' clock starts (the first start)
+    from_s: float  # first frame decoded (frames' clock): the warm-up starts
+    keep_s: float  # first frame whose rows count: the middle of the test
+    stop_s: float  # the end of the test
+    trackers: list[ArenaTracker]
+    offsets: list[float]
+
+
+class _HalfRows(NamedTuple):
+    rows: list[list[tuple[float, ...]]]  # per arena
+    pairs: list[int]
+    blobs: list[int]
+    frames: int
+    truncated: bool
+
+
+def _run_half(half: _Half, video: VideoReader | ArrayVideo | None = None,
+              on_frame: Callable[[float], None] | None = None) -> _HalfRows:
+    """Track the second half: in ``video`` (after the first half, this thread) or,
+    when ``None``, in a decoder of its own (a helper thread or process)."""
+    reader = VideoReader(half.path, threads=1) if video is None else video
+    try:
+        frames = (Frame(f.index, f.time_s - half.origin_s, f.image)
+                  for f in reader.frames(gray=True, start_s=half.origin_s + half.from_s))
+        first = next(frames, None)
+        if first is not None and first.time_s > half.from_s + WARM_S / 2:
+            # the seek landed late (a broken index): decode from the start instead
+            log.info("%s: seeking to %.1f s landed at %.1f s; decoding from the start",
+                     half.path, half.origin_s + half.from_s, half.origin_s + first.time_s)
+            frames = (Frame(f.index, f.time_s - half.origin_s, f.image)
+                      for f in reader.frames(gray=True)
+                      if f.time_s - half.origin_s >= half.from_s - 1e-9)
+        elif first is not None:
+            frames = itertools.chain([first], frames)
+        n = _follow(frames, half.trackers, half.offsets, half.stop_s, on_frame, half.keep_s)
+        return _HalfRows([tr.rows for tr in half.trackers], [tr._pairs for tr in half.trackers],
+                         [tr._blobs for tr in half.trackers], n,
+                         bool(getattr(reader, "truncated", False)))
+    finally:
+        if video is None:
+            reader.close()
+
+
+def _run_half_in_worker(half: _Half) -> _HalfRows:
+    cv2.setNumThreads(1)  # the worker has one core: the other is tracking the first half
+    return _run_half(half)
+
+
+def _track_in_halves(video: VideoReader | ArrayVideo, trackers: list[ArenaTracker],
+                     offsets: list[float], origin_s: float, mid_s: float, stop_s: float,
+                     on_frame: Callable[[float], None] | None, helper: Executor | None,
+                     pipelined: bool) -> tuple[int, bool]:
+    """Track the first half here and the second in ``helper`` (see :func:`track_video`);
+    the second half's rows are added to ``trackers``. Returns (frames, truncated)."""
+    half = _Half(str(video.path), origin_s, mid_s - WARM_S, mid_s, stop_s,
+                 copy.deepcopy(trackers), list(offsets))
+    own_pool = None
+    future = None
+    if isinstance(video, VideoReader):
+        if helper is None and pipelined:
+            helper = own_pool = ThreadPoolExecutor(1, thread_name_prefix="second-half")
+        if helper is not None:
+            run = _run_half_in_worker if isinstance(helper, ProcessPoolExecutor) else _run_half
+            future = helper.submit(run, half)
+    try:
+        progress = on_frame
+        if future is not None and on_frame is not None:
+            # the halves go at about the same pace: the first one's time, doubled
+            def progress(t: float) -> None:
+                on_frame(t * stop_s / mid_s if t < mid_s else t)
+        n = _follow(_frames_from(video, origin_s), trackers, offsets, mid_s, progress)
+        if getattr(video, "truncated", False):
+            # the file breaks off in the first half: nothing after that counts
+            if future is not None:
+                future.cancel()
+            return n, True
+        second = None
+        if future is not None:
+            try:
+                second = future.result()
+            except Exception as exc:  # tracked again here, where an error is reported
+                log.debug("second half failed in the helper (%s); tracking it here", exc)
+        if second is None:
+            second = _run_half(half, video, on_frame)
+        for i, tr in enumerate(trackers):
+            tr.rows.extend(second.rows[i])
+            tr._pairs += second.pairs[i]
+            tr._blobs += second.blobs[i]
+        return n + second.frames, second.truncated
+    finally:
+        if own_pool is not None:
+            own_pool.shutdown(wait=False, cancel_futures=True)
+
+
 def locate_arenas(stack: np.ndarray, n_arenas: int | None, name: str) -> list[Arena]:
     """Arenas found from the animals in ``(n, h, w)`` sampled grey frames, numbered
     left to right (``n_arenas`` of them if given, else counted)."""
@@ -954,6 +1125,12 @@ def sample_frames(video: VideoReader | ArrayVideo, start_s: float = 0.0) -> list
     sampled evenly over their first :data:`INIT_S` seconds (the whole test when it
     is shorter).
     """
+    return _samples(video, start_s)[0]
+
+
+def _samples(video: VideoReader | ArrayVideo, start_s: float) -> tuple[list[np.ndarray], bool]:
+    """:func:`sample_frames`, and whether they came from seeking to key frames (the
+    file seeks, with real timestamps, to enough places)."""
     duration = video.info.duration_s
     frames: list[Frame] = []
     if math.isfinite(duration) and duration > start_s + 1.0:
@@ -961,7 +1138,7 @@ def sample_frames(video: VideoReader | ArrayVideo, start_s: float = 0.0) -> list
         frames = video.keyframes_near(times, gray=True)
         frames = [f for f in frames if f.time_s >= start_s - 1e-6]
     if len(frames) >= MIN_KEYFRAMES:
-        return [f.image for f in frames]
+        return [f.image for f in frames], True
     span = min(INIT_S, duration - start_s) if math.isfinite(duration) else INIT_S
     span = max(span, 1.0)
     images: list[np.ndarray] = []
@@ -972,7 +1149,7 @@ def sample_frames(video: VideoReader | ArrayVideo, start_s: float = 0.0) -> list
             next_t = frame.time_s + span / N_SAMPLES
         if frame.time_s >= span:
             break
-    return images
+    return images, False
 
 
 def mobility_around(

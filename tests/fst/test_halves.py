@@ -1,0 +1,203 @@
+"""A long test is tracked as two halves, each from its own decoder (two cores for one
+video): the numbers must not depend on where the second half runs, and must match
+tracking the video in one go except for the second half's fresh start."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor, Future
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from behavior.fst import tracking
+from behavior.fst.scoring import VideoJob, score_trace, score_video, score_videos
+from behavior.fst.tracking import track_video
+from behavior.io.video import ArrayVideo, VideoReader
+from behavior.parallel import start_workers
+from behavior.protocols import load_fst_protocol
+
+PROTOCOL = load_fst_protocol("mouse_fst").with_overrides(window_s=(5.0, 40.0))
+
+
+@pytest.fixture
+def split_short(monkeypatch):
+    """Split tests of 20 s or more (the test videos are short)."""
+    monkeypatch.setattr(tracking, "SPLIT_MIN_S", 20.0)
+
+
+@pytest.fixture(scope="module")
+def worker():
+    pool = start_workers(1, "behavior.fst.tracking")
+    yield pool
+    pool.shutdown()
+
+
+def _track(path, **kw):
+    with VideoReader(path) as video:
+        return track_video(video, PROTOCOL, **kw)
+
+
+def _same(a, b):
+    assert len(a.traces) == len(b.traces)
+    for ta, tb in zip(a.traces, b.traces, strict=True):
+        pd.testing.assert_frame_equal(ta.table, tb.table)
+
+
+def test_halves_give_the_same_numbers_wherever_the_second_runs(two_arena_video, split_short,
+                                                              worker):
+    path, _ = two_arena_video
+    here = _track(path, pipelined=False)  # one thread, one half after the other
+    thread = _track(path, pipelined=True)  # a helper thread of its own
+    process = _track(path, helper=worker)  # a worker process
+    _same(here, thread)
+    _same(here, process)
+
+
+def test_halves_match_tracking_in_one_go(two_arena_video, split_short, monkeypatch):
+    path, truth = two_arena_video
+    halves = _track(path, pipelined=False)
+    monkeypatch.setattr(tracking, "SPLIT_MIN_S", 1e9)
+    whole = _track(path, pipelined=False)
+    with VideoReader(path) as video:
+        n_frames = sum(1 for _ in video.frames())
+    for th, tw in zip(halves.traces, whole.traces, strict=True):
+        # every frame once, in order, at the same times: nothing lost or doubled at
+        # the middle (21 s: (40 s + the 2-s warm-up) / 2)
+        assert len(th.table) == len(tw.table) == n_frames
+        np.testing.assert_array_equal(th.table["time_s"], tw.table["time_s"])
+        assert th.table["frame"].tolist() == list(range(n_frames))
+        # the first half is the same tracking, frame for frame
+        first = tw.table["time_s"] < 21.0 - 0.2
+        pd.testing.assert_frame_equal(th.table[first], tw.table[first])
+        # the second half's trackers start afresh, 2 s early: the same animal
+        later = (tw.table["time_s"] >= 21.0).to_numpy()
+        centroid = np.hypot(th.table["x_px"] - tw.table["x_px"],
+                            th.table["y_px"] - tw.table["y_px"])[later]
+        assert np.nanmedian(centroid) < 0.5
+        flips = (th.table["immobile"] != tw.table["immobile"]).mean()
+        assert flips < 0.02
+        assert (score_trace(th, PROTOCOL)["immobility_s"]
+                == pytest.approx(score_trace(tw, PROTOCOL)["immobility_s"], abs=1.0))
+
+
+def test_progress_runs_forward_to_the_end_with_a_helper(two_arena_video, split_short, worker):
+    path, _ = two_arena_video
+    seen: list[float] = []
+    _track(path, helper=worker, on_frame=seen.append)
+    assert seen == sorted(seen)
+    assert seen[-1] == pytest.approx(40.0, abs=0.2)  # the whole test, not the first half
+
+
+class _Failing(Executor):
+    """A helper whose work always fails (a worker that died, say)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future: Future = Future()
+        future.set_exception(RuntimeError("worker died"))
+        return future
+
+
+def test_a_failed_helper_is_replaced_by_tracking_here(two_arena_video, split_short):
+    path, _ = two_arena_video
+    _same(_track(path, pipelined=False), _track(path, helper=_Failing()))
+
+
+class _LateSeeking(ArrayVideo):
+    """Frames in memory whose seeks land 5 s late (a broken index)."""
+
+    def frames(self, gray=True, start_s=None):
+        late = None if start_s is None else start_s + 5.0
+        return super().frames(gray, late)
+
+
+def test_a_seek_that_lands_late_decodes_from_the_start(split_short):
+    from behavior.fst.synthetic import SyntheticSpec, render
+
+    spec = SyntheticSpec(duration_s=30, fps=10, width=160, height=120, n_arenas=1, seed=3,
+                         immobility_fraction=0.5)
+    frames, truth = render(spec, gray=True)
+    frames = np.stack(list(frames))
+    good = track_video(ArrayVideo(frames, truth.time_s), PROTOCOL, pipelined=False)
+    late = track_video(_LateSeeking(frames, truth.time_s), PROTOCOL, pipelined=False)
+    _same(good, late)
+    assert len(late.traces[0].table) == len(truth.time_s)
+
+
+def _faststart(src, dst):
+    """Copy an MP4 with its index moved to the front (as many cameras write it), so
+    that a copy cut short still opens and seeks."""
+    import av
+
+    with av.open(str(src)) as fin, av.open(str(dst), "w",
+                                           options={"movflags": "faststart"}) as fout:
+        s_in = fin.streams.video[0]
+        s_out = fout.add_stream_from_template(s_in)
+        for packet in fin.demux(s_in):
+            if packet.dts is None:
+                continue
+            packet.stream = s_out
+            fout.mux(packet)
+
+
+@pytest.mark.parametrize("keep", [1 / 3, 4 / 5])
+def test_a_file_cut_short_in_either_half(two_arena_video, split_short, tmp_path, worker, keep):
+    # an MP4 with its index in front, cut short (a full card, a crash): it opens and
+    # seeks, but has frames only up to the cut, in the first or the second half
+    path, _ = two_arena_video
+    front = tmp_path / "front.mp4"
+    _faststart(path, front)
+    data = front.read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat")
+    whole = _track(front, pipelined=False).traces[0].table["time_s"].to_numpy()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(len(data) * keep)])
+    with VideoReader(cut) as video:
+        decodable = [f.time_s for f in video.frames()]
+    results = [_track(cut, **kw) for kw in ({"pipelined": False}, {"helper": worker})]
+    _same(*results)
+    times = results[0].traces[0].table["time_s"].to_numpy()
+    # every decodable frame once, and nothing else
+    np.testing.assert_array_equal(times, decodable)
+    np.testing.assert_array_equal(times, whole[:len(times)])
+    assert (times[-1] < 21.0) == (keep < 0.5)
+
+
+class _BreaksOff(ArrayVideo):
+    """Frames in memory that break off at 12 s, as a damaged file does."""
+
+    def frames(self, gray=True, start_s=None):
+        for frame in super().frames(gray, start_s):
+            if frame.time_s >= 12.0:
+                self.truncated = True
+                return
+            yield frame
+
+
+def test_a_file_broken_off_in_the_first_half_keeps_what_decoded(split_short):
+    from behavior.fst.synthetic import SyntheticSpec, render
+
+    spec = SyntheticSpec(duration_s=30, fps=10, width=160, height=120, n_arenas=1, seed=3,
+                         immobility_fraction=0.5)
+    frames, truth = render(spec, gray=True)
+    result = track_video(_BreaksOff(np.stack(list(frames)), truth.time_s), PROTOCOL,
+                         pipelined=False)
+    assert result.truncated
+    assert any("breaks off after 11.90 s" in w for w in result.warnings)
+    times = result.traces[0].table["time_s"].to_numpy()
+    np.testing.assert_allclose(times, truth.time_s[truth.time_s < 12.0])
+
+
+def test_one_video_on_two_cores_scores_as_on_one(two_arena_video, split_short, worker):
+    path, _ = two_arena_video
+    job = VideoJob(str(path), PROTOCOL)
+    (two,) = score_videos([job], n_jobs=2, pool=worker)
+    one = score_video(dataclasses_replace_one_core(job))
+    assert two.error is None and one.error is None
+    assert two.rows == one.rows
+
+
+def dataclasses_replace_one_core(job: VideoJob) -> VideoJob:
+    import dataclasses
+
+    return dataclasses.replace(job, decoder_threads=1, pipelined=False)
