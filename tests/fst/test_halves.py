@@ -54,24 +54,28 @@ def test_halves_give_the_same_numbers_wherever_the_second_runs(two_arena_video, 
     _same(here, process)
 
 
-def test_halves_match_tracking_in_one_go(two_arena_video, split_short, monkeypatch):
-    path, truth = two_arena_video
+@pytest.mark.parametrize("fixture", ["two_arena_video", "vfr_video"])
+def test_halves_match_tracking_in_one_go(fixture, request, split_short, monkeypatch):
+    path, _ = request.getfixturevalue(fixture)
     halves = _track(path, pipelined=False)
     monkeypatch.setattr(tracking, "SPLIT_MIN_S", 1e9)
     whole = _track(path, pipelined=False)
     with VideoReader(path) as video:
         n_frames = sum(1 for _ in video.frames())
+        # the middle: (the test + the second half's 2-s warm-up) / 2
+        middle = (video.info.duration_s + tracking.WARM_S) / 2
     for th, tw in zip(halves.traces, whole.traces, strict=True):
-        # every frame once, in order, at the same times: nothing lost or doubled at
-        # the middle (21 s: (40 s + the 2-s warm-up) / 2)
+        # every frame once, in order, at the same times (also with a variable frame
+        # rate): nothing lost or doubled at the middle
         assert len(th.table) == len(tw.table) == n_frames
         np.testing.assert_array_equal(th.table["time_s"], tw.table["time_s"])
         assert th.table["frame"].tolist() == list(range(n_frames))
-        # the first half is the same tracking, frame for frame
-        first = tw.table["time_s"] < 21.0 - 0.2
+        # the first half is the same tracking, frame for frame (but for the forward
+        # change of its last frames, which looks into the second half)
+        first = tw.table["time_s"] < middle - 0.2
         pd.testing.assert_frame_equal(th.table[first], tw.table[first])
         # the second half's trackers start afresh, 2 s early: the same animal
-        later = (tw.table["time_s"] >= 21.0).to_numpy()
+        later = (tw.table["time_s"] >= middle).to_numpy()
         centroid = np.hypot(th.table["x_px"] - tw.table["x_px"],
                             th.table["y_px"] - tw.table["y_px"])[later]
         assert np.nanmedian(centroid) < 0.5
@@ -140,7 +144,7 @@ def _faststart(src, dst):
             fout.mux(packet)
 
 
-@pytest.mark.parametrize("keep", [1 / 3, 4 / 5])
+@pytest.mark.parametrize("keep", [1 / 3, 4 / 5])  # the middle is at 21 s of 40
 def test_a_file_cut_short_in_either_half(two_arena_video, split_short, tmp_path, worker, keep):
     # an MP4 with its index in front, cut short (a full card, a crash): it opens and
     # seeks, but has frames only up to the cut, in the first or the second half
