@@ -173,7 +173,8 @@ def count_animals(samples: np.ndarray, background: np.ndarray, min_area: float =
     return max(1, int(np.median(counts))) if counts else 1
 
 
-def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1) -> list[Arena]:
+def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1,
+                  background: np.ndarray | None = None) -> list[Arena]:
     """Find side-by-side arenas from sampled grey frames.
 
     Parameters
@@ -185,6 +186,8 @@ def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1) -> 
         (:func:`count_animals`).
     scale
         Factor from the samples' pixels to frame pixels.
+    background
+        The per-pixel median of ``samples``, if already known.
 
     Notes
     -----
@@ -197,7 +200,8 @@ def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1) -> 
     # remove global lighting changes before measuring motion
     frames *= (frames.mean() / np.maximum(frames.mean(axis=(1, 2), keepdims=True), 1e-3))
     if n is None:
-        n = count_animals(samples, np.median(samples, axis=0))
+        median = np.median(samples, axis=0) if background is None else background
+        n = count_animals(samples, median)
     profile = frames.std(axis=0).mean(axis=0)
     profile = moving_mean(profile, max(3, w // 40))
     cuts = []

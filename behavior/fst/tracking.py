@@ -656,11 +656,15 @@ def _ghost_pixels(bg: np.ndarray, samples: np.ndarray, gains: np.ndarray, polari
     lighter = np.zeros(bg.shape, np.uint8)
     darker = np.zeros(bg.shape, np.uint8)
     hit = np.empty(bg.shape, bool)
+    matched = np.empty(bg.shape, np.float32)
+    over = (bg + threshold).astype(np.float32)
+    under = (bg - threshold).astype(np.float32)
     for image, gain in zip(samples, gains, strict=True):
-        ref = bg * gain
-        np.greater(image, ref + threshold * gain, out=hit)
+        # the sample at the background's brightness, against background +- threshold
+        np.multiply(image, np.float32(1.0 / gain), out=matched)
+        np.greater(matched, over, out=hit)
         lighter += hit
-        np.less(image, ref - threshold * gain, out=hit)
+        np.less(matched, under, out=hit)
         darker += hit
     away, toward = (lighter, darker) if polarity > 0 else (darker, lighter)
     return (away > k) & (toward <= k)
@@ -695,13 +699,19 @@ def camera_shifts(samples: np.ndarray, background: np.ndarray, n_points: int = 1
         ys, xs = ys[pick], xs[pick]
     steps = np.arange(-reach, reach + 1)
     dy, dx = (a.ravel() for a in np.meshgrid(steps, steps, indexing="ij"))
-    rows, cols = ys[None] + dy[:, None], xs[None] + dx[:, None]
+    # each edge point moved by each shift, as indices into the flattened image
+    flat = (ys[None] + dy[:, None]) * w + (xs[None] + dx[:, None])
     ref = bg[ys, xs][None]
     bg_mean = max(float(bg.mean()), 1e-3)
     out = np.zeros((len(samples), 2), int)
+    n = flat.shape[1]
+    middle = sorted({(n - 1) // 2, n // 2})
     for i, image in enumerate(samples):
-        gain = float(image.mean()) / bg_mean or 1.0
-        cost = np.median(np.abs(image[rows, cols] * np.float32(1.0 / gain) - ref), axis=1)
+        gain = cv2.mean(image)[0] / bg_mean or 1.0
+        moved = np.take(np.ascontiguousarray(image).ravel(), flat)
+        diffs = np.abs(moved * np.float32(1.0 / gain) - ref)
+        # the median of each row (shift), from one partial sort
+        cost = np.partition(diffs, middle, axis=1)[:, middle].mean(axis=1)
         j = int(np.argmin(cost))
         # a shift must explain the edges clearly better than no shift at all
         if cost[j] < 0.5 * cost[len(cost) // 2]:
@@ -723,28 +733,40 @@ def shake_radius(shifts: np.ndarray) -> int:
 def stack_median(stack: np.ndarray) -> np.ndarray:
     """Per-pixel median of a ``(n, h, w)`` uint8 stack, as float32 (equals ``np.median``).
 
-    Each of the two middle order statistics is found by a binary search over the
-    8 bits of the grey level, counting the samples below each candidate: about
-    three times faster than sorting for the ~30 samples of a background.
+    The lower middle sample is found by a binary search over the 8 bits of the
+    grey level, counting the samples below each candidate; for an even ``n`` the
+    upper middle one is then the lower one, where enough samples equal it, else
+    the smallest sample above it. About five times faster than sorting for the ~30
+    samples of a background.
     """
     n = stack.shape[0]
     if n == 0 or n > 255 or stack.dtype != np.uint8:
         return np.median(stack, axis=0).astype(np.float32)
-    below = np.empty(stack.shape[1:], np.uint8)
-    less = np.empty(stack.shape[1:], np.uint8)
-    middle = []
-    for k in sorted({(n - 1) // 2, n // 2}):
-        value = np.zeros(stack.shape[1:], np.uint8)
-        for bit in (128, 64, 32, 16, 8, 4, 2, 1):
-            candidate = value | np.uint8(bit)
-            below.fill(0)
-            for image in stack:
-                cv2.compare(image, candidate, cv2.CMP_LT, dst=less)
-                np.subtract(below, less, out=below)  # less is 255, i.e. -1 (mod 256)
-            # the k-th smallest sample is the largest value with at most k samples below it
-            np.copyto(value, candidate, where=below <= k)
-        middle.append(value)
-    return (middle[0].astype(np.float32) + middle[-1]) / 2
+    shape = stack.shape[1:]
+    below = np.empty(shape, np.uint8)
+    mask = np.empty(shape, np.uint8)
+    k = (n - 1) // 2
+    lower = np.zeros(shape, np.uint8)
+    for bit in (128, 64, 32, 16, 8, 4, 2, 1):
+        candidate = lower | np.uint8(bit)
+        below.fill(0)
+        for image in stack:
+            cv2.compare(image, candidate, cv2.CMP_LT, dst=mask)
+            np.subtract(below, mask, out=below)  # mask is 255, i.e. -1 (mod 256)
+        # the k-th smallest sample is the largest value with at most k samples below it
+        np.copyto(lower, candidate, where=below <= k)
+    if n % 2:
+        return lower.astype(np.float32)
+    upper = np.full(shape, 255, np.uint8)
+    at_most = np.zeros(shape, np.uint8)
+    above = np.empty(shape, np.uint8)
+    for image in stack:
+        cv2.compare(image, lower, cv2.CMP_LE, dst=mask)
+        np.subtract(at_most, mask, out=at_most)
+        cv2.max(image, mask, dst=above)  # samples at most the lower middle: 255
+        cv2.min(upper, above, dst=upper)
+    np.copyto(upper, lower, where=at_most > k + 1)
+    return (lower.astype(np.float32) + upper) / 2
 
 
 def track_video(
@@ -828,7 +850,8 @@ def track_video(
                              f"{background.shape[0]}, the video {width}x{height}")
 
     if arenas is None:
-        arenas = locate_arenas(stack, n_arenas, name)
+        arenas = locate_arenas(stack, n_arenas, name,
+                               background if own_background else None)
     arenas = clip_to_frame(arenas, width, height, name)
     starts = per_arena_times(start_s, len(arenas), name)
     # arenas are numbered left to right, and their start times follow that order
@@ -1107,12 +1130,16 @@ def _track_in_halves(video: VideoReader | ArrayVideo, trackers: list[ArenaTracke
             own_pool.shutdown(wait=False, cancel_futures=True)
 
 
-def locate_arenas(stack: np.ndarray, n_arenas: int | None, name: str) -> list[Arena]:
+def locate_arenas(stack: np.ndarray, n_arenas: int | None, name: str,
+                  background: np.ndarray | None = None) -> list[Arena]:
     """Arenas found from the animals in ``(n, h, w)`` sampled grey frames, numbered
-    left to right (``n_arenas`` of them if given, else counted)."""
+    left to right (``n_arenas`` of them if given, else counted). ``background``:
+    the frames' per-pixel median, if already known."""
     height, width = stack.shape[1:]
     scale = reduction_factor(width)
-    arenas = detect_arenas(stack[:, ::scale, ::scale], n=n_arenas, scale=scale)
+    median = None if background is None else background[::scale, ::scale]
+    arenas = detect_arenas(stack[:, ::scale, ::scale], n=n_arenas, scale=scale,
+                           background=median)
     return clip_to_frame(arenas, width, height, name)
 
 

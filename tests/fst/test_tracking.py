@@ -236,6 +236,8 @@ def test_stack_median_equals_numpy_median(n):
     stack = rng.integers(0, 256, (n, 37, 53), dtype=np.uint8)
     stack[:, 0, 0] = 255  # the extremes of the grey scale
     stack[:, 0, 1] = 0
+    stack[:, 1:9] = rng.integers(0, 3, (n, 8, 53))  # many ties: middle samples equal
+    stack[:, 9, :] = rng.integers(254, 256, (n, 53))
     got = stack_median(stack)
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, np.median(stack, axis=0).astype(np.float32))
