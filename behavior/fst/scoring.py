@@ -53,7 +53,7 @@ from behavior.fst.immobility import immobile_flags, immobility_bouts
 from behavior.fst.states import active_bouts
 from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns, overlap_s, summarize_bouts
 from behavior.fst.traces import TRACE_SUFFIX, Trace, find_traces, read_trace, write_trace
-from behavior.fst.tracking import TrackingResult, track_video
+from behavior.fst.tracking import TRACKING_REVISION, TrackingResult, track_video
 from behavior.io.video import VideoReader
 from behavior.protocols import FstProtocol
 
@@ -244,7 +244,8 @@ def tracking_key(path: str, protocol: FstProtocol, rects, n_arenas: int | None, 
     """Digest of everything a video's traces depend on: the file (size and
     modification time), the protocol's tracking keys (not :data:`SCORING_KEYS`),
     the arenas asked for (rectangles or a number), the start and end, the background
-    image (and its modification time) and this software's version. Kept in each trace's header as
+    image (and its modification time), this software's version and the tracking's
+    revision (:data:`TRACKING_REVISION`). Kept in each trace's header as
     ``tracking_key``; ``--resume`` re-uses traces only when it is the same."""
     import hashlib
     import json
@@ -262,7 +263,8 @@ def tracking_key(path: str, protocol: FstProtocol, rects, n_arenas: int | None, 
               "arenas": [list(r) for r in rects] if rects else None, "n_arenas": n_arenas,
               "start_s": list(start_s) if isinstance(start_s, (list, tuple)) else start_s,
               "end_s": list(end_s) if isinstance(end_s, (list, tuple)) else end_s,
-              "background": stamp(background), "version": __version__}
+              "background": stamp(background), "version": __version__,
+              "tracking": TRACKING_REVISION}
     text = json.dumps(record, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

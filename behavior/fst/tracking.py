@@ -72,6 +72,10 @@ from behavior.protocols import FstProtocol
 
 log = logging.getLogger(__name__)
 
+#: Raised whenever a change to tracking changes the traces it writes (2: long tests
+#: tracked as two halves), so that ``fst score --resume`` tracks again rather than
+#: mixing traces of two versions in one table.
+TRACKING_REVISION = 2
 #: Times between the silhouettes compared by the mobility measure (s). Two lags,
 #: because a limb paddling at exactly 1/lag Hz looks the same after one lag.
 LAGS_S = (0.1, 0.2)
@@ -510,22 +514,40 @@ def arena_thresholds(bg: np.ndarray, samples: np.ndarray, animal: str) -> ArenaS
     gains = samples.reshape(len(samples), -1).mean(1) / max(float(bg.mean()), 1e-3)
     diffs = (bg[None] * gains.astype(np.float32)[:, None, None] - samples).ravel()
     # the median, and the 99.95th percentiles of the darker and of the lighter
-    # differences, from one partial sort
+    # differences, counted in bins of 1/64 grey level (within 0.01 of the exact
+    # order statistics, at a quarter of the cost of sorting)
     n = diffs.size
     k = int(round(0.9995 * (n - 1)))
-    middle = sorted({(n - 1) // 2, n // 2})
-    part = np.partition(diffs, sorted({n - 1 - k, *middle, k}))
-    med = float(part[middle].mean())
-    spread = np.abs(diffs - med)
-    noise = 1.4826 * float(np.partition(spread, middle)[middle].mean()) + 0.5
-    dark = float(part[k])
-    light = -float(part[n - 1 - k])
+    lowest, counted = _binned(diffs)
+    med = (_kth(counted, lowest, (n - 1) // 2) + _kth(counted, lowest, n // 2)) / 2
+    spread_lowest, spread = _binned(np.abs(diffs - np.float32(med)))
+    mad = (_kth(spread, spread_lowest, (n - 1) // 2) + _kth(spread, spread_lowest, n // 2)) / 2
+    noise = 1.4826 * mad + 0.5
+    dark = _kth(counted, lowest, k)
+    light = -_kth(counted, lowest, n - 1 - k)
     if animal == "dark" or (animal == "auto" and dark >= light):
         polarity, contrast, other = 1.0, dark, light
     else:
         polarity, contrast, other = -1.0, light, dark
     threshold = max(5.0 * noise, CONTRAST_FRACTION * contrast, 8.0)
     return ArenaStats(polarity, threshold, contrast, noise, other)
+
+
+#: Bins per grey level in which :func:`arena_thresholds` counts the differences.
+_BINS_PER_LEVEL = 64
+
+
+def _binned(values: np.ndarray) -> tuple[int, np.ndarray]:
+    """The lowest bin and the cumulative counts of ``values`` in bins of
+    1 / :data:`_BINS_PER_LEVEL` grey level (centred on multiples of it)."""
+    q = np.rint(values * np.float32(_BINS_PER_LEVEL)).astype(np.int32)
+    lowest = int(q.min())
+    return lowest, np.cumsum(np.bincount(q - lowest))
+
+
+def _kth(cumulative: np.ndarray, lowest: int, k: int) -> float:
+    """The ``k``-th smallest value (from 0), to within half a bin, from :func:`_binned`."""
+    return (int(np.searchsorted(cumulative, k + 1)) + lowest) / _BINS_PER_LEVEL
 
 
 def largest_blobs(bg: np.ndarray, samples: np.ndarray, polarity: float,

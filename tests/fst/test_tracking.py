@@ -602,3 +602,15 @@ def test_end_s_in_the_sidecar(tmp_path):
     (tmp_path / "v.mp4.arenas.yaml").write_text("end_s: soon\n")
     with pytest.raises(InputError, match="'end_s' must be a number of seconds"):
         read_sidecar(video)
+
+
+def test_binned_order_statistics_are_within_half_a_bin_of_the_sorted_values():
+    from behavior.fst.tracking import _BINS_PER_LEVEL, _binned, _kth
+
+    rng = np.random.default_rng(8)
+    values = np.concatenate([rng.normal(0, 6, 20001), rng.uniform(30, 90, 300)])
+    values = values.astype(np.float32)
+    ordered = np.sort(values)
+    lowest, counts = _binned(values)
+    for k in (0, 1, 150, 10000, 10150, 20250, values.size - 2, values.size - 1):
+        assert abs(_kth(counts, lowest, k) - ordered[k]) <= 0.5 / _BINS_PER_LEVEL + 1e-6
