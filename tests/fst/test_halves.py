@@ -205,3 +205,25 @@ def dataclasses_replace_one_core(job: VideoJob) -> VideoJob:
     import dataclasses
 
     return dataclasses.replace(job, decoder_threads=1, pipelined=False)
+
+
+def test_halves_of_a_real_recording(real, split_short, monkeypatch, worker):
+    """The real XVID mouse (60 s after its title card, split at 31 s): the same
+    numbers wherever the second half runs, and close to tracking in one go."""
+    path = real("mouse-chamber/Day3_Mouse1_CNO_xvid.avi")
+    protocol = PROTOCOL.with_overrides(window_s=(0.0, 59.0))
+
+    def run(**kw):
+        with VideoReader(path) as video:
+            return track_video(video, protocol, n_arenas=1, start_s=7.0, **kw)
+
+    here, there = run(pipelined=False), run(helper=worker)
+    _same(here, there)
+    monkeypatch.setattr(tracking, "SPLIT_MIN_S", 1e9)
+    whole = run(pipelined=False)
+    th, tw = here.traces[0], whole.traces[0]
+    np.testing.assert_array_equal(th.table["time_s"], tw.table["time_s"])
+    assert np.isfinite(th.table["area_px"]).mean() > 0.99
+    assert (th.table["immobile"] != tw.table["immobile"]).mean() < 0.05
+    assert (score_trace(th, protocol)["immobility_s"]
+            == pytest.approx(score_trace(tw, protocol)["immobility_s"], abs=1.5))
