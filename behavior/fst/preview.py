@@ -31,8 +31,8 @@ from behavior.fst.tracking import (
     arena_background,
     locate_arenas,
     measure_shake,
-    sample_frames,
-    stack_median,
+    sample_video,
+    without_odd_samples,
 )
 from behavior.io.video import VideoReader
 from behavior.protocols import FstProtocol, load_fst_protocol
@@ -72,19 +72,21 @@ def preview_video(
     given = start_s if start_s is not None else sidecar.start_s
     start = earliest_start(given)
     with VideoReader(video) as reader:
-        samples = sample_frames(reader, start)
-        if not samples:
+        samples = sample_video(reader, start)
+        if not samples.images:
             raise InputError(video, "no frame could be decoded")
-        stack = np.stack(samples)
+        # as scoring does: a title card and the like left out, with the same warning
+        stack, median, note = without_odd_samples(np.stack(samples.images), samples.times_s)
+        if note and warnings is not None:
+            warnings.append(f"{video}: {note}")
         height, width = stack.shape[1:]
         if rects:
             arenas = clip_to_frame(number_arenas(list(rects)), width, height, str(video))
         else:
-            arenas = locate_arenas(stack, n_arenas, str(video))
+            arenas = locate_arenas(stack, n_arenas, str(video), median)
         duration = reader.info.duration_s
         length = duration - start if np.isfinite(duration) and duration > start else 0.0
         frame = reader.frame_at(start + min(length / 2, 60.0)).image
-    median = stack_median(stack)
     shake, _ = measure_shake(stack, median, protocol)
     shown = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
     background = median.copy()  # each arena's part as tracking would use it

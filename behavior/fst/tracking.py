@@ -856,7 +856,7 @@ def track_video(
     notes: list[str] = []
     arena_notes: dict[int, list[str]] = {}
     first_start = earliest_start(start_s)
-    samples, sample_times, seekable = _samples(video, first_start)
+    samples, sample_times, seekable = sample_video(video, first_start)
     if not samples:
         raise InputError(name, "no frame could be decoded")
     height, width = samples[0].shape
@@ -1182,7 +1182,7 @@ def sample_frames(video: VideoReader | ArrayVideo, start_s: float = 0.0) -> list
     sampled evenly over their first :data:`INIT_S` seconds (the whole test when it
     is shorter).
     """
-    return _samples(video, start_s)[0]
+    return sample_video(video, start_s).images
 
 
 def without_odd_samples(stack: np.ndarray, times: Sequence[float] | None = None
@@ -1214,8 +1214,13 @@ def _times_text(times: np.ndarray) -> str:
     return f"{times.min():.1f}-{times.max():.1f} s ({len(times)} frames)"
 
 
-def _samples(video: VideoReader | ArrayVideo,
-             start_s: float) -> tuple[list[np.ndarray], list[float], bool]:
+class Samples(NamedTuple):
+    images: list[np.ndarray]
+    times_s: list[float]  # in the video's clock
+    seekable: bool  # read by seeking to key frames (with real timestamps)
+
+
+def sample_video(video: VideoReader | ArrayVideo, start_s: float = 0.0) -> Samples:
     """:func:`sample_frames` with their times, and whether they came from seeking
     to key frames (the file seeks, with real timestamps, to enough places)."""
     duration = video.info.duration_s
@@ -1225,7 +1230,7 @@ def _samples(video: VideoReader | ArrayVideo,
         frames = video.keyframes_near(times, gray=True)
         frames = [f for f in frames if f.time_s >= start_s - 1e-6]
     if len(frames) >= MIN_KEYFRAMES:
-        return [f.image for f in frames], [f.time_s for f in frames], True
+        return Samples([f.image for f in frames], [f.time_s for f in frames], True)
     span = min(INIT_S, duration - start_s) if math.isfinite(duration) else INIT_S
     span = max(span, 1.0)
     images: list[np.ndarray] = []
@@ -1238,7 +1243,7 @@ def _samples(video: VideoReader | ArrayVideo,
             next_t = frame.time_s + span / N_SAMPLES
         if frame.time_s >= span:
             break
-    return images, at, False
+    return Samples(images, at, False)
 
 
 def likeness(images: np.ndarray, reference: np.ndarray) -> np.ndarray:

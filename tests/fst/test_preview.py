@@ -64,3 +64,16 @@ def test_two_animals_in_one_arena_are_both_outlined_and_warned(two_arena_video, 
     animals = _mask(picture[:, :320], ANIMAL_BGR)
     for half in (slice(0, 160), slice(160, 320)):  # an outline in each cylinder
         assert animals[:, half].sum() > 20
+
+
+def test_a_title_card_is_left_out_and_named_as_in_scoring(real, tmp_path, capsys):
+    # the real recording starts with a 7-s title card: left out of the background,
+    # and the same warning as scoring gives; the mouse outlined as a dark animal
+    video = real("mouse-chamber/Day3_Mouse1_CNO_xvid.avi")
+    assert main(["fst", "preview", str(video), "--arenas", "1", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "0.0-6.8 s (4 frames) look nothing like the rest" in err and "start_s" in err
+    picture = cv2.imread(str(tmp_path / "Day3_Mouse1_CNO_xvid_arenas.png"))
+    outline = _mask(picture[:, :320], ANIMAL_BGR)
+    ys, xs = np.nonzero(outline)
+    assert 0 < len(xs) < 0.05 * outline.size  # around the mouse, not the whole picture
