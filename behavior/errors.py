@@ -33,6 +33,10 @@ class InputError(BehaviorError):
         where = f"{self.path}, line {line}" if line is not None else self.path
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self):
+        # rebuilt from its own arguments when it comes back from a worker process
+        return type(self), (self.path, self.problem, self.line)
+
 
 class ProtocolError(BehaviorError):
     """A protocol file has a missing or invalid value."""
@@ -42,6 +46,9 @@ class ProtocolError(BehaviorError):
         self.key = key
         self.problem = problem
         super().__init__(f"{self.path}: key '{key}': {problem}")
+
+    def __reduce__(self):
+        return type(self), (self.path, self.key, self.problem)
 
 
 class VideoError(InputError):

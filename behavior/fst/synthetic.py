@@ -1341,6 +1341,7 @@ def write_video(
     path: str | PathLike[str],
     codec: str = "h264",
     quality: int | None = None,
+    keyframe_s: float | None = None,
 ) -> GroundTruth:
     """Render ``spec`` and encode it to ``path``; the container comes from the suffix.
 
@@ -1355,6 +1356,9 @@ def write_video(
         or ``"ffv1"`` (lossless, grey; ``.mkv`` or ``.avi``).
     quality
         H.264 CRF (default 23, x264's own) or MJPEG/MPEG-4 qscale (default 4); lower is better.
+    keyframe_s
+        Longest time between two key frames (s); default the encoder's (x264: 250
+        frames), as most cameras write few key frames.
 
     Returns
     -------
@@ -1388,6 +1392,8 @@ def write_video(
         stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, pix_fmt
         stream.time_base = time_base
         stream.codec_context.time_base = time_base
+        if keyframe_s is not None:
+            stream.codec_context.gop_size = max(1, int(round(keyframe_s * spec.fps)))
         if codec == "ffv1":
             pass
         elif codec == "h264":

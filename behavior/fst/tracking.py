@@ -57,7 +57,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from behavior.errors import InputError
+from behavior.errors import InputError, VideoError
 from behavior.fst.arenas import (
     Arena,
     clip_to_frame,
@@ -935,13 +935,21 @@ def track_video(
         # the middle, such that both halves decode as much (the second half's
         # warm-up included)
         n_frames, truncated = _track_in_halves(video, trackers, offsets, first_start,
-                                               (span + WARM_S) / 2, test_end, on_frame,
-                                               helper, pipelined)
+                                               (span + WARM_S) / 2, test_end, span,
+                                               on_frame, helper, pipelined)
     else:
-        frames_iter: Iterable[Frame] = _frames_from(video, first_start)
+        frames_iter: Iterator[Frame] = _frames_from(video, first_start)
         if pipelined:
             frames_iter = prefetch(frames_iter)
-        n_frames = _follow(frames_iter, trackers, offsets, test_end, on_frame)
+        try:
+            n_frames = _follow(frames_iter, trackers, offsets, test_end, on_frame)
+        finally:
+            # the decoding thread stops now, not when the generator is collected:
+            # an error here (Ctrl-C) would otherwise leave it decoding a file that is
+            # being closed, which crashes the interpreter
+            close = getattr(frames_iter, "close", None)
+            if close is not None:
+                close()
         truncated = bool(getattr(video, "truncated", False))
     if n_frames == 0:
         raise InputError(name, "no frame could be decoded")
@@ -1087,7 +1095,12 @@ def _run_half(half: _Half, video: VideoReader | ArrayVideo | None = None,
     try:
         frames = (Frame(f.index, f.time_s - half.origin_s, f.image)
                   for f in reader.frames(gray=True, start_s=half.origin_s + half.from_s))
-        first = next(frames, None)
+        try:
+            first = next(frames, None)
+        except VideoError:
+            # a decoder of its own found nothing from there on: the file ends (is
+            # cut off) before the second half, as the first half's decoder finds
+            first = None
         if first is not None and first.time_s > half.from_s + WARM_S / 2:
             # the seek landed late (a broken index): decode from the start instead
             log.info("%s: seeking to %.1f s landed at %.1f s; decoding from the start",
@@ -1106,6 +1119,10 @@ def _run_half(half: _Half, video: VideoReader | ArrayVideo | None = None,
             reader.close()
 
 
+class _Stopped(Exception):
+    """Stops a helper thread's second half when the call it works for has ended."""
+
+
 def _run_half_in_worker(half: _Half) -> _HalfRows:
     cv2.setNumThreads(1)  # the worker has one core: the other is tracking the first half
     return _run_half(half)
@@ -1113,26 +1130,39 @@ def _run_half_in_worker(half: _Half) -> _HalfRows:
 
 def _track_in_halves(video: VideoReader | ArrayVideo, trackers: list[ArenaTracker],
                      offsets: list[float], origin_s: float, mid_s: float, stop_s: float,
-                     on_frame: Callable[[float], None] | None, helper: Executor | None,
-                     pipelined: bool) -> tuple[int, bool]:
+                     span_s: float, on_frame: Callable[[float], None] | None,
+                     helper: Executor | None, pipelined: bool) -> tuple[int, bool]:
     """Track the first half here and the second in ``helper`` (see :func:`track_video`);
     the second half's rows are added to ``trackers``. Returns (frames, truncated)."""
     half = _Half(str(video.path), origin_s, mid_s - WARM_S, mid_s, stop_s,
                  copy.deepcopy(trackers), list(offsets))
     own_pool = None
     future = None
+    stop = threading.Event()  # set when this call ends: a helper thread stops there
     if isinstance(video, VideoReader):
         if helper is None and pipelined:
             helper = own_pool = ThreadPoolExecutor(1, thread_name_prefix="second-half")
-        if helper is not None:
-            run = _run_half_in_worker if isinstance(helper, ProcessPoolExecutor) else _run_half
-            future = helper.submit(run, half)
+        try:
+            if isinstance(helper, ProcessPoolExecutor):
+                future = helper.submit(_run_half_in_worker, half)  # a pickled copy
+            elif helper is not None:
+                def check(_t: float) -> None:
+                    if stop.is_set():
+                        raise _Stopped
+
+                # its own copy: if it fails half-way, the second half is tracked
+                # again here from where it started
+                future = helper.submit(_run_half, copy.deepcopy(half), None, check)
+        except Exception as exc:  # a broken or shut-down pool: tracked here instead
+            log.debug("the second half could not be handed over (%s)", exc)
+            future = None
     try:
         progress = on_frame
         if future is not None and on_frame is not None:
-            # the halves go at about the same pace: the first one's time, doubled
+            # the halves go at about the same pace: the first one's time stretched
+            # to the whole video's (``span_s``)
             def progress(t: float) -> None:
-                on_frame(t * stop_s / mid_s if t < mid_s else t)
+                on_frame(t * span_s / mid_s)
         n = _follow(_frames_from(video, origin_s), trackers, offsets, mid_s, progress)
         if getattr(video, "truncated", False):
             # the file breaks off in the first half: nothing after that counts
@@ -1153,6 +1183,7 @@ def _track_in_halves(video: VideoReader | ArrayVideo, trackers: list[ArenaTracke
             tr._blobs += second.blobs[i]
         return n + second.frames, second.truncated
     finally:
+        stop.set()
         if own_pool is not None:
             own_pool.shutdown(wait=False, cancel_futures=True)
 

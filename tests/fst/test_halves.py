@@ -12,6 +12,7 @@ import pytest
 
 from behavior.fst import tracking
 from behavior.fst.scoring import VideoJob, score_trace, score_video, score_videos
+from behavior.fst.synthetic import SyntheticSpec, write_video
 from behavior.fst.tracking import track_video
 from behavior.io.video import ArrayVideo, VideoReader
 from behavior.parallel import start_workers
@@ -22,8 +23,37 @@ PROTOCOL = load_fst_protocol("mouse_fst").with_overrides(window_s=(5.0, 40.0))
 
 @pytest.fixture
 def split_short(monkeypatch):
-    """Split tests of 20 s or more (the test videos are short)."""
+    """Split tests of 20 s or more (the test videos are short); returns the list of
+    the middles at which videos were split, to check that they were."""
     monkeypatch.setattr(tracking, "SPLIT_MIN_S", 20.0)
+    middles: list[float] = []
+    run = tracking._track_in_halves
+
+    def spy(*args, **kwargs):
+        middles.append(args[4])
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(tracking, "_track_in_halves", spy)
+    return middles
+
+
+@pytest.fixture(scope="module")
+def seekable_video(tmp_path_factory):
+    """40 s, 320x240, 15 fps, H.264 with a key frame every second (so that it seeks
+    to enough places to be split; the conftest's has three); 2 arenas."""
+    path = tmp_path_factory.mktemp("halves") / "two_arenas_gop1s.mp4"
+    spec = SyntheticSpec(duration_s=40, fps=15, width=320, height=240, n_arenas=2, seed=1,
+                         immobility_fraction=(0.3, 0.7))
+    return path, write_video(spec, path, codec="h264", keyframe_s=1.0)
+
+
+@pytest.fixture(scope="module")
+def seekable_vfr_video(tmp_path_factory):
+    """30 s, variable frame rate (jittered intervals), H.264 with a key frame each second."""
+    path = tmp_path_factory.mktemp("halves") / "vfr_gop1s.mp4"
+    spec = SyntheticSpec(duration_s=30, fps=20, width=320, height=240, n_arenas=1, seed=7,
+                         immobility_fraction=0.5, vfr=True)
+    return path, write_video(spec, path, codec="h264", keyframe_s=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -44,20 +74,28 @@ def _same(a, b):
         pd.testing.assert_frame_equal(ta.table, tb.table)
 
 
-def test_halves_give_the_same_numbers_wherever_the_second_runs(two_arena_video, split_short,
+def test_halves_give_the_same_numbers_wherever_the_second_runs(seekable_video, split_short,
                                                               worker):
-    path, _ = two_arena_video
+    path, _ = seekable_video
     here = _track(path, pipelined=False)  # one thread, one half after the other
     thread = _track(path, pipelined=True)  # a helper thread of its own
     process = _track(path, helper=worker)  # a worker process
+    assert split_short == [21.0] * 3
     _same(here, thread)
     _same(here, process)
 
 
-@pytest.mark.parametrize("fixture", ["two_arena_video", "vfr_video"])
+def test_a_video_with_few_key_frames_is_tracked_in_one_go(two_arena_video, split_short):
+    # three key frames in 40 s: seeking to the middle would decode from far back
+    _track(two_arena_video[0], pipelined=False)
+    assert split_short == []
+
+
+@pytest.mark.parametrize("fixture", ["seekable_video", "seekable_vfr_video"])
 def test_halves_match_tracking_in_one_go(fixture, request, split_short, monkeypatch):
     path, _ = request.getfixturevalue(fixture)
     halves = _track(path, pipelined=False)
+    assert len(split_short) == 1
     monkeypatch.setattr(tracking, "SPLIT_MIN_S", 1e9)
     whole = _track(path, pipelined=False)
     with VideoReader(path) as video:
@@ -85,10 +123,11 @@ def test_halves_match_tracking_in_one_go(fixture, request, split_short, monkeypa
                 == pytest.approx(score_trace(tw, PROTOCOL)["immobility_s"], abs=1.0))
 
 
-def test_progress_runs_forward_to_the_end_with_a_helper(two_arena_video, split_short, worker):
-    path, _ = two_arena_video
+def test_progress_runs_forward_to_the_end_with_a_helper(seekable_video, split_short, worker):
+    path, _ = seekable_video
     seen: list[float] = []
     _track(path, helper=worker, on_frame=seen.append)
+    assert split_short == [21.0]
     assert seen == sorted(seen)
     assert seen[-1] == pytest.approx(40.0, abs=0.2)  # the whole test, not the first half
 
@@ -102,9 +141,10 @@ class _Failing(Executor):
         return future
 
 
-def test_a_failed_helper_is_replaced_by_tracking_here(two_arena_video, split_short):
-    path, _ = two_arena_video
+def test_a_failed_helper_is_replaced_by_tracking_here(seekable_video, split_short):
+    path, _ = seekable_video
     _same(_track(path, pipelined=False), _track(path, helper=_Failing()))
+    assert len(split_short) == 2
 
 
 class _LateSeeking(ArrayVideo):
@@ -124,6 +164,7 @@ def test_a_seek_that_lands_late_decodes_from_the_start(split_short):
     frames = np.stack(list(frames))
     good = track_video(ArrayVideo(frames, truth.time_s), PROTOCOL, pipelined=False)
     late = track_video(_LateSeeking(frames, truth.time_s), PROTOCOL, pipelined=False)
+    assert len(split_short) == 2
     _same(good, late)
     assert len(late.traces[0].table) == len(truth.time_s)
 
@@ -145,10 +186,10 @@ def _faststart(src, dst):
 
 
 @pytest.mark.parametrize("keep", [1 / 3, 4 / 5])  # the middle is at 21 s of 40
-def test_a_file_cut_short_in_either_half(two_arena_video, split_short, tmp_path, worker, keep):
+def test_a_file_cut_short_in_either_half(seekable_video, split_short, tmp_path, worker, keep):
     # an MP4 with its index in front, cut short (a full card, a crash): it opens and
     # seeks, but has frames only up to the cut, in the first or the second half
-    path, _ = two_arena_video
+    path, _ = seekable_video
     front = tmp_path / "front.mp4"
     _faststart(path, front)
     data = front.read_bytes()
@@ -159,6 +200,7 @@ def test_a_file_cut_short_in_either_half(two_arena_video, split_short, tmp_path,
     with VideoReader(cut) as video:
         decodable = [f.time_s for f in video.frames()]
     results = [_track(cut, **kw) for kw in ({"pipelined": False}, {"helper": worker})]
+    assert split_short[-2:] == [21.0, 21.0]
     _same(*results)
     times = results[0].traces[0].table["time_s"].to_numpy()
     # every decodable frame once, and nothing else
@@ -186,17 +228,19 @@ def test_a_file_broken_off_in_the_first_half_keeps_what_decoded(split_short):
     frames, truth = render(spec, gray=True)
     result = track_video(_BreaksOff(np.stack(list(frames)), truth.time_s), PROTOCOL,
                          pipelined=False)
+    assert split_short == [16.0]  # (30 s + 2 s) / 2
     assert result.truncated
     assert any("breaks off after 11.90 s" in w for w in result.warnings)
     times = result.traces[0].table["time_s"].to_numpy()
     np.testing.assert_allclose(times, truth.time_s[truth.time_s < 12.0])
 
 
-def test_one_video_on_two_cores_scores_as_on_one(two_arena_video, split_short, worker):
-    path, _ = two_arena_video
+def test_one_video_on_two_cores_scores_as_on_one(seekable_video, split_short, worker):
+    path, _ = seekable_video
     job = VideoJob(str(path), PROTOCOL)
     (two,) = score_videos([job], n_jobs=2, pool=worker)
     one = score_video(dataclasses_replace_one_core(job))
+    assert split_short == [21.0, 21.0]
     assert two.error is None and one.error is None
     assert two.rows == one.rows
 
@@ -218,6 +262,7 @@ def test_halves_of_a_real_recording(real, split_short, monkeypatch, worker):
             return track_video(video, protocol, n_arenas=1, start_s=7.0, **kw)
 
     here, there = run(pipelined=False), run(helper=worker)
+    assert len(split_short) == 2
     _same(here, there)
     monkeypatch.setattr(tracking, "SPLIT_MIN_S", 1e9)
     whole = run(pipelined=False)
@@ -227,3 +272,86 @@ def test_halves_of_a_real_recording(real, split_short, monkeypatch, worker):
     assert (th.table["immobile"] != tw.table["immobile"]).mean() < 0.05
     assert (score_trace(th, protocol)["immobility_s"]
             == pytest.approx(score_trace(tw, protocol)["immobility_s"], abs=1.5))
+
+
+def test_a_helper_thread_failing_half_way_leaves_nothing_behind(seekable_video, split_short,
+                                                               monkeypatch):
+    # the second half breaks down in its thread after a second of rows: it is
+    # tracked again here, from its start, as if the thread had never run
+    from concurrent.futures import ThreadPoolExecutor
+
+    path, _ = seekable_video
+    here = _track(path, pipelined=False)
+    run = tracking._run_half
+
+    def breaks(half, video=None, on_frame=None):
+        if video is not None:  # tracked here: as usual
+            return run(half, video, on_frame)
+        seen = []
+
+        def fail(t):
+            seen.append(t)
+            if len(seen) > 15:
+                raise RuntimeError("thread broke down")
+
+        return run(half, None, fail)
+
+    monkeypatch.setattr(tracking, "_run_half", breaks)
+    with ThreadPoolExecutor(1) as pool:
+        _same(here, _track(path, helper=pool))
+    assert len(split_short) == 2
+
+
+@pytest.mark.parametrize("fixture", ["seekable_video", "two_arena_video"],
+                         ids=["two halves", "one go, decoding in a thread"])
+def test_a_helper_thread_stops_when_the_first_half_fails(fixture, request, split_short):
+    # e.g. Ctrl-C, or a batch abandoned: no thread goes on decoding a file that is
+    # being closed (it crashed the interpreter)
+    import threading
+    import time
+
+    path, _ = request.getfixturevalue(fixture)
+
+    def fail(t):
+        if t > 1.0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _track(path, pipelined=True, on_frame=fail)
+    assert len(split_short) == (fixture == "seekable_video")
+    deadline = time.monotonic() + 5.0
+    while any(t.name.startswith(("second-half", "decoder")) for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the second half went on"
+        time.sleep(0.01)
+
+
+def test_a_pool_that_cannot_take_work_is_replaced_by_tracking_here(seekable_video, split_short):
+    path, _ = seekable_video
+    closed = start_workers(1, "behavior.fst.tracking")
+    closed.shutdown()  # submit now raises
+    _same(_track(path, pipelined=False), _track(path, helper=closed))
+    assert len(split_short) == 2
+
+
+def test_errors_come_back_whole_from_a_worker_process(worker):
+    # an error that could not be rebuilt from its message broke the pool (the
+    # worker seemed to have died) and lost every later video's second half
+    import pickle
+
+    from behavior.errors import InputError, ProtocolError, VideoError
+
+    for err in (VideoError("a.mp4", "no frame could be decoded"),
+                InputError("b.csv", "wrong columns", line=3),
+                ProtocolError("p.yaml", "threshold", "must be a number")):
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is type(err) and str(back) == str(err)
+        assert vars(back) == vars(err)
+    with pytest.raises(VideoError, match="no frame could be decoded"):
+        worker.submit(_raise_video_error).result()
+    assert worker.submit(int, "7").result() == 7  # the pool still works
+
+
+def _raise_video_error():
+    from behavior.errors import VideoError
+
+    raise VideoError("a.mp4", "no frame could be decoded")
