@@ -305,32 +305,28 @@ class ArenaTracker:
         contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         if not contours:
             return None
-        if len(contours) == 1:  # the usual case, kept short
+        if len(contours) == 1:  # the usual case: no sorting out of pieces
             m = cv2.moments(contours[0])
             if m["m00"] < min_area:
                 return None
-            self._blobs += 1
-            x, y, w, h = cv2.boundingRect(contours[0])
-            mask = np.zeros((h, w), np.uint8)
-            cv2.drawContours(mask, contours, -1, 1, thickness=cv2.FILLED, offset=(-x, -y))
-            return mask, x, y, m["m10"] / m["m00"] - x, m["m01"] / m["m00"] - y
-        moments = [cv2.moments(c) for c in contours]
-        areas = [m["m00"] for m in moments]
-        biggest = max(areas)
-        if biggest < min_area:
-            return None
-        keep = [i for i, a in enumerate(areas) if a >= 0.15 * biggest]
-        # two pieces of about the same size: two animals in one arena, most likely
+            kept, points, (m00, m10, m01) = contours, contours[0], (m["m00"], m["m10"], m["m01"])
+        else:
+            moments = [cv2.moments(c) for c in contours]
+            areas = [m["m00"] for m in moments]
+            biggest = max(areas)
+            if biggest < min_area:
+                return None
+            keep = [i for i, a in enumerate(areas) if a >= 0.15 * biggest]
+            # two pieces of about the same size: two animals in one arena, most likely
+            self._pairs += sum(a >= TWIN_FRACTION * biggest for a in areas) >= 2
+            kept = [contours[i] for i in keep]
+            points = np.concatenate(kept) if len(kept) > 1 else kept[0]
+            m00, m10, m01 = (sum(moments[i][k] for i in keep) for k in ("m00", "m10", "m01"))
         self._blobs += 1
-        self._pairs += sum(a >= TWIN_FRACTION * biggest for a in areas) >= 2
-        kept = [contours[i] for i in keep]
-        points = np.concatenate(kept) if len(kept) > 1 else kept[0]
         x, y, w, h = cv2.boundingRect(points)
         mask = np.zeros((h, w), np.uint8)
         cv2.drawContours(mask, kept, -1, 1, thickness=cv2.FILLED, offset=(-x, -y))
-        m00 = sum(moments[i]["m00"] for i in keep)
-        cx = sum(moments[i]["m10"] for i in keep) / m00 - x
-        cy = sum(moments[i]["m01"] for i in keep) / m00 - y
+        cx, cy = m10 / m00 - x, m01 / m00 - y
         return mask, x, y, cx, cy
 
     def _near_core(self, diff: np.ndarray, kernel: np.ndarray, min_area: float):
@@ -877,8 +873,7 @@ def track_video(
                              f"{background.shape[0]}, the video {width}x{height}")
 
     if arenas is None:
-        arenas = locate_arenas(stack, n_arenas, name,
-                               background if own_background else None)
+        arenas = locate_arenas(stack, n_arenas, name, median)
     arenas = clip_to_frame(arenas, width, height, name)
     starts = per_arena_times(start_s, len(arenas), name)
     # arenas are numbered left to right, and their start times follow that order
@@ -1015,12 +1010,14 @@ def arena_background(background: np.ndarray, stack: np.ndarray, arena: Arena,
     return bg, arena_thresholds(bg, crop, protocol.animal), 0, None
 
 
-def _frames_from(video: VideoReader | ArrayVideo, start_s: float) -> Iterator[Frame]:
-    """Grey frames from ``start_s`` on, timed from ``start_s``."""
+def _frames_from(video: VideoReader | ArrayVideo, start_s: float,
+                 origin_s: float | None = None) -> Iterator[Frame]:
+    """Grey frames from ``start_s`` on, timed from ``origin_s`` (default ``start_s``)."""
     frames = video.frames(gray=True, start_s=start_s if start_s > 0 else None)
-    if start_s <= 0:
+    origin = start_s if origin_s is None else origin_s
+    if origin == 0:
         return frames
-    return (Frame(f.index, f.time_s - start_s, f.image) for f in frames)
+    return (Frame(f.index, f.time_s - origin, f.image) for f in frames)
 
 
 def _follow(frames: Iterable[Frame], trackers: list[ArenaTracker], offsets: list[float],
@@ -1093,8 +1090,7 @@ def _run_half(half: _Half, video: VideoReader | ArrayVideo | None = None,
     when ``None``, in a decoder of its own (a helper thread or process)."""
     reader = VideoReader(half.path, threads=1) if video is None else video
     try:
-        frames = (Frame(f.index, f.time_s - half.origin_s, f.image)
-                  for f in reader.frames(gray=True, start_s=half.origin_s + half.from_s))
+        frames = _frames_from(reader, half.origin_s + half.from_s, half.origin_s)
         try:
             first = next(frames, None)
         except VideoError:
@@ -1105,9 +1101,8 @@ def _run_half(half: _Half, video: VideoReader | ArrayVideo | None = None,
             # the seek landed late (a broken index): decode from the start instead
             log.info("%s: seeking to %.1f s landed at %.1f s; decoding from the start",
                      half.path, half.origin_s + half.from_s, half.origin_s + first.time_s)
-            frames = (Frame(f.index, f.time_s - half.origin_s, f.image)
-                      for f in reader.frames(gray=True)
-                      if f.time_s - half.origin_s >= half.from_s - 1e-9)
+            frames = (f for f in _frames_from(reader, 0.0, half.origin_s)
+                      if f.time_s >= half.from_s - 1e-9)
         elif first is not None:
             frames = itertools.chain([first], frames)
         n = _follow(frames, half.trackers, half.offsets, half.stop_s, on_frame, half.keep_s)
