@@ -254,12 +254,14 @@ def unblind(session: str | Path, key: tuple[str, pd.DataFrame], key_path: str | 
 
 
 def _mean_over_observers(scores: pd.DataFrame) -> pd.DataFrame:
-    numeric = [c for c in scores.columns if c not in ("code", "observer")]
+    numeric = [c for c in scores.columns if c not in ("code", "observer", "note")]
     grouped = scores.groupby("code", sort=True)
     out = grouped[numeric].mean()
     out.insert(0, "n_observers", grouped.size())
     out.insert(0, "observer", grouped["observer"].agg(lambda s: "+".join(sorted(s))))
     out["bouts"] = out["bouts"].astype(float)
+    if "note" in scores.columns:  # why a value is empty: each observer's reason, once
+        out["note"] = grouped["note"].agg(lambda s: "; ".join(dict.fromkeys(n for n in s if n)))
     return out.reset_index()
 
 

@@ -32,6 +32,14 @@ immobile_bins, scored_bins
 bins
     Immobility seconds in consecutive bins of ``bin_s`` from t = 0 to the test
     duration, columns ``immobile_s_<start>_<end>``.
+
+Missing is empty, never 0
+-------------------------
+Where nothing was observed the value is NaN (blank in a CSV), never 0, and
+``note`` says why: a window the recording does not reach leaves every value of
+the window empty (``scored_s`` is 0); a bin that starts at or after the end of
+the recording is empty; ``mean_bout_s`` of no bouts is empty. ``note`` is ``""``
+when every value was observed.
 """
 
 from __future__ import annotations
@@ -172,7 +180,8 @@ def summarize_bouts(
     -------
     dict
         Keys :data:`SUMMARY_COLUMNS`, then ``<name>_s`` and ``<name>_bins`` of each
-        of ``others``, then :func:`bin_columns`.
+        of ``others``, then :func:`bin_columns`, then ``note`` (why a value is
+        empty; ``""`` when none is).
 
     Examples
     --------
@@ -182,30 +191,43 @@ def summarize_bouts(
     """
     b = clean_bouts(bouts)
     w0, w1 = float(window_s[0]), float(window_s[1])
-    end = w1 if observed_end_s is None else min(w1, float(observed_end_s))
+    observed = duration_s if observed_end_s is None else min(duration_s, float(observed_end_s))
+    end = min(w1, observed)
     scored = max(0.0, end - w0)
     clipped = np.column_stack((np.maximum(b[:, 0], w0), np.minimum(b[:, 1], end))) if b.size else b
     durations = (clipped[:, 1] - clipped[:, 0]) if b.size else np.empty(0)
     durations = durations[durations > 0]
     immobility = float(durations.sum())
+    # nothing of the window observed: every value of it is missing, not 0
+    seen = scored > 0
+    nan = math.nan
     out: dict[str, float] = {
         "window_start_s": w0,
         "window_end_s": w1,
         "scored_s": scored,
-        "immobility_s": immobility,
-        "immobility_pct": 100.0 * immobility / scored if scored > 0 else math.nan,
-        "latency_s": float(b[0, 0]) if b.size and b[0, 0] < duration_s else math.nan,
-        "bouts": int(durations.size),
-        "mean_bout_s": float(durations.mean()) if durations.size else 0.0,
-        "longest_bout_s": float(durations.max()) if durations.size else 0.0,
+        "immobility_s": immobility if seen else nan,
+        "immobility_pct": 100.0 * immobility / scored if seen else nan,
+        "latency_s": float(b[0, 0]) if b.size and b[0, 0] < duration_s else nan,
+        "bouts": int(durations.size) if seen else nan,
+        "mean_bout_s": float(durations.mean()) if durations.size else nan,
+        "longest_bout_s": (float(durations.max()) if durations.size else 0.0) if seen else nan,
     }
+    notes = []
+    if not seen:
+        notes.append(f"the recording ends at {observed:g} s, before the window starts at "
+                     f"{w0:g} s: nothing in the window was observed")
     others = {k: clean_bouts(v) for k, v in (others or {}).items()}
     edges = bin_edges(duration_s, bin_s)
     names = ["immobile", *others]
     counts = dict.fromkeys(names, 0)
     scored_bins = 0
     per_bin = {}
+    unobserved = []
     for name, a, z in zip(bin_columns(duration_s, bin_s), edges[:-1], edges[1:], strict=True):
+        if a >= observed - 1e-9:  # the recording ends before this bin starts
+            per_bin[name] = nan
+            unobserved.append(name)
+            continue
         per_bin[name] = overlap_s(b, a, z)
         if a >= w0 - 1e-9 and z <= end + 1e-9 and z - a > bin_s - 1e-9:
             scored_bins += 1
@@ -214,12 +236,18 @@ def summarize_bouts(
             best = int(np.argmax(seconds))
             if seconds[best] > (z - a) - sum(seconds) + 1e-9:
                 counts[names[best]] += 1
-    out["immobile_bins"] = counts["immobile"]
+    out["immobile_bins"] = counts["immobile"] if scored_bins else nan
     out["scored_bins"] = scored_bins
     for state, bouts_of_state in others.items():
-        out[f"{state}_s"] = overlap_s(bouts_of_state, w0, end)
-        out[f"{state}_bins"] = counts[state]
+        out[f"{state}_s"] = overlap_s(bouts_of_state, w0, end) if seen else nan
+        out[f"{state}_bins"] = counts[state] if scored_bins else nan
     out.update(per_bin)
+    if unobserved:
+        notes.append(f"bins from {edges[len(edges) - 1 - len(unobserved)]:g} s on are empty: "
+                     f"the recording ends at {observed:g} s")
+    if not durations.size and seen:
+        notes.append("no immobility bout in the window: mean_bout_s is empty")
+    out["note"] = "; ".join(notes)
     return out
 
 

@@ -75,6 +75,35 @@ def test_summary_of_a_short_recording_is_of_the_part_covered():
 def test_no_bout_gives_nan_latency_and_zero_bouts():
     s = summarize_bouts(np.empty((0, 2)), (120, 360), 360, 60)
     assert math.isnan(s["latency_s"]) and s["bouts"] == 0 and s["immobility_s"] == 0
+    # the window was watched and nothing was immobile: 0 s, and a longest bout of 0 s;
+    # but the mean of no bouts is empty, with the reason
+    assert s["longest_bout_s"] == 0 and math.isnan(s["mean_bout_s"])
+    assert "no immobility bout" in s["note"]
+
+
+def test_a_window_the_recording_does_not_reach_is_empty_not_zero():
+    # the recording stops at 100 s; the window is 120-360 s: nothing was observed
+    s = summarize_bouts(np.array([[10.0, 40.0]]), (120, 360), 360, 60, observed_end_s=100.0)
+    assert s["scored_s"] == 0 and s["scored_bins"] == 0
+    for key in ("immobility_s", "immobility_pct", "bouts", "mean_bout_s", "longest_bout_s",
+                "immobile_bins"):
+        assert math.isnan(s[key]), key
+    assert s["latency_s"] == 10.0  # the first bout was seen, before the window
+    assert "ends at 100 s, before the window starts at 120 s" in s["note"]
+    # bins: 0-60 holds 30 s, 60-120 was partly observed (0 s immobile), later ones empty
+    assert s["immobile_s_0_60"] == 30.0 and s["immobile_s_60_120"] == 0.0
+    assert all(math.isnan(s[f"immobile_s_{a}_{a + 60}"]) for a in (120, 180, 240, 300))
+    assert "bins from 120 s on are empty" in s["note"]
+
+
+def test_other_behaviours_are_empty_where_the_window_was_not_observed():
+    s = summarize_bouts(np.empty((0, 2)), (120, 360), 360, 60, observed_end_s=60.0,
+                        others={"swimming": np.array([[0.0, 50.0]])})
+    assert math.isnan(s["swimming_s"]) and math.isnan(s["swimming_bins"])
+    seen = summarize_bouts(np.empty((0, 2)), (120, 360), 360, 60,
+                           others={"swimming": np.array([[130.0, 150.0]])})
+    assert seen["swimming_s"] == 20.0 and seen["note"] == "no immobility bout in the window: " \
+        "mean_bout_s is empty"
 
 
 def test_bin_states_fraction_per_bin():
