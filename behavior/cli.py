@@ -18,74 +18,8 @@ import sys
 from collections.abc import Sequence
 
 from behavior import __version__
-from behavior.errors import BehaviorError
-
-
-def echo(*parts: object, file=None, **kwargs: object) -> None:
-    """Write a line for the user (stdout, or ``file=sys.stderr`` for warnings).
-
-    The one place the command-line layer writes to the terminal; the library
-    itself returns values, raises errors and logs.
-    """
-    print(*parts, file=sys.stdout if file is None else file, **kwargs)
-
-
-#: File endings taken as videos when a folder is given.
-VIDEO_SUFFIXES = frozenset({
-    ".mp4", ".m4v", ".mov", ".avi", ".wmv", ".asf", ".mkv", ".webm", ".mpg", ".mpeg",
-    ".ts", ".mts", ".m2ts", ".3gp", ".flv", ".dv", ".vob",
-})
-
-
-def video_paths(items: Sequence[str]) -> list[str]:
-    """The video files meant by command-line arguments, in order.
-
-    A file is taken as given (a missing one is reported later, with the rest of the
-    batch scored); a folder stands for the videos in it (by ending, sorted); a
-    pattern with ``*``, ``?`` or ``[`` that is not itself a file is expanded, for
-    shells that leave that to the program (Windows' cmd and PowerShell).
-    """
-    import glob
-    import os
-    from pathlib import Path
-
-    from behavior.errors import InputError
-
-    out: list[str] = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(str(p) for p in path.iterdir()
-                           if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
-            if not found:
-                raise InputError(path, "is a folder with no video files in it (endings "
-                                 + ", ".join(sorted(VIDEO_SUFFIXES)) + ")")
-            out.extend(found)
-        elif not path.exists() and any(c in item for c in "*?["):
-            found = sorted(p for p in glob.glob(item) if Path(p).is_file())
-            if not found:
-                raise InputError(item, "no file matches this pattern")
-            out.extend(found)
-        else:
-            out.append(item)
-    # a file meant twice (overlapping patterns, a folder and a file in it) is done once
-    seen: set[str] = set()
-    unique = []
-    for item in out:
-        key = os.path.normcase(os.path.abspath(item))
-        if key in seen:
-            print(f"behavior: note: {item} is given more than once; it is done once",
-                  file=sys.stderr)
-            continue
-        seen.add(key)
-        unique.append(item)
-    return unique
-
-
-def add_video_arguments(p: argparse.ArgumentParser, example: str = "videos/*.mp4") -> None:
-    """The ``VIDEO...`` positional argument (expanded later by :func:`video_paths`)."""
-    p.add_argument("videos", nargs="+", metavar="VIDEO",
-                   help=f"video files, folders of videos, or patterns such as '{example}'")
+from behavior.commandline import add_video_arguments, echo, video_paths  # noqa: F401
+from behavior.errors import BehaviorError, OutputError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"behavior {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (fst_commands, startle_commands, stats_commands, blinding_commands):
+    fst_sub = fst_commands.register(sub)
+    # `fst calibrate` compares traces with manual scores: the blinding domain's command
+    blinding_commands.register_fst_calibrate(fst_sub)
+    for module in (startle_commands, stats_commands, blinding_commands):
         module.register(sub)
     return parser
 
@@ -117,9 +54,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
+    except OutputError as exc:  # a file or folder that cannot be written
+        print(f"behavior: error: {exc}", file=sys.stderr)
+        return 1
     except BehaviorError as exc:
         print(f"behavior: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the file system said no where no check foresaw it
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"behavior: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("behavior: interrupted", file=sys.stderr)
         return 130

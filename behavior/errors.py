@@ -57,3 +57,25 @@ class VideoError(InputError):
 
 class AnalysisError(BehaviorError):
     """The data were read but the requested analysis cannot be done on them."""
+
+
+class OutputError(InputError):
+    """A file or folder cannot be written (read-only, missing, full disk).
+
+    The command line exits with status 1 on it, with this one line.
+    """
+
+
+class Cancelled(BehaviorError):
+    """The work was cancelled (a :class:`behavior.cancel.CancelToken` was set)."""
+
+
+#: Errors that say something about the input itself: trying again elsewhere gives the
+#: same result (a batch on a cluster does not retry them).
+PERMANENT_ERRORS = (InputError, ProtocolError, AnalysisError, Cancelled)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failure may go away when tried again (a lost worker, a busy network
+    file system, memory), as opposed to one that says the input is wrong."""
+    return not isinstance(exc, PERMANENT_ERRORS)

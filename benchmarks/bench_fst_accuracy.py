@@ -17,7 +17,7 @@ set: a mobility measured over fixed time lags in the animal's own frame of
 reference should not care; a per-frame pixel count does.
 
 Last, a hard set (30 fps, two cylinders, immobility 15-80 %) with all the opt-in
-nuisances of :data:`behavior.fst.synthetic.HARD` on: 40 % of the swimming bouts
+nuisances of :data:`behavior.testing.HARD` on: 40 % of the swimming bouts
 weak (10-25 px/s, strokes of ±12-18°), camera shake (SD 1.25 px, knocks of 2-3.75
 px), glints and hand shadows crossing the cylinders (3 per minute) and the water
 sloshing after bench knocks (0.5 per minute). Scored with the same protocol (not
@@ -52,9 +52,9 @@ from scipy.stats import pearsonr
 
 from behavior.fst.scoring import VideoJob, rescore_traces, score_video
 from behavior.fst.summary import apply_min_bout, frames_to_bouts, summarize_bouts
-from behavior.fst.synthetic import HARD, SyntheticSpec, write_video
 from behavior.io.video import VideoReader
 from behavior.protocols import load_fst_protocol
+from behavior.testing import HARD, SyntheticSpec, write_video
 
 WINDOW = (120.0, 360.0)
 CONDITIONS = ("easy", "15fps", "drift", "hard")

@@ -37,8 +37,8 @@ import av
 import cv2
 import numpy as np
 
-from behavior.fst.synthetic import SyntheticSpec, write_video
 from behavior.io.video import luma
+from behavior.testing import SyntheticSpec, write_video
 
 
 def decode_only(path: Path, thread_type: str, threads: int) -> tuple[float, float, int]:

@@ -6,14 +6,14 @@ Run from the repository root::
 
 Each clip ``<name>.<ext>`` gets ``<name>.truth.csv``: one row per arena and frame with the
 behaviour state and body centre (columns of
-:meth:`behavior.fst.synthetic.GroundTruth.to_frame`).
+:meth:`behavior.testing.GroundTruth.to_frame`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from behavior.fst.synthetic import SyntheticSpec, write_video
+from behavior.testing import SyntheticSpec, write_video
 
 HERE = Path(__file__).resolve().parent
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from behavior.cli import add_video_arguments, echo, video_paths
+from behavior.commandline import add_video_arguments, echo, video_paths
 from behavior.errors import InputError
 
 if TYPE_CHECKING:  # pandas is imported where used: the parser must build fast

@@ -138,9 +138,16 @@ def read_background(path: str | Path) -> np.ndarray:
     return image
 
 
-def clip_to_frame(arenas: list[Arena], width: int, height: int, source: str) -> list[Arena]:
+def clip_to_frame(arenas: list[Arena], width: int, height: int, source: str,
+                  strict: bool = False) -> list[Arena]:
+    """The arenas cut to the frame. ``strict`` (rectangles a person gave): one that
+    reaches more than 2 px beyond the frame is an error, not quietly cut."""
     out = []
     for a in arenas:
+        if strict and (a.x < -2 or a.y < -2 or a.x + a.w > width + 2
+                       or a.y + a.h > height + 2):
+            raise InputError(source, f"arena {a.number} ({a.as_text()}, x,y,w,h) reaches "
+                             f"beyond the {width}x{height} frame (arena_rects)")
         x0, y0 = max(0, a.x), max(0, a.y)
         x1, y1 = min(width, a.x + a.w), min(height, a.y + a.h)
         if x1 - x0 < 8 or y1 - y0 < 8:
@@ -254,3 +261,31 @@ def earliest_start(start_s: float | Sequence[float] | None) -> float:
     if isinstance(start_s, Sequence):
         return float(min(start_s)) if len(start_s) else 0.0
     return float(start_s or 0.0)
+
+
+def write_sidecar(video: str | Path, sidecar: Sidecar) -> Path:
+    """Write ``<video>.arenas.yaml`` (the file :func:`read_sidecar` reads), atomically.
+
+    Values left None are not written; a background image inside the video's folder
+    is written relative to it.
+    """
+    from behavior.io.atomic import write_text
+
+    path = sidecar_path(video)
+    data: dict[str, object] = {}
+    if sidecar.rects:
+        data["arenas"] = [[int(v) for v in r] for r in sidecar.rects]
+    for key in ("start_s", "end_s"):
+        value = getattr(sidecar, key)
+        if value is not None:
+            data[key] = list(map(float, value)) if isinstance(value, tuple) else float(value)
+    if sidecar.background is not None:
+        bg = Path(sidecar.background)
+        try:
+            bg = bg.resolve().relative_to(path.parent.resolve())
+        except ValueError:
+            pass
+        data["background"] = str(bg)
+    text = ("# arenas (x, y, w, h in pixels, left to right), test start/end (s), background\n"
+            + yaml.safe_dump(data, sort_keys=False, default_flow_style=None))
+    return write_text(path, text)

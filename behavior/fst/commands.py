@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from behavior.cli import add_video_arguments, echo, video_paths
+from behavior.commandline import add_video_arguments, echo, echo_notices, video_paths
 from behavior.errors import ProtocolError
+from behavior.parallel import usable_cores
 from behavior.protocols import load_fst_protocol
 
 if TYPE_CHECKING:
@@ -46,15 +46,6 @@ def _starts(text: str) -> float | tuple[float, ...]:
 
 def _jobs(text: str) -> int | str:
     return "auto" if text == "auto" else _positive_int(text)
-
-
-def usable_cores() -> int:
-    """CPU cores this process may run on (the affinity mask, e.g. a batch-system
-    allocation, rather than every core of the machine)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _add_protocol_options(p: argparse.ArgumentParser) -> None:
@@ -134,7 +125,9 @@ def _add_arena_options(p: argparse.ArgumentParser) -> None:
                         "<video>.arenas.yaml")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """Add ``behavior fst ...``; returns its sub-parsers (``fst calibrate`` is added
+    to them by the blinding domain)."""
     fst = sub.add_parser("fst", help="forced swim / tail suspension test from video",
                          description="Forced swim and tail suspension tests: score immobility "
                                      "from video.")
@@ -208,45 +201,38 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_protocol_options(preview)
     preview.set_defaults(func=run_preview)
 
-    try:
-        from behavior.blinding.commands import register_fst_calibrate
-    except ImportError:
-        pass
-    else:
-        register_fst_calibrate(fst_sub)
+    return fst_sub
 
 
 def run_score(args: argparse.Namespace) -> int:
     args.videos = video_paths(args.videos)
     protocol = _protocol(args)
     n_jobs = args.jobs if args.jobs != "auto" else usable_cores()
-    pool = None
+    pool = helper = None
     if n_jobs > 1 and args.videos:
-        from behavior.parallel import start_workers
+        from behavior.parallel import LocalPool, start_workers
 
         # started before this process imports the scoring code, so the workers'
-        # imports overlap its own. One video: one worker, for the second half of
-        # a long test (track_video)
-        pool = start_workers(max(1, min(n_jobs, len(args.videos)) - 1), "behavior.fst.scoring")
+        # imports overlap its own. Several videos: this process and n - 1 workers,
+        # a video each; one video: one worker, for the second half of a long test
+        if len(args.videos) > 1:
+            pool = LocalPool(min(n_jobs, len(args.videos)))
+        else:
+            helper = start_workers(1, "behavior.fst.batch")
     try:
-        return _score(args, protocol, n_jobs, pool)
+        return _score(args, protocol, n_jobs, pool, helper)
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        for executor in (pool, helper):
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -> int:
+def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool,
+           helper) -> int:
     from tqdm import tqdm
 
     from behavior.errors import BehaviorError
-    from behavior.fst.scoring import (
-        VideoJob,
-        outcome_rows,
-        rows_to_table,
-        score_videos,
-        write_table,
-    )
-    from behavior.io.names import unique_stems
+    from behavior.fst.batch import make_jobs, score_batch
     from behavior.io.video import probe
 
     if n_jobs <= 1:  # one core means OpenCV's own thread pool too
@@ -256,104 +242,60 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool) -
     rects = _rects(args)
     out = Path(args.out)
     traces = Path(args.traces) if args.traces else out.with_name(out.stem + "_traces")
-    names = unique_stems(args.videos)
-    jobs = [VideoJob(str(v), protocol, arenas=rects, n_arenas=args.arenas, start_s=args.start_s,
-                     traces_dir=str(traces), background=args.background, name=name,
-                     resume=args.resume, end_s=args.end_s)
-            for v, name in zip(args.videos, names, strict=True)]
+    jobs = make_jobs(args.videos, arenas=rects, n_arenas=args.arenas, start_s=args.start_s,
+                     end_s=args.end_s, background=args.background)
+    if n_jobs <= 1:
+        jobs = [job.on_one_core() for job in jobs]
 
     show = not args.no_progress and sys.stderr.isatty()
-    durations: dict[str, float] = {}
-    in_parallel = pool is not None and len(jobs) > 1
-    for job in jobs if show and not in_parallel else []:  # only a video-time bar needs them
-        try:
-            d = probe(job.path).duration_s
-            durations[job.path] = d if d == d else 0.0
-        except BehaviorError:
-            durations[job.path] = 0.0
-    if in_parallel:  # videos in parallel: count finished videos
+    if pool is not None:  # videos in parallel: count finished videos
         bar = tqdm(total=len(jobs), unit="video", disable=not show, file=sys.stderr)
 
-        def progress(path: str, t: float | None) -> None:
-            if t is None:
+        def progress(step) -> None:
+            if step.result is not None:
                 bar.update(1)
-    else:
+    else:  # one video at a time here: count the video time tracked
+        durations: dict[str, float] = {}
+        for job in jobs if show else []:
+            try:
+                d = probe(job.path).duration_s
+                durations[job.path] = d if d == d else 0.0
+            except BehaviorError:
+                durations[job.path] = 0.0
         bar = tqdm(total=round(sum(durations.values())), unit="s", disable=not show,
                    file=sys.stderr, desc="video time")
         done = {"base": 0.0, "last": 0.0}
 
-        def progress(path: str, t: float | None) -> None:
-            if t is None:
-                done["base"] += durations.get(path, 0.0)
+        def progress(step) -> None:
+            if step.result is not None:
+                done["base"] += durations.get(step.video, 0.0)
                 done["last"] = 0.0
                 bar.n = round(done["base"])
                 bar.refresh()
-            elif t - done["last"] >= 1.0:
-                done["last"] = t
-                bar.n = round(done["base"] + t)
+            elif step.time_s is not None and step.time_s - done["last"] >= 1.0:
+                done["last"] = step.time_s
+                bar.n = round(done["base"] + step.time_s)
                 bar.refresh()
 
-    def save(done: list) -> None:
-        write_table(rows_to_table(outcome_rows(done), protocol), out)
-
-    started = _now()
-    outcomes = score_videos(jobs, n_jobs=n_jobs, progress=progress, on_outcome=save,
-                            pool=pool)
-    bar.close()
-    rows = [row for o in outcomes for row in o.rows]
-    save(outcomes)
-    failed = [o for o in outcomes if o.error]
-    log = _write_run_log(out, protocol, started, getattr(args, "argv", sys.argv[1:]),
-                         {"videos_scored": len(outcomes) - len(failed),
-                          "videos_from_earlier_traces": sum(o.reused for o in outcomes),
-                          "videos_failed": len(failed)},
-                         [o.error for o in failed], [w for o in outcomes for w in o.warnings])
-    for o in outcomes:
-        for w in o.warnings:
-            echo(f"behavior: warning: {w}", file=sys.stderr)
-    for o in failed:
-        echo(f"behavior: error: {o.error} (skipped)", file=sys.stderr)
-    reused = sum(o.reused for o in outcomes)
+    try:
+        batch = score_batch(jobs, protocol, out, traces,
+                            submit=pool.submit if pool is not None else None,
+                            progress=progress, resume=args.resume, helper=helper,
+                            command=getattr(args, "argv", sys.argv[1:]))
+    finally:
+        bar.close()
+    echo_notices(batch.notices)
+    for r in batch.failed:
+        echo(f"behavior: error: {r.error.message} (skipped)"
+             if r.error.message.startswith(r.path) else
+             f"behavior: error: {r.path}: {r.error.message} (skipped)", file=sys.stderr)
+    n_animals = sum(len(r.animals) for r in batch.results)
+    n_ok = len(batch.results) - len(batch.failed)
+    reused = sum(r.reused for r in batch.results)
     again = f", {reused} from the traces of an earlier run" if reused else ""
-    echo(f"scored {len(outcomes) - len(failed)} of {len(outcomes)} videos{again} "
-          f"({len(rows)} animals) -> {out}; traces in {traces}/; log {log}", file=sys.stderr)
-    return 1 if failed else 0
-
-
-def _now() -> str:
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _write_run_log(out: Path, protocol: FstProtocol, started: str, argv: list[str],
-                   counts: dict[str, int], errors: list[str], warnings: list[str]) -> Path:
-    """``<out>.log`` beside the results: the command, the whole protocol, and every
-    error and warning, so a results file can always be traced to how it was made."""
-    import shlex
-
-    import yaml
-
-    from behavior import __version__
-
-    record = {
-        "command": " ".join(shlex.quote(a) for a in ["behavior", *argv]),
-        "behavior_version": __version__,
-        "started": started,
-        "finished": _now(),
-        "results": str(out),
-        **counts,
-        "protocol": {"source": str(protocol.source or protocol.name), **protocol.to_dict()},
-        "errors": errors,
-        "warnings": warnings,
-    }
-    path = out.with_suffix(".log")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(f"# behavior: how {out.name} was made\n"
-                   + yaml.safe_dump(record, sort_keys=False, allow_unicode=True, width=100),
-                   encoding="utf-8")
-    tmp.replace(path)
-    return path
+    echo(f"scored {n_ok} of {len(jobs)} videos{again} ({n_animals} animals) -> {out}; "
+         f"traces in {traces}/; log {batch.log}", file=sys.stderr)
+    return batch.exit_status
 
 
 def _each_video(args: argparse.Namespace, work) -> int:
@@ -381,9 +323,11 @@ def run_split(args: argparse.Namespace) -> int:
     rects = _rects(args)
 
     def split(video: str, name: str) -> str:
+        found: list = []
         written = split_video(video, args.out, rects=rects, n_arenas=args.arenas,
                               start_s=args.start_s, crf=args.crf, duration_s=args.duration_s,
-                              name=name)
+                              name=name, warnings=found)
+        echo_notices(found)
         return (f"{video}: {len(written)} arena{'' if len(written) == 1 else 's'} -> "
                 + ", ".join(str(p) for p in written))
 
@@ -396,31 +340,36 @@ def run_preview(args: argparse.Namespace) -> int:
     protocol, rects = _protocol(args), _rects(args)
 
     def preview(video: str, name: str) -> str:
-        warnings: list[str] = []
+        found: list = []
         path = preview_video(video, args.out, rects=rects, n_arenas=args.arenas,
                              start_s=args.start_s, protocol=protocol, name=name,
-                             warnings=warnings)
-        return "\n".join([f"{video} -> {path}", *(f"behavior: warning: {w}" for w in warnings)])
+                             warnings=found)
+        echo_notices(found)
+        return f"{video} -> {path}"
 
+    from behavior.io.atomic import check_folder
+
+    check_folder(args.out)
     return _each_video(args, preview)
 
 
 def run_rescore(args: argparse.Namespace) -> int:
+    from behavior.fst.batch import now_utc, write_run_log
     from behavior.fst.scoring import rescore_dir, write_table
+    from behavior.io.atomic import check_folder
 
     protocol = _protocol(args)
-    started = _now()
-    table, errors, warnings = rescore_dir(args.traces_dir, protocol)
-    for w in warnings:
-        echo(f"behavior: warning: {w}", file=sys.stderr)
+    out = Path(args.out)
+    check_folder(out.parent)
+    started = now_utc()
+    table, errors, found = rescore_dir(args.traces_dir, protocol)
+    echo_notices(found)
     for e in errors:
-        echo(f"behavior: error: {e} (skipped)", file=sys.stderr)
-    write_table(table, args.out)
-    log = _write_run_log(Path(args.out), protocol, started, getattr(args, "argv", sys.argv[1:]),
-                         {"traces_scored": len(table), "traces_failed": len(errors)}, errors,
-                         warnings)
-    echo(f"re-scored {len(table)} traces -> {args.out}; log {log}", file=sys.stderr)
-    if table.empty and not errors:
-        echo(f"behavior: error: no *.trace.csv in {args.traces_dir}", file=sys.stderr)
-        return 1
+        echo(f"behavior: error: {e.message} (skipped)", file=sys.stderr)
+    write_table(table, out)
+    log = write_run_log(out, protocol, "finished", started, now_utc(),
+                        getattr(args, "argv", sys.argv[1:]),
+                        {"traces_scored": len(table), "traces_failed": len(errors)}, errors,
+                        found)
+    echo(f"re-scored {len(table)} traces -> {out}; log {log}", file=sys.stderr)
     return 1 if errors else 0

@@ -18,23 +18,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from behavior.errors import InputError
-from behavior.fst.arenas import (
-    Arena,
-    clip_to_frame,
-    earliest_start,
-    number_arenas,
-    read_sidecar,
-)
-from behavior.fst.tracking import (
-    TWIN_FRACTION,
-    arena_background,
-    locate_arenas,
-    measure_shake,
-    sample_video,
-    without_odd_samples,
-)
+from behavior import notices
+from behavior.fst.arenas import Arena
+from behavior.fst.setup import Setup, prepare
+from behavior.fst.tracker import TWIN_FRACTION
+from behavior.io.atomic import atomic_path
 from behavior.io.video import VideoReader
+from behavior.notices import Notice
 from behavior.protocols import FstProtocol, load_fst_protocol
 
 #: Colours (BGR) of the arena rectangles and of the animal outlines.
@@ -55,60 +45,60 @@ def preview_video(
     start_s: float | Sequence[float] | None = None,
     protocol: FstProtocol | None = None,
     name: str | None = None,
-    warnings: list[str] | None = None,
+    warnings: list[Notice] | None = None,
 ) -> Path:
     """Write the arenas picture of ``video`` into ``out_dir``; returns its path.
 
-    The background and the animal's polarity and threshold are those scoring with
-    ``protocol`` (default mouse FST) would use. Every piece at least half the size
-    of the largest is outlined, so two animals in one arena (two cylinders taken as
-    one) show as two outlines; ``warnings``, if given, gets a line for each such
-    arena.
+    The arenas, the background and the animal's polarity and threshold are those
+    scoring with ``protocol`` (default mouse FST) would use
+    (:func:`behavior.fst.setup.prepare`). Every piece at least half the size of
+    the largest is outlined, so two animals in one arena (two cylinders taken as
+    one) show as two outlines; ``warnings``, if given, gets the set-up's notices
+    and one for each such arena.
     """
     protocol = protocol or load_fst_protocol("mouse_fst")
     video, out_dir = Path(video), Path(out_dir)
-    sidecar = read_sidecar(video)
-    rects = rects or sidecar.rects
-    given = start_s if start_s is not None else sidecar.start_s
-    start = earliest_start(given)
     with VideoReader(video) as reader:
-        samples = sample_video(reader, start)
-        if not samples.images:
-            raise InputError(video, "no frame could be decoded")
-        # as scoring does: a title card and the like left out, with the same warning
-        stack, median, note = without_odd_samples(np.stack(samples.images), samples.times_s)
-        if note and warnings is not None:
-            warnings.append(f"{video}: {note}")
-        height, width = stack.shape[1:]
-        if rects:
-            arenas = clip_to_frame(number_arenas(list(rects)), width, height, str(video))
-        else:
-            arenas = locate_arenas(stack, n_arenas, str(video), median)
+        setup = prepare(reader, protocol, arenas=rects, n_arenas=n_arenas, start_s=start_s)
         duration = reader.info.duration_s
+        start = setup.first_start_s
         length = duration - start if np.isfinite(duration) and duration > start else 0.0
         frame = reader.frame_at(start + min(length / 2, 60.0)).image
-    shake, _ = measure_shake(stack, median, protocol)
+    picture, found = preview_picture(setup, frame)
+    if warnings is not None:
+        warnings.extend(n.at(str(video)) for n in setup.all_notices())
+        warnings.extend(found)
+    path = out_dir / preview_name(video, name)
+    with atomic_path(path) as tmp:
+        if not cv2.imwrite(str(tmp), picture):
+            raise OSError(5, "could not encode the picture")
+    return path
+
+
+def preview_picture(setup: Setup, frame: np.ndarray) -> tuple[np.ndarray, list[Notice]]:
+    """The picture (BGR): ``frame`` (grey, from the test) on the left, the background
+    each arena is compared with on the right, each arena's rectangle and number on
+    both, the animal's outline on the frame; and a notice for each arena that
+    shows two animals."""
+    found: list[Notice] = []
     shown = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-    background = median.copy()  # each arena's part as tracking would use it
-    for arena in arenas:
-        bg, stats, _, _ = arena_background(median, stack, arena, protocol, clear_ghost=not shake)
-        background[arena.y:arena.y + arena.h, arena.x:arena.x + arena.w] = bg
-        animals = _outline_animal(shown, frame, bg, arena, stats.polarity, stats.threshold,
-                                  protocol.min_area_px)
-        if animals > 1 and warnings is not None:
-            warnings.append(f"{video}: arena {arena.number} shows {animals} animals of about "
-                            "the same size — two cylinders taken as one? Give --arenas N or "
-                            "--arena-rects")
+    background = setup.background.copy()  # each arena's part as tracking would use it
+    for a in setup.arenas:
+        arena = a.arena
+        background[arena.y:arena.y + arena.h, arena.x:arena.x + arena.w] = a.background
+        animals = _outline_animal(shown, frame, a.background, arena, a.stats.polarity,
+                                  a.stats.threshold, setup.protocol.min_area_px)
+        if animals > 1:
+            found.append(notices.warning(
+                "two_animals", f"arena {arena.number} shows {animals} animals of about the "
+                "same size: two cylinders taken as one? Set n_arenas or arena_rects",
+                arena=arena.number, video=setup.video, settings=["n_arenas", "arena_rects"]))
     picture = np.hstack([shown, cv2.cvtColor(cv2.convertScaleAbs(background),
                                              cv2.COLOR_GRAY2BGR)])
-    for offset in (0, width):
-        for arena in arenas:
-            _draw_arena(picture, arena, offset)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / preview_name(video, name)
-    if not cv2.imwrite(str(path), picture):
-        raise InputError(path, "could not write the picture")
-    return path
+    for offset in (0, frame.shape[1]):
+        for a in setup.arenas:
+            _draw_arena(picture, a.arena, offset)
+    return picture, found
 
 
 def _draw_arena(picture: np.ndarray, arena: Arena, offset: int) -> None:

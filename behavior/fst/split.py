@@ -32,15 +32,11 @@ import av
 import numpy as np
 
 from behavior.errors import InputError
-from behavior.fst.arenas import (
-    Arena,
-    earliest_start,
-    number_arenas,
-    per_arena_times,
-    read_sidecar,
-)
-from behavior.fst.tracking import locate_arenas, sample_frames
+from behavior.fst.arenas import Arena
+from behavior.fst.setup import prepare
 from behavior.io.video import VideoReader
+from behavior.notices import Notice
+from behavior.protocols import FstProtocol, load_fst_protocol
 
 #: Time base of the written files: fine enough for any frame timing.
 TIME_BASE = Fraction(1, 90000)
@@ -74,6 +70,8 @@ def split_video(
     duration_s: float | None = None,
     on_frame: Callable[[float], None] | None = None,
     name: str | None = None,
+    protocol: FstProtocol | None = None,
+    warnings: list[Notice] | None = None,
 ) -> list[Path]:
     """Write one H.264 ``.mp4`` per arena of ``video`` into ``out_dir``.
 
@@ -98,6 +96,11 @@ def split_video(
         that ended early, see :class:`behavior.fst.arenas.Sidecar`) ends it sooner.
     on_frame
         Called with each frame's time (for progress bars).
+    protocol
+        For finding the arenas as scoring would (default mouse FST).
+    warnings
+        If given, gets the notices of finding the arenas (a title card, two
+        animals in one arena...), as scoring would give them.
 
     Returns
     -------
@@ -105,28 +108,21 @@ def split_video(
         The files written, arena 1 first.
     """
     video, out_dir = Path(video), Path(out_dir)
-    sidecar = read_sidecar(video)
-    rects = rects or sidecar.rects
-    start_given = start_s if start_s is not None else sidecar.start_s
-    start = earliest_start(start_given)
+    protocol = protocol or load_fst_protocol("mouse_fst")
     with VideoReader(video, threads=0) as reader:
         width, height = reader.info.width, reader.info.height
-        if rects:
-            arenas = number_arenas(list(rects))
-        else:
-            samples = sample_frames(reader, start)
-            if not samples:
-                raise InputError(video, "no frame could be decoded")
-            arenas = locate_arenas(np.stack(samples), n_arenas, str(video))
-        arenas = [even_crop(a, width, height) for a in arenas]
-        starts = per_arena_times(start_given, len(arenas), str(video))
-        start_of = dict(zip(sorted(a.number for a in arenas), starts, strict=True))
-        # where each arena's video ends, on the video's clock
-        ends = per_arena_times(sidecar.end_s, len(arenas), str(video), default=math.inf,
-                               what="test end")
-        stop_of = {number: min(start_of[number] + (duration_s if duration_s is not None
-                                                   else math.inf), end)
-                   for number, end in zip(sorted(start_of), ends, strict=True)}
+        # the arenas, starts and ends exactly as scoring finds them (sidecar included)
+        setup = prepare(reader, protocol, arenas=rects, n_arenas=n_arenas, start_s=start_s)
+        if warnings is not None:
+            warnings.extend(n.at(str(video)) for n in setup.all_notices())
+        arenas = [even_crop(a.arena, width, height) for a in setup.arenas]
+        start = setup.first_start_s
+        starts = [a.start_s for a in setup.arenas]
+        start_of = {a.number: a.start_s for a in setup.arenas}
+        # where each arena's video ends, on the video's clock: after ``duration_s``,
+        # or where the test ended early (the sidecar's end_s), else the recording's end
+        length = duration_s if duration_s is not None else math.inf
+        stop_of = {a.number: min(a.start_s + length, a.end_s) for a in setup.arenas}
         outputs = [out_dir / split_name(video, a.number, name) for a in arenas]
         existing = [p for p in outputs if p.exists()]
         if existing:

@@ -31,7 +31,14 @@ Columns (:data:`TRACE_COLUMNS`):
 
 ``end_s`` is where the last frame ends (its time plus one frame interval);
 ``protocol``, ``threshold``, ``smoothing_s``, ``min_bout_s`` record the scoring
-parameters the trace was made with (``immobile`` follows them).
+parameters the trace was made with (``immobile`` follows them). Each thing noticed
+while tracking (a title card, camera shake, the animal rarely found...) is one
+``# notice: {json}`` line (:class:`behavior.notices.Notice`), so a re-scored table
+shows the same warnings. Traces written before notices existed keep them in one
+``# warnings: a | b`` line, read back as notices.
+
+A trace is written to a temporary name in its folder, then renamed: a crash never
+leaves half a trace.
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ import numpy as np
 import pandas as pd
 
 from behavior.errors import InputError
+from behavior.io.atomic import atomic_text
+from behavior.notices import WARNING, Notice
 
 TRACE_VERSION = "1"
 TRACE_COLUMNS = ("frame", "time_s", "x_px", "y_px", "area_px", "mobility", "immobile")
@@ -58,6 +67,8 @@ class Trace:
     table: pd.DataFrame
     end_s: float
     meta: dict[str, str] = field(default_factory=dict)
+    #: what was noticed while tracking (the video's and this arena's)
+    notices: list[Notice] = field(default_factory=list)
 
     @property
     def time_s(self) -> np.ndarray:
@@ -79,18 +90,17 @@ def write_trace(trace: Trace, directory: str | Path, stem: str | None = None) ->
     """Write a trace into ``directory`` (created if needed); returns the file path.
 
     ``stem``: the file name's start, as :func:`trace_name`."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / trace_name(trace.video, trace.arena, stem)
+    path = Path(directory) / trace_name(trace.video, trace.arena, stem)
     meta = {"behavior-trace": TRACE_VERSION, "video": trace.video, "arena": str(trace.arena),
             "end_s": f"{trace.end_s:.6f}", **trace.meta}
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+    meta.pop("warnings", None)  # kept as notices now
+    with atomic_text(path) as fh:
         for key, value in meta.items():
             fh.write(f"# {key}: {value}\n")
+        for notice in trace.notices:
+            fh.write(f"# notice: {notice.to_json()}\n")
         # 10 significant digits keep frame times exact to well under a microsecond
         trace.table.loc[:, list(TRACE_COLUMNS)].to_csv(fh, index=False, float_format="%.10g")
-    tmp.replace(path)
     return path
 
 
@@ -98,12 +108,19 @@ def read_trace(path: str | Path) -> Trace:
     """Read a trace written by :func:`write_trace`; errors name the file and the problem."""
     path = Path(path)
     meta: dict[str, str] = {}
+    found: list[Notice] = []
     try:
         with open(path, encoding="utf-8") as fh:
             for line in fh:
                 if not line.startswith("#"):
                     break
                 key, _, value = line[1:].partition(":")
+                if key.strip() == "notice":
+                    try:
+                        found.append(Notice.from_json(value.strip()))
+                    except (ValueError, KeyError, TypeError):
+                        raise InputError(path, f"bad notice line: {line.strip()}") from None
+                    continue
                 meta[key.strip()] = value.strip()
         if "behavior-trace" not in meta:
             raise InputError(path, "not a behavior trace (no '# behavior-trace:' header line)")
@@ -121,7 +138,10 @@ def read_trace(path: str | Path) -> Trace:
     video = meta.pop("video", path.name)
     for k in ("behavior-trace", "arena", "end_s"):
         meta.pop(k, None)
-    return Trace(video=video, arena=arena, table=table, end_s=end_s, meta=meta)
+    # a trace of an older version: its warnings as one line
+    found += [Notice("note", WARNING, video, None, w)
+              for w in meta.pop("warnings", "").split(" | ") if w]
+    return Trace(video=video, arena=arena, table=table, end_s=end_s, meta=meta, notices=found)
 
 
 def find_traces(directory: str | Path) -> list[Path]:

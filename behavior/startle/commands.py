@@ -11,7 +11,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from behavior.cli import echo
+from behavior.commandline import echo
 from behavior.errors import InputError
 
 DEFAULT_PROTOCOL = "ppi_srlab"

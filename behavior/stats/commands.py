@@ -7,7 +7,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from behavior.cli import echo
+from behavior.commandline import echo
 from behavior.errors import AnalysisError, InputError
 
 

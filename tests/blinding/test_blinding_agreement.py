@@ -181,7 +181,7 @@ def test_auto_rater_equals_fst_rescore(tmp_path):
     for path in find_traces(traces):
         trace = read_trace(path)
         stem = path.name.split("_arena")[0]
-        expected = score_trace(trace, protocol)["immobility_s"]
+        expected = score_trace(trace, protocol).values["immobility_s"]
         assert overlap_s(auto.bouts[stem], 1.0, 10.0) == pytest.approx(expected)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from behavior.fst.synthetic import SyntheticSpec, write_video
+from behavior.testing import SyntheticSpec, write_video
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 

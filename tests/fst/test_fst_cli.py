@@ -63,7 +63,9 @@ def test_a_log_beside_the_results_says_how_they_were_made(scored):
                                  f"--window-s 5 40 --out {out} --traces "
                                  f"{out.parent / 'traces'} --no-progress")
     assert (record["videos_scored"], record["videos_failed"]) == (1, 1)
-    assert "broken.mp4" in record["errors"][0]
+    (error,) = record["errors"]
+    assert error["video"].endswith("broken.mp4") and error["code"] == "VideoError"
+    assert "broken.mp4" in error["message"]
     assert record["protocol"]["threshold"] == 0.1
     assert record["protocol"]["window_s"] == [5.0, 40.0]  # the override, not the file's
     assert record["protocol"]["source"].endswith("mouse_fst.yaml")
@@ -176,17 +178,31 @@ def test_results_as_an_excel_workbook(scored, tmp_path):
 
 
 def test_results_are_saved_after_each_video(two_arena_video, tmp_path):
-    """An interrupted batch keeps what was already scored."""
-    from behavior.fst.scoring import VideoJob, score_videos
+    """An interrupted batch keeps what was already scored: the table on disk is
+    rewritten after every video, and the run log says the batch is running."""
+    import yaml
+
+    from behavior.fst.batch import score_batch
     from behavior.protocols import load_fst_protocol
 
     video, _ = two_arena_video
+    missing = str(tmp_path / "missing.mp4")
     protocol = load_fst_protocol("mouse_fst")
+    out = tmp_path / "r.csv"
     seen = []
-    jobs = [VideoJob(str(video), protocol), VideoJob(str(tmp_path / "missing.mp4"), protocol)]
-    score_videos(jobs,
-                 on_outcome=lambda done: seen.append([(o.path, len(o.rows)) for o in done]))
-    assert seen == [[(str(video), 2)], [(str(video), 2), (str(tmp_path / "missing.mp4"), 0)]]
+
+    def on_disk(step):
+        if step.result is not None:
+            table = pd.read_csv(out, keep_default_na=False, dtype=str)
+            log = yaml.safe_load(out.with_suffix(".log").read_text())
+            seen.append((list(zip(table["video"], table["arena"], strict=True)),
+                         log["state"]))
+
+    batch = score_batch([str(video), missing], protocol, out, progress=on_disk)
+    assert seen == [([(str(video), "1"), (str(video), "2")], "running"),
+                    ([(str(video), "1"), (str(video), "2"), (missing, "")], "running")]
+    assert yaml.safe_load(out.with_suffix(".log").read_text())["state"] == "finished"
+    assert batch.exit_status == 1 and [r.path for r in batch.failed] == [missing]
 
 
 def test_jobs_default_to_the_usable_cores(monkeypatch):
@@ -228,19 +244,24 @@ def test_any_protocol_key_can_be_set_from_the_command_line(capsys, tmp_path):
 
 def test_a_failing_batch_stops_every_worker(two_arena_video, tmp_path):
     # e.g. the results file cannot be written: the error reaches the caller and
-    # the video this process was scoring is abandoned, not finished first
-    from behavior.fst.scoring import VideoJob, score_videos
+    # no video is waited for
+    from behavior.fst.batch import VideoJob, score_batch
+    from behavior.parallel import LocalPool
     from behavior.protocols import load_fst_protocol
 
     video, _ = two_arena_video
     protocol = load_fst_protocol("mouse_fst")
-    jobs = [VideoJob(str(video), protocol) for _ in range(3)]
+    jobs = [VideoJob(str(video), name=f"v{i}") for i in range(3)]
 
-    def disk_full(done):
-        raise OSError("No space left on device")
+    def disk_full(step):
+        if step.result is not None:
+            raise OSError("No space left on device")
 
-    with pytest.raises(OSError, match="No space"):
-        score_videos(jobs, n_jobs=2, on_outcome=disk_full)
+    with LocalPool(2) as pool, pytest.raises(OSError, match="No space"):
+        score_batch(jobs, protocol, tmp_path / "r.csv", submit=pool.submit,
+                    progress=disk_full)
+    # the log says the batch did not finish
+    assert "state: interrupted" in (tmp_path / "r.log").read_text()
 
 
 def test_one_video_gives_the_same_traces_on_one_core_and_on_two(two_arena_video, tmp_path):
@@ -315,7 +336,7 @@ def test_each_arena_can_start_at_its_own_time(two_arena_video, tmp_path, capsys)
     # four mice are put in one after the other: each arena's test (and window) runs
     # from its own start
     from behavior.fst.arenas import Arena, read_sidecar
-    from behavior.fst.scoring import VideoJob, score_video
+    from behavior.fst.batch import VideoJob, score_video
     from behavior.fst.tracking import track_video
     from behavior.io.video import VideoReader
     from behavior.protocols import load_fst_protocol
@@ -351,7 +372,7 @@ def test_each_arena_can_start_at_its_own_time(two_arena_video, tmp_path, capsys)
     side = copy.with_name(copy.name + ".arenas.yaml")
     side.write_text("arenas: [[0, 0, 160, 240], [160, 0, 160, 240]]\nstart_s: [0, 6]\n")
     assert read_sidecar(copy).start_s == (0.0, 6.0)
-    rows = score_video(VideoJob(str(copy), protocol)).rows
+    rows = score_video(VideoJob(str(copy)), protocol).rows()
     out = tmp_path / "r.csv"
     assert main(["fst", "score", "--start-s", "0,6", str(video), "--arena-rects",
                  "0,0,160,240;160,0,160,240", "--window-s", "5", "30", "--out", str(out),
@@ -362,12 +383,15 @@ def test_each_arena_can_start_at_its_own_time(two_arena_video, tmp_path, capsys)
     assert table["scored_s"].tolist() == [25.0, 25.0]
     # more times than arenas: an error naming the video
     side.write_text("start_s: [0, 6, 9]\narenas: [[0, 0, 160, 240], [160, 0, 160, 240]]\n")
-    outcome = score_video(VideoJob(str(copy), protocol))
-    assert "staggered.mp4" in outcome.error and "3 test start times for 2 arenas" in outcome.error
+    outcome = score_video(VideoJob(str(copy)), protocol)
+    assert outcome.error.code == "InputError" and outcome.error.video == str(copy)
+    assert "staggered.mp4" in outcome.error.message
+    assert "3 test start times for 2 arenas" in outcome.error.message
+    assert type(outcome.exception).__name__ == "InputError"
     with pytest.raises(SystemExit):
         main(["fst", "score", str(video), "--start-s", "0,-1"])
     side.write_text("start_s: [0, -1]\n")
-    assert "'start_s' must be" in score_video(VideoJob(str(copy), protocol)).error
+    assert "'start_s' must be" in score_video(VideoJob(str(copy)), protocol).error.message
 
 
 def test_set_and_named_overrides_are_checked_together():
@@ -433,7 +457,7 @@ def test_resume_scores_from_earlier_traces_made_with_the_same_settings(
         two_arena_video, vfr_video, tmp_path, monkeypatch, capsys):
     import os
 
-    import behavior.fst.scoring as scoring
+    import behavior.fst.batch as scoring
 
     a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
     shutil.copy(two_arena_video[0], a)
@@ -471,7 +495,12 @@ def test_resume_scores_from_earlier_traces_made_with_the_same_settings(
     assert main(["fst", "score", str(a), str(b), *common, "--resume", "--set", "blur_px=1"]) == 0
     assert opened == ["a.mp4", "b.mp4"]
     opened.clear()
+    # touching a file changes nothing (a copy to another machine does that); another
+    # recording under the same name is tracked again
     os.utime(b, ns=(b.stat().st_atime_ns, b.stat().st_mtime_ns + 10**9))
+    assert main(["fst", "score", str(a), str(b), *common, "--resume", "--set", "blur_px=1"]) == 0
+    assert opened == []
+    shutil.copy(two_arena_video[0], b)
     assert main(["fst", "score", str(a), str(b), *common, "--resume", "--set", "blur_px=1"]) == 0
     assert opened == ["b.mp4"]
     opened.clear()

@@ -165,11 +165,11 @@ def test_threshold_sensitivity_flags_movement_near_the_threshold():
     protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(0, 240), duration_s=240)
     # floating (0.02) 100 s, weak swimming at 0.11 40 s, swimming (0.4) 100 s: at the
     # threshold 0.08 only the floating is immobile, at 0.12 the weak swimming too
-    row = score_trace(_trace_of([(0.02, 100), (0.11, 40), (0.4, 100)]), protocol)
+    row = score_trace(_trace_of([(0.02, 100), (0.11, 40), (0.4, 100)]), protocol).row()
     assert row["immobility_s"] == pytest.approx(100.0, abs=0.2)
     assert row["threshold_sensitivity_s"] == pytest.approx(40.0, abs=0.2)
     assert "immobility changes by 40.0 s between thresholds 0.08 and 0.12" in row["warnings"]
     # the same animal swimming clearly: the score does not depend on the threshold
-    row = score_trace(_trace_of([(0.02, 100), (0.3, 40), (0.4, 100)]), protocol)
+    row = score_trace(_trace_of([(0.02, 100), (0.3, 40), (0.4, 100)]), protocol).row()
     assert row["threshold_sensitivity_s"] == pytest.approx(0.0, abs=1e-9)
     assert "between thresholds" not in row["warnings"]

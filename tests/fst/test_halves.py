@@ -10,30 +10,39 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from behavior.fst import tracking
-from behavior.fst.scoring import VideoJob, score_trace, score_video, score_videos
-from behavior.fst.synthetic import SyntheticSpec, write_video
+from behavior.fst import halves, tracking
+from behavior.fst.batch import VideoJob, score_batch, score_video
+from behavior.fst.scoring import score_trace
+from behavior.fst.settings import TrackingSettings
 from behavior.fst.tracking import track_video
 from behavior.io.video import ArrayVideo, VideoReader
 from behavior.parallel import start_workers
 from behavior.protocols import load_fst_protocol
+from behavior.testing import SyntheticSpec, write_video
 
 PROTOCOL = load_fst_protocol("mouse_fst").with_overrides(window_s=(5.0, 40.0))
+#: Split tests of 20 s or more (the test videos are short).
+SPLIT = TrackingSettings(split_min_s=20.0)
+#: Never split.
+WHOLE = TrackingSettings(split_min_s=1e9)
+
+
+def _immobility(trace, protocol=PROTOCOL):
+    return score_trace(trace, protocol).values["immobility_s"]
 
 
 @pytest.fixture
 def split_short(monkeypatch):
-    """Split tests of 20 s or more (the test videos are short); returns the list of
-    the middles at which videos were split, to check that they were."""
-    monkeypatch.setattr(tracking, "SPLIT_MIN_S", 20.0)
+    """The list of the middles at which videos were split, to check that they were
+    (tracking with :data:`SPLIT`)."""
     middles: list[float] = []
-    run = tracking._track_in_halves
+    run = tracking.track_in_halves
 
     def spy(*args, **kwargs):
         middles.append(args[4])
         return run(*args, **kwargs)
 
-    monkeypatch.setattr(tracking, "_track_in_halves", spy)
+    monkeypatch.setattr(tracking, "track_in_halves", spy)
     return middles
 
 
@@ -63,9 +72,9 @@ def worker():
     pool.shutdown()
 
 
-def _track(path, **kw):
+def _track(path, settings=SPLIT, **kw):
     with VideoReader(path) as video:
-        return track_video(video, PROTOCOL, **kw)
+        return track_video(video, PROTOCOL, settings=settings, **kw)
 
 
 def _same(a, b):
@@ -96,12 +105,11 @@ def test_halves_match_tracking_in_one_go(fixture, request, split_short, monkeypa
     path, _ = request.getfixturevalue(fixture)
     halves = _track(path, pipelined=False)
     assert len(split_short) == 1
-    monkeypatch.setattr(tracking, "SPLIT_MIN_S", 1e9)
-    whole = _track(path, pipelined=False)
+    whole = _track(path, settings=WHOLE, pipelined=False)
     with VideoReader(path) as video:
         n_frames = sum(1 for _ in video.frames())
         # the middle: (the test + the second half's 2-s warm-up) / 2
-        middle = (video.info.duration_s + tracking.WARM_S) / 2
+        middle = (video.info.duration_s + SPLIT.warm_s) / 2
     for th, tw in zip(halves.traces, whole.traces, strict=True):
         # every frame once, in order, at the same times (also with a variable frame
         # rate): nothing lost or doubled at the middle
@@ -119,8 +127,7 @@ def test_halves_match_tracking_in_one_go(fixture, request, split_short, monkeypa
         assert np.nanmedian(centroid) < 0.5
         flips = (th.table["immobile"] != tw.table["immobile"]).mean()
         assert flips < 0.02
-        assert (score_trace(th, PROTOCOL)["immobility_s"]
-                == pytest.approx(score_trace(tw, PROTOCOL)["immobility_s"], abs=1.0))
+        assert _immobility(th) == pytest.approx(_immobility(tw), abs=1.0)
 
 
 def test_progress_runs_forward_to_the_end_with_a_helper(seekable_video, split_short, worker):
@@ -156,14 +163,16 @@ class _LateSeeking(ArrayVideo):
 
 
 def test_a_seek_that_lands_late_decodes_from_the_start(split_short):
-    from behavior.fst.synthetic import SyntheticSpec, render
+    from behavior.testing import SyntheticSpec, render
 
     spec = SyntheticSpec(duration_s=30, fps=10, width=160, height=120, n_arenas=1, seed=3,
                          immobility_fraction=0.5)
     frames, truth = render(spec, gray=True)
     frames = np.stack(list(frames))
-    good = track_video(ArrayVideo(frames, truth.time_s), PROTOCOL, pipelined=False)
-    late = track_video(_LateSeeking(frames, truth.time_s), PROTOCOL, pipelined=False)
+    good = track_video(ArrayVideo(frames, truth.time_s), PROTOCOL, pipelined=False,
+                       settings=SPLIT)
+    late = track_video(_LateSeeking(frames, truth.time_s), PROTOCOL, pipelined=False,
+                       settings=SPLIT)
     assert len(split_short) == 2
     _same(good, late)
     assert len(late.traces[0].table) == len(truth.time_s)
@@ -221,34 +230,30 @@ class _BreaksOff(ArrayVideo):
 
 
 def test_a_file_broken_off_in_the_first_half_keeps_what_decoded(split_short):
-    from behavior.fst.synthetic import SyntheticSpec, render
+    from behavior.testing import SyntheticSpec, render
 
     spec = SyntheticSpec(duration_s=30, fps=10, width=160, height=120, n_arenas=1, seed=3,
                          immobility_fraction=0.5)
     frames, truth = render(spec, gray=True)
     result = track_video(_BreaksOff(np.stack(list(frames)), truth.time_s), PROTOCOL,
-                         pipelined=False)
+                         pipelined=False, settings=SPLIT)
     assert split_short == [16.0]  # (30 s + 2 s) / 2
     assert result.truncated
-    assert any("breaks off after 11.90 s" in w for w in result.warnings)
+    # the last frame decoded is at 11.9 s and lasts a frame interval (0.1 s)
+    (broken,) = [n for n in result.notices if n.code == "broken_off"]
+    assert broken.severity == "error" and "breaks off at 12.0 s" in broken.message
     times = result.traces[0].table["time_s"].to_numpy()
     np.testing.assert_allclose(times, truth.time_s[truth.time_s < 12.0])
 
 
 def test_one_video_on_two_cores_scores_as_on_one(seekable_video, split_short, worker):
     path, _ = seekable_video
-    job = VideoJob(str(path), PROTOCOL)
-    (two,) = score_videos([job], n_jobs=2, pool=worker)
-    one = score_video(dataclasses_replace_one_core(job))
+    job = VideoJob(str(path), settings=SPLIT)
+    (two,) = score_batch([job], PROTOCOL, helper=worker).results
+    one = score_video(job.on_one_core(), PROTOCOL)
     assert split_short == [21.0, 21.0]
     assert two.error is None and one.error is None
-    assert two.rows == one.rows
-
-
-def dataclasses_replace_one_core(job: VideoJob) -> VideoJob:
-    import dataclasses
-
-    return dataclasses.replace(job, decoder_threads=1, pipelined=False)
+    assert two.rows() == one.rows()
 
 
 def test_halves_of_a_real_recording(real, split_short, monkeypatch, worker):
@@ -257,21 +262,20 @@ def test_halves_of_a_real_recording(real, split_short, monkeypatch, worker):
     path = real("mouse-chamber/Day3_Mouse1_CNO_xvid.avi")
     protocol = PROTOCOL.with_overrides(window_s=(0.0, 59.0))
 
-    def run(**kw):
+    def run(settings=SPLIT, **kw):
         with VideoReader(path) as video:
-            return track_video(video, protocol, n_arenas=1, start_s=7.0, **kw)
+            return track_video(video, protocol, n_arenas=1, start_s=7.0, settings=settings,
+                               **kw)
 
     here, there = run(pipelined=False), run(helper=worker)
     assert len(split_short) == 2
     _same(here, there)
-    monkeypatch.setattr(tracking, "SPLIT_MIN_S", 1e9)
-    whole = run(pipelined=False)
+    whole = run(WHOLE, pipelined=False)
     th, tw = here.traces[0], whole.traces[0]
     np.testing.assert_array_equal(th.table["time_s"], tw.table["time_s"])
     assert np.isfinite(th.table["area_px"]).mean() > 0.99
     assert (th.table["immobile"] != tw.table["immobile"]).mean() < 0.05
-    assert (score_trace(th, protocol)["immobility_s"]
-            == pytest.approx(score_trace(tw, protocol)["immobility_s"], abs=1.5))
+    assert _immobility(th, protocol) == pytest.approx(_immobility(tw, protocol), abs=1.5)
 
 
 def test_a_helper_thread_failing_half_way_leaves_nothing_behind(seekable_video, split_short,
@@ -282,11 +286,11 @@ def test_a_helper_thread_failing_half_way_leaves_nothing_behind(seekable_video, 
 
     path, _ = seekable_video
     here = _track(path, pipelined=False)
-    run = tracking._run_half
+    run = halves.run_half
 
-    def breaks(half, video=None, on_frame=None):
+    def breaks(half, video=None, on_frame=None, cancel=None):
         if video is not None:  # tracked here: as usual
-            return run(half, video, on_frame)
+            return run(half, video, on_frame, cancel)
         seen = []
 
         def fail(t):
@@ -296,7 +300,7 @@ def test_a_helper_thread_failing_half_way_leaves_nothing_behind(seekable_video, 
 
         return run(half, None, fail)
 
-    monkeypatch.setattr(tracking, "_run_half", breaks)
+    monkeypatch.setattr(halves, "run_half", breaks)
     with ThreadPoolExecutor(1) as pool:
         _same(here, _track(path, helper=pool))
     assert len(split_short) == 2

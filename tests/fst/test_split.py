@@ -10,7 +10,7 @@ import pytest
 from behavior.cli import main
 from behavior.errors import InputError
 from behavior.fst.arenas import Arena
-from behavior.fst.scoring import VideoJob, score_video
+from behavior.fst.batch import VideoJob, score_video
 from behavior.fst.split import even_crop, split_video
 from behavior.io.video import VideoReader
 from behavior.protocols import load_fst_protocol
@@ -28,7 +28,7 @@ def test_each_arena_gets_its_own_video_with_the_same_frames_and_times(two_arena_
     assert [p.name for p in written] == ["two_arenas_arena1.mp4", "two_arenas_arena2.mp4"]
     source = _frames(path)
     protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(5.0, 40.0))
-    whole = score_video(VideoJob(str(path), protocol, n_arenas=2))
+    whole = score_video(VideoJob(str(path), n_arenas=2), protocol)
     for k, out in enumerate(written):
         frames = _frames(out)
         assert len(frames) == len(source)
@@ -45,9 +45,9 @@ def test_each_arena_gets_its_own_video_with_the_same_frames_and_times(two_arena_
             diff = np.abs(got.astype(int) - want[:h, x0:x0 + w].astype(int))
             assert diff.mean() < 2.0
         # scoring the arena's own video gives that animal's immobility again
-        alone = score_video(VideoJob(str(out), protocol, n_arenas=1))
+        alone = score_video(VideoJob(str(out), n_arenas=1), protocol)
         assert alone.error is None
-        assert abs(alone.rows[0]["immobility_s"] - whole.rows[k]["immobility_s"]) <= 1.0
+        assert abs(alone.rows()[0]["immobility_s"] - whole.rows()[k]["immobility_s"]) <= 1.0
 
 
 def test_a_variable_frame_rate_video_keeps_its_times_from_the_test_start(vfr_video, tmp_path):

@@ -56,13 +56,13 @@ def test_height_above_the_floating_level_tells_climbing_from_swimming():
 
 
 def test_scored_videos_swim_and_climb_as_the_ground_truth_says(two_arena_video, tmp_path):
-    from behavior.fst.scoring import VideoJob, score_video
+    from behavior.fst.batch import VideoJob, score_video
 
     video, truth = two_arena_video
     protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(0, 40), duration_s=40)
-    outcome = score_video(VideoJob(str(video), protocol, traces_dir=str(tmp_path)))
+    outcome = score_video(VideoJob(str(video)), protocol, str(tmp_path))
     assert outcome.error is None
-    for row, states in zip(outcome.rows, truth.states, strict=True):
+    for row, states in zip(outcome.rows(), truth.states, strict=True):
         dt = np.diff(np.append(truth.time_s, truth.end_s))
         true_climb = float(dt[states == "struggling"].sum())
         true_swim = float(dt[states == "swimming"].sum())
@@ -76,10 +76,11 @@ def test_scored_videos_swim_and_climb_as_the_ground_truth_says(two_arena_video, 
 
 
 def test_tail_suspension_has_no_swimming_or_climbing(two_arena_video, tmp_path):
-    from behavior.fst.scoring import VideoJob, rows_to_table, score_video
+    from behavior.fst.batch import VideoJob, score_video
+    from behavior.fst.scoring import rows_to_table
 
     video, _ = two_arena_video
     protocol = load_fst_protocol("mouse_tst").with_overrides(window_s=(0, 40), duration_s=40)
-    outcome = score_video(VideoJob(str(video), protocol))
-    table = rows_to_table(outcome.rows, protocol)
+    outcome = score_video(VideoJob(str(video)), protocol)
+    table = rows_to_table(outcome.rows(), protocol)
     assert table[["swimming_s", "climbing_s", "swimming_bins", "climbing_bins"]].isna().all().all()

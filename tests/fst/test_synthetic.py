@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from behavior.fst.summary import frames_to_bouts
-from behavior.fst.synthetic import (
+from behavior.testing import (
     EVENT_COLUMNS,
     HARD,
     STATES,

@@ -9,11 +9,13 @@ import pytest
 
 from behavior.fst.arenas import Arena
 from behavior.fst.immobility import score_mobility
+from behavior.fst.settings import TrackingSettings
 from behavior.fst.summary import summarize_bouts
-from behavior.fst.synthetic import SyntheticSpec, write_video
 from behavior.fst.tracking import track_video
 from behavior.io.video import ArrayVideo, VideoReader
+from behavior.notices import join
 from behavior.protocols import load_fst_protocol
+from behavior.testing import SyntheticSpec, write_video
 
 WINDOW = (5.0, 40.0)
 
@@ -164,7 +166,7 @@ def test_number_of_arenas_is_counted_from_the_animals(tmp_path, n):
     truth = write_video(SyntheticSpec(duration_s=20, fps=10, width=640, height=480, n_arenas=n,
                                       seed=20 + n), path, codec="h264")
     from behavior.fst.arenas import detect_arenas
-    from behavior.fst.tracking import sample_frames
+    from behavior.fst.background import sample_frames
 
     with VideoReader(path) as video:
         samples = np.stack(sample_frames(video))
@@ -205,14 +207,14 @@ def test_an_animal_that_never_leaves_its_place_needs_an_empty_background(tmp_pat
 
 
 def _sil(mask: np.ndarray):
-    from behavior.fst.tracking import _Silhouette
+    from behavior.fst.tracker import _Silhouette
 
     m = cv2.moments(mask, binaryImage=True)
     return _Silhouette(0.0, mask, m["m10"] / m["m00"], m["m01"] / m["m00"], int(m["m00"]))
 
 
 def test_aligned_change_counts_pixels_after_centroid_alignment():
-    from behavior.fst.tracking import aligned_change
+    from behavior.fst.tracker import aligned_change
 
     a = np.zeros((20, 20), np.uint8)
     a[5:15, 5:15] = 1  # a 10 x 10 square, centroid x 9.5
@@ -238,7 +240,7 @@ def test_aligned_change_counts_pixels_after_centroid_alignment():
 
 @pytest.mark.parametrize("n", [1, 2, 7, 30, 31])
 def test_stack_median_equals_numpy_median(n):
-    from behavior.fst.tracking import stack_median
+    from behavior.fst.background import stack_median
 
     rng = np.random.default_rng(n)
     stack = rng.integers(0, 256, (n, 37, 53), dtype=np.uint8)
@@ -252,7 +254,7 @@ def test_stack_median_equals_numpy_median(n):
 
 
 def test_camera_shifts_of_sampled_frames_are_found_exactly():
-    from behavior.fst.tracking import camera_shifts, shake_radius
+    from behavior.fst.background import camera_shifts, shake_radius
 
     rng = np.random.default_rng(4)
     # a static scene with edges: blocks of random grey, slightly blurred
@@ -274,9 +276,6 @@ def test_camera_shifts_of_sampled_frames_are_found_exactly():
 def test_a_shaken_camera_is_detected_and_its_edges_are_not_movement(tmp_path, monkeypatch):
     """Synthetic camera shake (SD 1.25 px, knocks of 2-4 px): with shake_px 'auto' the
     shake is found and floating is scored closer to the truth than without."""
-    from behavior.fst import tracking
-
-    fill_ghost = tracking.fill_ghost
     path = tmp_path / "shaken.mp4"
     spec = SyntheticSpec(duration_s=40, fps=15, width=640, height=480, n_arenas=1, seed=3,
                          immobility_fraction=0.6, camera_shake=1.25)
@@ -287,10 +286,9 @@ def test_a_shaken_camera_is_detected_and_its_edges_are_not_movement(tmp_path, mo
         protocol = _protocol(shake_px=shake)
         # shake_px 0 alone would let fill_ghost tidy some shaken edges (it runs only
         # on a steady camera): compare with neither
-        monkeypatch.setattr(tracking, "fill_ghost",
-                            fill_ghost if shake == "auto" else lambda bg, *a, **k: (bg, 0))
+        settings = TrackingSettings(clear_resting_animal=shake == "auto")
         with VideoReader(path) as video:
-            result = track_video(video, protocol)
+            result = track_video(video, protocol, settings=settings)
         trace = result.traces[0]
         floating = truth.immobile[0][: len(trace.table)]
         spurious[shake] = np.nanmean(trace.mobility[floating] > protocol.threshold)
@@ -326,15 +324,13 @@ def _shadow_scene(n=240, fps=30.0):
     return ArrayVideo(frames, fps=fps), empty
 
 
-def test_a_shadow_passing_over_a_floating_animal_is_not_movement(monkeypatch):
-    from behavior.fst import tracking
-
+def test_a_shadow_passing_over_a_floating_animal_is_not_movement():
     video, empty = _shadow_scene()
     protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(0.0, 8.0))
 
-    def run():
+    def run(settings=None):
         result = track_video(video, protocol, arenas=[Arena(1, 12, 0, 296, 240)],
-                             background=empty)
+                             background=empty, settings=settings)
         table = result.traces[0].table
         crossing = (table["time_s"] >= 3.0) & (table["time_s"] <= 5.0)
         return table, crossing
@@ -346,8 +342,7 @@ def test_a_shadow_passing_over_a_floating_animal_is_not_movement(monkeypatch):
     assert (table.loc[crossing, "mobility"] > protocol.threshold).mean() < 0.05
     assert table["immobile"].all()
     # without the cut-back, the shadow joins the silhouette and is scored as movement
-    monkeypatch.setattr(tracking, "GROWTH_LIMIT", float("inf"))
-    table, crossing = run()
+    table, crossing = run(TrackingSettings(growth_limit=float("inf")))
     assert table.loc[crossing, "area_px"].max() > 5 * usual
     assert not table["immobile"].all()
 
@@ -379,7 +374,7 @@ def _resting_scene(n=360, fps=30.0, light=False):
 
 @pytest.mark.parametrize("light", [False, True], ids=["dark animal", "light animal"])
 def test_an_animal_resting_in_one_place_is_taken_out_of_the_background(monkeypatch, light):
-    from behavior.fst import tracking
+    from behavior.fst import background
 
     video, empty, resting = _resting_scene(light=light)
     protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(0.0, 12.0))
@@ -390,7 +385,7 @@ def test_an_animal_resting_in_one_place_is_taken_out_of_the_background(monkeypat
     # the one under which an animal is seen in every sampled frame
     assert trace.meta["polarity"] == ("light" if light else "dark")
     if not light:  # here the differences alone pointed the wrong way: the user is told
-        assert "taken as dark (seen in 100% of the sampled frames" in trace.meta["warnings"]
+        assert "taken as dark (seen in 100% of the sampled frames" in join(trace.notices)
         assert any("set animal: light" in w for w in result.warnings)
     assert 1131 <= int(trace.meta["resting_animal_cleared_px"]) < 2500
     area = trace.table["area_px"].to_numpy()
@@ -400,21 +395,22 @@ def test_an_animal_resting_in_one_place_is_taken_out_of_the_background(monkeypat
     assert 1131 < np.median(area[~resting]) < 1450
     assert trace.table.loc[resting, "immobile"].mean() > 0.95
     # the background the animal was found against is the empty scene again
-    samples = np.stack(tracking.sample_frames(video))
-    bg = tracking.stack_median(samples)[:, 12:308]
-    filled, n_px = tracking.fill_ghost(bg, samples[:, :, 12:308], -1.0 if light else 1.0,
+    samples = np.stack(background.sample_frames(video))
+    bg = background.stack_median(samples)[:, 12:308]
+    filled, n_px = background.fill_ghost(bg, samples[:, :, 12:308], -1.0 if light else 1.0,
                                        20.0, 30)
     assert 1131 <= n_px < 2500
     assert np.abs(filled - empty[:, 12:308]).max() < 12
     assert np.abs(bg - empty[:, 12:308]).max() > 100  # the median held the animal
     # without it the resting animal is in the background: lost, or a sliver of it
-    monkeypatch.setattr(tracking, "fill_ghost", lambda bg, *a, **k: (bg, 0))
-    area = track_video(video, protocol, arenas=arena).traces[0].table["area_px"].to_numpy()
+    off = TrackingSettings(clear_resting_animal=False)
+    area = track_video(video, protocol, arenas=arena,
+                       settings=off).traces[0].table["area_px"].to_numpy()
     assert np.nan_to_num(area[resting]).mean() < 0.5 * 1131
 
 
 def test_ripples_a_jittering_edge_and_a_glint_are_not_taken_for_a_resting_animal():
-    from behavior.fst.tracking import fill_ghost, stack_median
+    from behavior.fst.background import fill_ghost, stack_median
 
     rng = np.random.default_rng(2)
     n, h, w = 30, 120, 160
@@ -454,7 +450,8 @@ def test_tail_suspension_without_an_empty_background_is_flagged():
     tst = load_fst_protocol("mouse_tst")
     result = track_video(video, tst, arenas=arena)
     assert any("tail suspension scored without an image" in w for w in result.warnings)
-    assert "--background" in result.traces[0].meta["warnings"]
+    (tst_note,) = [n for n in result.traces[0].notices if n.code == "tst_without_background"]
+    assert tst_note.settings == ("background",)
     empty = np.full((240, 320), 175, np.uint8)
     assert not track_video(video, tst, arenas=arena, background=empty).warnings
     assert not any("tail" in w for w in
@@ -493,7 +490,7 @@ def test_latency_counts_only_bouts_that_start_in_the_test():
 def test_a_burnt_in_dvr_clock_is_not_an_animal():
     # DVRs write the date and time (changing every frame here) and a camera name
     # into the picture; the changing digits must not become an arena or join an animal
-    from behavior.fst.synthetic import render
+    from behavior.testing import render
 
     spec = SyntheticSpec(duration_s=40, fps=15, width=320, height=240, n_arenas=2, seed=3,
                          immobility_fraction=(0.3, 0.7))
@@ -526,8 +523,7 @@ def _with_title_card(frames, time_s, until_s=5.0):
 def test_a_title_card_is_left_out_of_the_background_with_a_warning(monkeypatch):
     # a title card, taken as part of the scene, is a huge light "animal": the
     # animals were taken as light and lost (0 % found, 0 s immobile)
-    from behavior.fst import tracking
-    from behavior.fst.synthetic import render
+    from behavior.testing import render
 
     spec = SyntheticSpec(duration_s=40, fps=15, width=320, height=240, n_arenas=2, seed=3,
                          immobility_fraction=(0.3, 0.7))
@@ -541,8 +537,7 @@ def test_a_title_card_is_left_out_of_the_background_with_a_warning(monkeypatch):
     assert len(notes) == 1 and "0.0-4.1 s (4 frames)" in notes[0] and "start_s" in notes[0]
     _assert_each_animal_near_truth(result, truth, protocol, (5, 40), 1.0)
     # the same without leaving them out: the failure this guards against
-    monkeypatch.setattr(tracking, "UNLIKE_R", -2.0)
-    spoilt = track_video(video, protocol)
+    spoilt = track_video(video, protocol, settings=TrackingSettings(unlike_r=-2.0))
     assert all(t.meta["polarity"] == "light" for t in spoilt.traces)
     # with start_s after the card: nothing to leave out, no warning
     monkeypatch.undo()
@@ -551,7 +546,7 @@ def test_a_title_card_is_left_out_of_the_background_with_a_warning(monkeypatch):
 
 
 def test_frames_unlike_the_rest_are_told_from_animals_and_hands():
-    from behavior.fst.tracking import stack_median, unlike_the_rest
+    from behavior.fst.background import stack_median, unlike_the_rest
 
     rng = np.random.default_rng(4)
     scene = np.full((20, 120, 160), 180, np.uint8) + rng.integers(0, 6, (20, 120, 160),
@@ -598,7 +593,7 @@ def test_two_cylinders_taken_as_one_arena_get_a_warning(two_arena_video):
     with VideoReader(video) as reader:
         merged = track_video(reader, protocol, n_arenas=1)
     assert any("arena 1: two animals of about the same size" in w for w in merged.warnings)
-    assert "two cylinders taken as one" in merged.traces[0].meta["warnings"]
+    assert "two cylinders taken as one" in join(merged.traces[0].notices)
     with VideoReader(video) as reader:
         right = track_video(reader, protocol)
     assert len(right.arenas) == 2 and not any("two animals" in w for w in right.warnings)
@@ -608,13 +603,13 @@ def test_a_low_frame_rate_is_flagged():
     # 6 fps: a 3-Hz paddle is sampled twice per stroke and can look still
     spec = SyntheticSpec(duration_s=20, fps=6, width=160, height=120, n_arenas=1, seed=2,
                          immobility_fraction=0.5)
-    from behavior.fst.synthetic import render
+    from behavior.testing import render
 
     frames, truth = render(spec, gray=True)
     protocol = _protocol().with_overrides(window_s=(0, 20))
     result = track_video(ArrayVideo(np.stack(list(frames)), truth.time_s), protocol)
     assert any("6.0 frames per s" in w and "overestimated" in w for w in result.warnings)
-    assert "frames per s" in result.traces[0].meta["warnings"]
+    assert "frames per s" in join(result.traces[0].notices)
 
 
 def _taken_out_at(frames: list, truth, at_s: float) -> np.ndarray:
@@ -633,7 +628,7 @@ def _taken_out_at(frames: list, truth, at_s: float) -> np.ndarray:
 
 def test_an_animal_taken_out_early_is_flagged_and_end_s_cuts_the_test():
     from behavior.fst.scoring import score_trace
-    from behavior.fst.synthetic import render
+    from behavior.testing import render
 
     spec = SyntheticSpec(duration_s=40, fps=15, width=320, height=240, n_arenas=1, seed=9,
                          immobility_fraction=0.5)
@@ -641,11 +636,11 @@ def test_an_animal_taken_out_early_is_flagged_and_end_s_cuts_the_test():
     video = ArrayVideo(_taken_out_at(list(frames), truth, 30.0), truth.time_s)
     protocol = _protocol().with_overrides(window_s=(0, 40), duration_s=40)
     whole = track_video(video, protocol).traces[0]
-    row = score_trace(whole, protocol)
+    row = score_trace(whole, protocol).row()
     assert "the animal is not seen after 29.9 s" in row["warnings"] and "end_s" in row["warnings"]
     cut = track_video(video, protocol, end_s=30.0).traces[0]
     assert cut.end_s == pytest.approx(30.0, abs=1e-6) and cut.time_s.max() < 30.0
-    row = score_trace(cut, protocol)
+    row = score_trace(cut, protocol).row()
     assert "not seen after" not in row["warnings"]
     assert row["scored_s"] == pytest.approx(30.0, abs=1e-6)
     want = summarize_bouts(truth.bouts(1), (0, 30), 40, 60, 30.0)["immobility_s"]
@@ -668,7 +663,7 @@ def test_end_s_in_the_sidecar(tmp_path):
 
 
 def test_binned_order_statistics_are_within_half_a_bin_of_the_sorted_values():
-    from behavior.fst.tracking import _BINS_PER_LEVEL, _binned, _kth
+    from behavior.fst.background import _BINS_PER_LEVEL, _binned, _kth
 
     rng = np.random.default_rng(8)
     values = np.concatenate([rng.normal(0, 6, 20001), rng.uniform(30, 90, 300)])

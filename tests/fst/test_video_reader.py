@@ -156,7 +156,7 @@ def test_real_wmv_without_a_frame_count(real):
 @pytest.mark.parametrize(("suffix", "codec"), [(".mov", "h264"), (".mkv", "h264"),
                                                 (".avi", "mpeg4"), (".avi", "mjpeg")])
 def test_containers_and_codecs_decode_with_their_timestamps(tmp_path, suffix, codec):
-    from behavior.fst.synthetic import SyntheticSpec, write_video
+    from behavior.testing import SyntheticSpec, write_video
 
     path = tmp_path / f"clip{suffix}"
     truth = write_video(SyntheticSpec(duration_s=3, fps=10, width=160, height=120, seed=2),
@@ -177,7 +177,7 @@ def test_a_phone_video_is_turned_upright_before_arenas_are_numbered(two_arena_vi
     score as the upright original."""
     if not hasattr(av.video.stream.VideoStream, "set_display_rotation"):
         pytest.skip("this PyAV cannot write a display matrix")
-    from behavior.fst.scoring import VideoJob, score_video
+    from behavior.fst.batch import VideoJob, score_video
     from behavior.protocols import load_fst_protocol
 
     source, _ = two_arena_video
@@ -214,8 +214,8 @@ def test_a_phone_video_is_turned_upright_before_arenas_are_numbered(two_arena_vi
     assert np.corrcoef(turned[::10].ravel(), upright_[::10, ::-1, ::-1].ravel())[0, 1] < 0.9
 
     protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(5.0, 40.0))
-    want = score_video(VideoJob(str(source), protocol, n_arenas=2)).rows
-    got = score_video(VideoJob(str(path), protocol, n_arenas=2)).rows
+    want = score_video(VideoJob(str(source), n_arenas=2), protocol).rows()
+    got = score_video(VideoJob(str(path), n_arenas=2), protocol).rows()
     assert [r["arena"] for r in got] == [1, 2]
     for a, b in zip(want, got, strict=True):
         assert abs(a["immobility_s"] - b["immobility_s"]) < 1.0

@@ -1,0 +1,399 @@
+"""Following one animal in one arena, frame by frame, and measuring its mobility.
+
+:class:`ArenaTracker` segments the animal against the arena's background (after
+matching the frame's brightness to it), follows it in a box around where it was,
+and compares its silhouette with those :data:`LAGS_S` seconds earlier once their
+centroids coincide (:func:`aligned_change`: EthoVision's changed-pixels ratio with
+the animal's drift removed). :func:`mobility_around` turns those changes into one
+mobility value per frame that is local to the frame (not shifted by the lag).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+from behavior.fst.arenas import Arena
+
+#: Times between the silhouettes compared by the mobility measure (s). Two lags,
+#: because a limb paddling at exactly 1/lag Hz looks the same after one lag.
+LAGS_S = (0.1, 0.2)
+
+
+#: Frames between two searches of the whole arena for the animal.
+REFIND_FRAMES = 30
+
+
+#: Margin around the predicted box of the animal in the next frame (px).
+BOX_MARGIN_PX = 12
+
+
+#: A silhouette this many times the animal's usual area has merged with something
+#: else darker (lighter) than the background, e.g. a shadow: it is cut back to the
+#: pixels near the animal's core.
+GROWTH_LIMIT = 2.0
+
+
+#: Two separate pieces each at least this fraction of the largest: two animals?
+TWIN_FRACTION = 0.5
+
+
+#: The core: pixels differing from the background by this fraction of the contrast.
+CORE_FRACTION = 0.5
+
+
+class _Silhouette(NamedTuple):
+    time_s: float
+    mask: np.ndarray  # uint8 0/1, local to its box
+    cx: float  # centroid in the mask's local coordinates
+    cy: float
+    area: int
+
+
+def aligned_change(a: _Silhouette, b: _Silhouette) -> float:
+    """Pixels that differ between two silhouettes once their centroids coincide.
+
+    Starting from the rounded centroid shift, the neighbouring whole-pixel shift
+    is also tried on each axis whose fractional part is over 0.2 px, and the
+    smaller count kept. Returns ``changed / (area_a + area_b)``.
+
+    The changed pixels are counted as ``area_a + area_b - 2 * overlap``, the
+    overlap being taken only where the two boxes meet, so no canvas is built.
+    """
+    fx, fy = a.cx - b.cx, a.cy - b.cy
+    dx, dy = int(round(fx)), int(round(fy))
+    total = a.area + b.area
+    if not total:
+        return math.nan
+    best = total - 2 * _overlap(a.mask, b.mask, dx, dy)
+    # the rounded centroid shift can be half a pixel off: try the neighbouring
+    # shift on each axis where the fraction is not close to a whole pixel
+    if abs(fx - dx) > 0.2:
+        best = min(best, total - 2 * _overlap(a.mask, b.mask, dx + (1 if fx > dx else -1), dy))
+    if abs(fy - dy) > 0.2:
+        best = min(best, total - 2 * _overlap(a.mask, b.mask, dx, dy + (1 if fy > dy else -1)))
+    return float(best) / total
+
+
+def _overlap(a: np.ndarray, b: np.ndarray, dx: int, dy: int) -> int:
+    """Pixels set in both ``a`` and ``b`` moved by ``(dx, dy)``.
+
+    b's pixel (u, v) lands on a's pixel (u + dx, v + dy).
+    """
+    ha, wa = a.shape
+    hb, wb = b.shape
+    x0, x1 = max(0, dx), min(wa, wb + dx)
+    y0, y1 = max(0, dy), min(ha, hb + dy)
+    if x1 <= x0 or y1 <= y0:
+        return 0
+    both = cv2.bitwise_and(a[y0:y1, x0:x1], b[y0 - dy:y1 - dy, x0 - dx:x1 - dx])
+    return cv2.countNonZero(both)
+
+
+@dataclass
+class ArenaTracker:
+    """Segments the animal of one arena frame by frame and measures its mobility."""
+
+    arena: Arena
+    scale: int
+    bg_full: np.ndarray  # float32, arena crop at full resolution
+    polarity: float  # +1: animal darker than background
+    threshold: float  # grey levels, full resolution (after blur)
+    contrast: float  # the animal's difference from the background (grey levels)
+    min_area_px: float
+    blur_px: float
+    lags_s: tuple[float, ...] = LAGS_S
+    #: a silhouette this many times the usual area is cut back to the core (a shadow)
+    growth_limit: float = GROWTH_LIMIT
+    present: bool = True
+    #: camera shake tolerated (px): radius by which the background is spread
+    shake_px: float = 0.0
+    #: weight of the current frame in each background update
+    alpha: float = 0.025
+    #: pixels of the background median cleared of an animal resting there (fill_ghost)
+    ghost_px: int = 0
+    #: per frame: time, x, y, area, then the change over each lag in ``lags_s``
+    rows: list[tuple[float, ...]] = field(default_factory=list)
+    _ring: deque = field(default_factory=deque)
+    _last_box: tuple[int, int, int, int] | None = None
+
+    def __post_init__(self) -> None:
+        self._refresh_background()
+        self._since_search = 0
+        self._step = (0, 0)
+        self._gain = 1.0
+        self._area_ref: float | None = None
+        # 3 px around the core at full resolution; 1 px (about 3-4 px) when reduced
+        self._core_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+        self._core_kernel_low = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+        self._ksize = box_size(self.blur_px)
+        self._pairs = 0  # segmentations that found two pieces of about the same size
+        self._blobs = 0  # segmentations that found an animal
+
+    def _refresh_background(self) -> None:
+        # every 24th row is plenty for the mean grey level used by the gain (whole
+        # rows: contiguous memory is much cheaper to read in a freshly decoded frame)
+        self.bg_mean = float(self.bg_full[::24].mean())
+        self.bg_u8 = cv2.convertScaleAbs(self.bg_full)
+        r = int(round(self.shake_px))
+        if r > 0:
+            # each pixel compared with the darkest (dark animal) or lightest (light
+            # animal) background within r px: a static edge moved by a shaken camera
+            # then never looks like the animal; the animal, far darker or lighter
+            # than anything it passes, loses nothing but a rim near dark structures
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+            spread = cv2.erode if self.polarity > 0 else cv2.dilate
+            self.bg_u8 = spread(self.bg_u8, kernel)
+        s = self.scale
+        self.bg_low = np.ascontiguousarray(self.bg_u8[::s, ::s])
+
+    def _difference(self, image: np.ndarray, background: np.ndarray) -> np.ndarray:
+        """How much darker (or lighter, for a light animal) than the background, uint8.
+
+        The image is first brought to the background's brightness (``self._gain``).
+        """
+        image = cv2.convertScaleAbs(image, alpha=1.0 / self._gain)
+        if self.polarity > 0:
+            return cv2.subtract(background, image)
+        return cv2.subtract(image, background)
+
+    def _blob(self, diff: np.ndarray, threshold: float, min_area: float):
+        """Largest blob of ``diff > threshold`` plus pieces of it split off (e.g. by glare).
+
+        Returns ``(mask, x, y, cx, cy)``: the filled blob in its bounding box, the
+        box's corner in ``diff`` and the centroid in the box (from the outlines'
+        moments), or ``None``.
+        """
+        _, binary = cv2.threshold(diff, threshold, 255, cv2.THRESH_BINARY)
+        return self._binary_blob(binary, min_area)
+
+    def _binary_blob(self, binary: np.ndarray, min_area: float):
+        """:meth:`_blob` of an already thresholded image."""
+        contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if not contours:
+            return None
+        if len(contours) == 1:  # the usual case: no sorting out of pieces
+            m = cv2.moments(contours[0])
+            if m["m00"] < min_area:
+                return None
+            kept, points, (m00, m10, m01) = contours, contours[0], (m["m00"], m["m10"], m["m01"])
+        else:
+            moments = [cv2.moments(c) for c in contours]
+            areas = [m["m00"] for m in moments]
+            biggest = max(areas)
+            if biggest < min_area:
+                return None
+            keep = [i for i, a in enumerate(areas) if a >= 0.15 * biggest]
+            # two pieces of about the same size: two animals in one arena, most likely
+            self._pairs += sum(a >= TWIN_FRACTION * biggest for a in areas) >= 2
+            kept = [contours[i] for i in keep]
+            points = np.concatenate(kept) if len(kept) > 1 else kept[0]
+            m00, m10, m01 = (sum(moments[i][k] for i in keep) for k in ("m00", "m10", "m01"))
+        self._blobs += 1
+        x, y, w, h = cv2.boundingRect(points)
+        mask = np.zeros((h, w), np.uint8)
+        cv2.drawContours(mask, kept, -1, 1, thickness=cv2.FILLED, offset=(-x, -y))
+        cx, cy = m10 / m00 - x, m01 / m00 - y
+        return mask, x, y, cx, cy
+
+    def _near_core(self, diff: np.ndarray, kernel: np.ndarray, min_area: float):
+        """:meth:`_blob` of only the pixels within ``kernel`` of the animal's core
+        (differences over :data:`CORE_FRACTION` of its contrast), which a shadow
+        or a hand passing over it never reaches."""
+        _, weak = cv2.threshold(diff, self.threshold, 255, cv2.THRESH_BINARY)
+        _, core = cv2.threshold(diff, max(self.threshold, CORE_FRACTION * self.contrast),
+                                255, cv2.THRESH_BINARY)
+        return self._binary_blob(cv2.bitwise_and(weak, cv2.dilate(core, kernel)), min_area)
+
+    def _search_box(self, full: np.ndarray, gain: float) -> tuple[int, int, int, int] | None:
+        """Find the animal anywhere in the arena on a reduced copy; box at full scale."""
+        s = self.scale
+        low = full[::s, ::s]
+        diff = self._difference(low, self.bg_low[: low.shape[0], : low.shape[1]])
+        found = self._blob(diff, self.threshold, self.min_area_px / (s * s) / 4)
+        if found is None:
+            return None
+        if (self._area_ref is not None
+                and cv2.countNonZero(found[0]) * s * s > self.growth_limit * self._area_ref):
+            found = self._near_core(diff, self._core_kernel_low,
+                                    self.min_area_px / (s * s) / 4) or found
+        mask, bx, by = found[:3]
+        bh, bw = mask.shape
+        return bx * s, by * s, bw * s, bh * s
+
+    def update(self, time_s: float, full: np.ndarray) -> None:
+        """Process one frame (``full``: this arena's part of the grey frame)."""
+        if not self.present:
+            self._lost(time_s)
+            return
+        sample_mean = cv2.mean(full[::24])[0]
+        gain = sample_mean / self.bg_mean if self.bg_mean > 0 and sample_mean > 0 else 1.0
+        self._gain = gain
+        # follow the animal in a box around where it was; search the whole arena
+        # when it was lost, touches the box edge, or once a second
+        box = self._last_box if self._since_search < REFIND_FRAMES else None
+        sil = self._segment(time_s, full, gain, box)
+        if sil is None and box is not None:
+            sil = self._segment(time_s, full, gain, None)
+        if sil is None:
+            self._lost(time_s)
+            return
+        changes = self._changes(sil)
+        self._ring.append(sil)
+        self.rows.append((time_s, self.arena.x + sil.cx + self._origin[0],
+                          self.arena.y + sil.cy + self._origin[1], float(sil.area), *changes))
+
+    def _segment(self, time_s: float, full: np.ndarray, gain: float,
+                 box: tuple[int, int, int, int] | None) -> _Silhouette | None:
+        if box is None:
+            box = self._search_box(full, gain)
+            self._since_search = 0
+            self._step = (0, 0)
+            if box is None:
+                return None
+            pad = 2 * self.scale + int(3 * self.blur_px) + 2
+        else:
+            self._since_search += 1
+            # the box moves on by the last frame's step; the margin covers twice
+            # that step (a sudden start) plus a fixed allowance for a change of shape
+            sx, sy = self._step
+            box = (box[0] + sx, box[1] + sy, box[2], box[3])
+            pad = BOX_MARGIN_PX + 2 * max(abs(sx), abs(sy)) + int(3 * self.blur_px)
+        h, w = full.shape
+        x0, y0 = max(0, box[0] - pad), max(0, box[1] - pad)
+        x1, y1 = min(w, box[0] + box[2] + pad), min(h, box[1] + box[3] + pad)
+        diff = self._difference(full[y0:y1, x0:x1], self.bg_u8[y0:y1, x0:x1])
+        if self._ksize > 1:
+            # a box filter of the same standard deviation: ~10x faster than a
+            # Gaussian on such small crops, and as good against pixel noise
+            diff = cv2.blur(diff, (self._ksize, self._ksize))
+        found = self._blob(diff, self.threshold, self.min_area_px)
+        if found is None:
+            return None
+        area = cv2.countNonZero(found[0])
+        if self._area_ref is not None and area > self.growth_limit * self._area_ref:
+            # far bigger than the animal has been: something darker than the
+            # background (a shadow, a hand) has joined it
+            core = self._near_core(diff, self._core_kernel, self.min_area_px)
+            if core is not None:
+                found, area = core, cv2.countNonZero(core[0])
+        mask, kx, ky, cx, cy = found
+        kh, kw = mask.shape
+        touches = (kx == 0 and x0 > 0) or (ky == 0 and y0 > 0) or \
+                  (kx + kw == x1 - x0 and x1 < w) or (ky + kh == y1 - y0 and y1 < h)
+        if touches and self._since_search > 0:
+            return None  # the animal left the box: search again
+        if self._last_box is not None and self._since_search > 0:
+            self._step = (x0 + kx - self._last_box[0], y0 + ky - self._last_box[1])
+        self._last_box = (x0 + kx, y0 + ky, kw, kh)
+        self._origin = (x0 + kx, y0 + ky)
+        # the usual area follows the animal within about 20 frames, but a lasting
+        # growth (an animal first seen partly hidden) only over about 500, so a
+        # shadow of a few seconds never becomes the usual
+        if self._area_ref is None:
+            self._area_ref = float(area)
+        else:
+            rate = 0.05 if area <= self.growth_limit * self._area_ref else 0.002
+            self._area_ref += rate * (area - self._area_ref)
+        return _Silhouette(time_s, mask, cx, cy, area)
+
+    def _changes(self, sil: _Silhouette) -> list[float]:
+        """Change against the silhouette one lag ago, for each lag.
+
+        A gap (animal lost) longer than the lag leaves the change unknown (NaN)
+        rather than guessed.
+        """
+        ring = self._ring
+        longest = max(self.lags_s)
+        while len(ring) > 1 and ring[1].time_s <= sil.time_s - longest + 1e-9:
+            ring.popleft()
+        changes = []
+        for lag in self.lags_s:
+            target = sil.time_s - lag
+            # the newest silhouette at or before the target time
+            past = None
+            for old in ring:
+                if old.time_s > target + 1e-9:
+                    break
+                past = old
+            usable = past is not None and past.time_s >= target - lag
+            changes.append(aligned_change(sil, past) if usable else math.nan)
+        return changes
+
+    def _lost(self, time_s: float) -> None:
+        self._last_box = None
+        self.rows.append((time_s, math.nan, math.nan, math.nan, *([math.nan] * len(self.lags_s))))
+
+    def update_background(self, full: np.ndarray) -> None:
+        """Blend the current frame into the background away from the animal."""
+        if not self.present:
+            return
+        gain = self._gain or 1.0
+        mask = np.full(full.shape, 255, np.uint8)
+        if self._last_box is not None:
+            x, y, w, h = self._last_box
+            pad = max(w, h) // 2 + 4
+            mask[max(0, y - pad):y + h + pad, max(0, x - pad):x + w + pad] = 0
+        # the frame is brought to the background's brightness before blending
+        cv2.accumulateWeighted(cv2.convertScaleAbs(full, alpha=1.0 / gain), self.bg_full,
+                               self.alpha, mask)
+        self._refresh_background()
+
+
+def box_size(sigma_px: float) -> int:
+    """Odd width of the box filter whose standard deviation is closest to ``sigma_px``."""
+    if sigma_px <= 0:
+        return 1
+    k = int(round(math.sqrt(12 * sigma_px**2 + 1)))
+    return k if k % 2 else k + 1 if (k + 1 - math.sqrt(12 * sigma_px**2 + 1)) < 0.5 else k - 1
+
+
+def reduction_factor(width: int) -> int:
+    """Factor by which frames are reduced to find the animal (1–4)."""
+    return max(1, min(4, width // 160))
+
+
+def mobility_around(
+    time_s: np.ndarray, changes: np.ndarray, lags_s: tuple[float, ...]
+) -> np.ndarray:
+    """Mobility of each frame from the silhouette changes over several lags.
+
+    ``changes[i, k]`` is the change from ``lags_s[k]`` before frame ``i`` up to it
+    (the *backward* change). The change from frame ``i`` to ``lags_s[k]`` after it
+    (the *forward* change) is the backward change of the first frame at least
+    ``lags_s[k]`` later. Mobility = min(max over lags of the backward changes,
+    max over lags of the forward changes).
+
+    Notes
+    -----
+    The maximum over lags stops a limb rhythm whose period equals one lag from
+    looking still. The minimum of backward and forward makes the measure local to
+    the frame: when the animal stops moving at ``s``, the backward change stays high
+    until ``s + lag`` but the forward change is already low, so the bout starts at
+    ``s``; when it starts moving at ``e``, the forward change rises at ``e - lag``
+    while the backward change stays low until ``e``. Bouts are therefore not
+    shifted by the lag, and a single brief paddle inside a bout is counted only
+    around its own moment.
+    """
+    backward = _nanmax_rows(changes)
+    forward_parts = []
+    for k, lag in enumerate(lags_s):
+        j = np.searchsorted(time_s, time_s + lag - 1e-9)
+        part = np.full(time_s.size, np.nan)
+        inside = j < time_s.size
+        part[inside] = changes[j[inside], k]
+        forward_parts.append(part)
+    forward = _nanmax_rows(np.column_stack(forward_parts)) if forward_parts else backward
+    return np.fmin(backward, forward)
+
+
+def _nanmax_rows(values: np.ndarray) -> np.ndarray:
+    out = np.full(values.shape[0], np.nan)
+    some = ~np.isnan(values).all(axis=1)
+    out[some] = np.nanmax(values[some], axis=1)
+    return out
