@@ -41,7 +41,34 @@ def build_parser() -> argparse.ArgumentParser:
     blinding_commands.register_fst_calibrate(fst_sub)
     for module in (startle_commands, stats_commands, blinding_commands):
         module.register(sub)
+    _register_gui(sub)
     return parser
+
+
+def _register_gui(sub: argparse._SubParsersAction) -> None:
+    """``behavior gui``: the desktop GUI (package behavior_gui, imported only here, when
+    it is asked for; the core never imports Qt)."""
+    p = sub.add_parser(
+        "gui", help="the desktop GUI: blinded scoring, auto-scoring, agreement, statistics",
+        description="Open the desktop GUI. With SESSION_DIR: score that blinded session "
+                    "(only codes are shown). With --video: score one video openly into a "
+                    "scoring database. Alone: the start page.")
+    p.add_argument("session", nargs="?", metavar="SESSION_DIR",
+                   help="a blinded session folder (behavior blind create)")
+    p.add_argument("--video", metavar="FILE", help="score one video openly (not blinded)")
+    p.add_argument("--db", metavar="FILE", help="with --video: the scoring database "
+                   "(default: a new one beside the video)")
+    p.add_argument("--observer", metavar="NAME", help="the observer's name (asked if not given)")
+    p.set_defaults(func=_run_gui)
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    try:
+        from behavior_gui.app import run
+    except ImportError as exc:
+        raise BehaviorError(f"the desktop GUI cannot start: {exc}; install it with "
+                            "pip install \".[gui]\"") from None
+    return int(run(args) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
