@@ -18,7 +18,12 @@ import sys
 from collections.abc import Sequence
 
 from behavior import __version__
-from behavior.commandline import add_video_arguments, echo, video_paths  # noqa: F401
+from behavior.commandline import (  # noqa: F401
+    add_video_arguments,
+    echo,
+    error_line,
+    video_paths,
+)
 from behavior.errors import BehaviorError, OutputError
 
 
@@ -82,10 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except OutputError as exc:  # a file or folder that cannot be written
-        print(f"behavior: error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return 1
     except BehaviorError as exc:
-        print(f"behavior: error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return 2
     except OSError as exc:  # the file system said no where no check foresaw it
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""

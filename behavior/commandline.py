@@ -59,6 +59,21 @@ SETTING_FLAGS = {
 }
 
 
+def settings_named(text: str) -> list[str]:
+    """The settings of :data:`SETTING_FLAGS` that ``text`` names (as whole words)."""
+    import re
+
+    return [s for s in SETTING_FLAGS if re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", text)]
+
+
+def error_line(exc: BaseException, prefix: str = "behavior") -> str:
+    """An error as one terminal line, with how to change the settings it names."""
+    text = str(exc)
+    how = [SETTING_FLAGS[s] for s in settings_named(text)]
+    hint = f" [{'; '.join(how)}]" if how else ""
+    return f"{prefix}: error: {text}{hint}"
+
+
 def notice_line(notice: Notice, prefix: str = "behavior") -> str:
     """A notice as one terminal line, with how to change the settings it names:
     ``behavior: warning: m1.mp4: arena 2: ... [--start-s, or ...]``."""

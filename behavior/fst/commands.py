@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from behavior.commandline import add_video_arguments, echo, echo_notices, video_paths
+from behavior.commandline import (
+    add_video_arguments,
+    echo,
+    echo_notices,
+    error_line,
+    video_paths,
+)
 from behavior.errors import ProtocolError
 from behavior.parallel import usable_cores
 from behavior.protocols import load_fst_protocol
@@ -286,9 +292,9 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool,
         bar.close()
     echo_notices(batch.notices)
     for r in batch.failed:
-        echo(f"behavior: error: {r.error.message} (skipped)"
-             if r.error.message.startswith(r.path) else
-             f"behavior: error: {r.path}: {r.error.message} (skipped)", file=sys.stderr)
+        message = r.error.message if r.error.message.startswith(r.path) else \
+            f"{r.path}: {r.error.message}"
+        echo(error_line(message) + " (skipped)", file=sys.stderr)
     n_animals = sum(len(r.animals) for r in batch.results)
     n_ok = len(batch.results) - len(batch.failed)
     reused = sum(r.reused for r in batch.results)
@@ -312,7 +318,7 @@ def _each_video(args: argparse.Namespace, work) -> int:
         try:
             echo(work(video, name), file=sys.stderr)
         except BehaviorError as exc:
-            echo(f"behavior: error: {exc} (skipped)", file=sys.stderr)
+            echo(error_line(exc) + " (skipped)", file=sys.stderr)
             failed += 1
     return 1 if failed else 0
 
@@ -365,7 +371,7 @@ def run_rescore(args: argparse.Namespace) -> int:
     table, errors, found = rescore_dir(args.traces_dir, protocol)
     echo_notices(found)
     for e in errors:
-        echo(f"behavior: error: {e.message} (skipped)", file=sys.stderr)
+        echo(error_line(e.message) + " (skipped)", file=sys.stderr)
     write_table(table, out)
     log = write_run_log(out, protocol, "finished", started, now_utc(),
                         getattr(args, "argv", sys.argv[1:]),

@@ -220,7 +220,7 @@ def _track(setup: Setup, video: VideoReader | ArrayVideo,
                 "low_frame_rate", f"{fps:.1f} frames per s: paddling faster than "
                 f"{fps / 2:.1f} Hz is not seen reliably, so immobility may be "
                 f"overestimated; record at {settings.min_fps:g} fps or more", fps=fps))
-    broken = _broken_off(times, first_start, test_end, declared, truncated)
+    broken = _broken_off(times, first_start, test_end, _declared_end(video.info), truncated)
     if broken is not None:
         video_notes.append(broken)
     traces = [to_trace(name, tr, protocol, a.start_s, a.length_s)
@@ -247,6 +247,16 @@ def _track(setup: Setup, video: VideoReader | ArrayVideo,
     every = [n.at(name) for n in video_notes]
     every += [n.at(name) for a in setup.arenas for n in arena_notes[a.number]]
     return TrackingResult(name, [t.arena for t in trackers], traces, truncated, every)
+
+
+def _declared_end(info) -> float:
+    """Where the file says it ends (s): its duration, or its frame count at its frame
+    rate when that is later (an AVI cut short keeps the count in its header while its
+    duration is estimated from what is left)."""
+    ends = [info.duration_s] if math.isfinite(info.duration_s) else []
+    if info.n_frames and info.fps and math.isfinite(info.fps) and info.fps > 0:
+        ends.append(info.n_frames / info.fps)
+    return max(ends) if ends else math.nan
 
 
 def _broken_off(times: np.ndarray, first_start: float, test_end: float, declared: float,
