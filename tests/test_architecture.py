@@ -53,3 +53,12 @@ def test_the_command_line_starts_without_the_numeric_stack():
     # importing them, so the imports overlap)
     _assert_not_loaded("import behavior.cli; behavior.cli.build_parser()",
                        {"numpy", "pandas", "cv2", "av", "scipy", "matplotlib", "statsmodels"})
+
+
+def test_the_public_fst_api_imports_in_a_fresh_interpreter():
+    run = subprocess.run([sys.executable, "-c",
+                          "import behavior.fst as f; f.prepare, f.track, f.score_batch"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    # importing the package alone loads nothing heavy: the command line stays quick
+    _assert_not_loaded("import behavior.fst", {"numpy", "cv2", "av", "pandas"})

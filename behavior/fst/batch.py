@@ -586,12 +586,10 @@ class _Run:
             future.add_done_callback(finished.put)
         pending = set(futures)
         try:
-            while pending:
+            while pending and not self.cancel.cancelled:
                 try:
                     future = finished.get(timeout=0.1)
                 except queue.Empty:
-                    if self.cancel.cancelled:
-                        break
                     continue
                 if future not in pending:
                     continue
