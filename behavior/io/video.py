@@ -387,6 +387,12 @@ class VideoReader:
                 self._set_times(self._decoded_times(), "decoding")
         return self._times
 
+    @property
+    def frame_times_source(self) -> str:
+        """Where :meth:`frame_times` came from: ``"packets"`` (no decoding),
+        ``"decoding"`` (a pass, the packets could not be trusted), ``""`` (not yet)."""
+        return self._times_from
+
     def _set_times(self, times: np.ndarray, source: str) -> None:
         times = np.array(times, dtype=np.float64)
         times.setflags(write=False)
@@ -434,9 +440,16 @@ class VideoReader:
 
     # -- decoding ----------------------------------------------------------------
 
-    def _output(self) -> Iterator[av.VideoFrame]:
-        """Every frame the decoder puts out from the container's position."""
+    def _output(self, skip_before: int | None = None) -> Iterator[av.VideoFrame]:
+        """Every frame the decoder puts out from the container's position.
+
+        ``skip_before``: a pts; packets presenting before it are decoded only if
+        other frames refer to them (FFmpeg's ``skip_frame`` "NONREF"), so they do
+        not come out — for frames that are only decoded to reach another.
+        """
         packets = self._container.demux(self._stream)
+        ctx = self._stream.codec_context
+        skipping = False
         while True:
             try:
                 packet = next(packets)
@@ -445,6 +458,11 @@ class VideoReader:
             except av.error.FFmpegError as exc:
                 self._broke_off(exc)
                 return
+            if skip_before is not None:
+                skip = packet.pts is not None and packet.pts < skip_before
+                if skip != skipping:
+                    ctx.skip_frame = "NONREF" if skip else "DEFAULT"
+                    skipping = skip
             try:
                 decoded = packet.decode()
             except av.error.FFmpegError as exc:
@@ -484,13 +502,13 @@ class VideoReader:
         if n and abs(index - n) > 1:
             log.info("%s: container says %d frames, %d decoded", self.path, n, index)
 
-    def _anchored(self) -> Iterator[tuple[float, av.VideoFrame]]:
+    def _anchored(self, skip_before: int | None = None) -> Iterator[tuple[float, av.VideoFrame]]:
         """(time, frame) after a seek, from the first key frame that comes out on,
         times increasing (frames without a timestamp cannot be placed: skipped)."""
         clock = self._clock
         anchored = False
         last = -math.inf
-        for frame in self._output():
+        for frame in self._output(skip_before):
             if not anchored:
                 if not frame.key_frame:
                     continue  # e.g. an open GOP's leading B-frames: damaged
@@ -504,10 +522,11 @@ class VideoReader:
             self.decoded += 1
             yield t, frame
 
-    def _indexed(self, times: np.ndarray) -> Iterator[tuple[int, float, av.VideoFrame]]:
+    def _indexed(self, times: np.ndarray, skip_before: int | None = None
+                 ) -> Iterator[tuple[int, float, av.VideoFrame]]:
         """:meth:`_anchored` frames with their index among ``times``."""
         n = times.size
-        for t, frame in self._anchored():
+        for t, frame in self._anchored(skip_before):
             i = int(np.searchsorted(times, t))
             if i == n or times[i] != t:
                 if self._times_from == "packets":
@@ -526,6 +545,7 @@ class VideoReader:
     def _rewind(self) -> None:
         """Back to the first packet (a file that cannot seek is opened again)."""
         self._cursor = None
+        self._stream.codec_context.skip_frame = "DEFAULT"
         try:
             self._container.seek(0, backward=True, any_frame=False, stream=self._stream)
         except av.error.FFmpegError:
@@ -534,6 +554,7 @@ class VideoReader:
 
     def _seek_ts(self, ts: int) -> bool:
         self._cursor = None
+        self._stream.codec_context.skip_frame = "DEFAULT"
         try:
             self._container.seek(int(ts), backward=True, any_frame=False, stream=self._stream)
         except av.error.FFmpegError:
@@ -583,10 +604,13 @@ class VideoReader:
                     break
             if cursor.index == i:
                 return cursor
+        # frames before the target that nothing refers to need not be decoded;
+        # only where the packets' pts are the frames' (times from packets)
+        skip = self._pts_of(float(times[i])) if self._times_from == "packets" else None
         for ts in self._seek_points(float(times[i])):
             if not self._seek_ts(ts):
                 continue
-            cursor = _Cursor(self._indexed(times), sequential=False)
+            cursor = _Cursor(self._indexed(times, skip), sequential=False)
             if not cursor.step() or cursor.index > i:
                 continue  # the seek landed after the frame: further back
             while cursor.index < i and cursor.step():
@@ -603,6 +627,10 @@ class VideoReader:
                     raise _TimesDisagree(cursor.time_s)
                 return cursor
         raise _TimesDisagree(float(times[i]))
+
+    def _pts_of(self, time_s: float) -> int | None:
+        tb = self._clock.tb
+        return None if tb is None else round((time_s + self._clock.origin) / tb)
 
     def _nearest_key(self, i: int) -> int:
         """Index of the last key frame at or before frame ``i`` (0 if unknown)."""
