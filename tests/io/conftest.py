@@ -60,6 +60,22 @@ def write_numbered(path: Path, n: int, times: np.ndarray | None = None, seed: in
     return out
 
 
+def leading_frames(path: Path) -> int:
+    """How many frames present before the key frame they are decoded after (the
+    leading frames of open GOPs; the first key frame has none)."""
+    import av
+
+    with av.open(str(path)) as c:
+        packets = [(p.pts, p.is_keyframe) for p in c.demux(video=0) if p.size]
+    n, key_pts = 0, None
+    for pts, key in packets:
+        if key:
+            key_pts = pts
+        elif key_pts is not None and pts < key_pts:
+            n += 1
+    return n
+
+
 def has_encoder(name: str) -> bool:
     import av
 

@@ -7,7 +7,7 @@ import threading
 import av
 import numpy as np
 import pytest
-from conftest import number_of, vfr_times, write_numbered
+from conftest import leading_frames, number_of, numbered, vfr_times, write_numbered
 
 from behavior.errors import VideoError
 from behavior.io.video import VideoReader
@@ -28,6 +28,8 @@ def assert_is(frame, truth):
 @pytest.mark.parametrize("video", ["open_gop_h264", "vfr_h264", "open_gop_hevc"])
 def test_every_frame_in_random_order(request, video):
     path, writer = request.getfixturevalue(video)
+    # the open-GOP videos really have frames that present before their key frame
+    assert (leading_frames(path) > 0) == video.startswith("open_gop")
     truth = sequential(path)
     assert len(truth) == writer.n_frames
     # the pixels are the written frames, in order (checked without the reader)
@@ -47,6 +49,9 @@ def test_every_frame_backwards_and_forwards(request, video):
             assert_is(video.read(i), truth[i])
         for i in range(len(truth)):  # its "next frame" and playback
             assert_is(video.read(i), truth[i])
+        for stride in (3, 7, 13):  # fast forward: frames skipped on the way
+            for i in range(stride // 2, len(truth), stride):
+                assert_is(video.read(i), truth[i])
 
 
 def test_leading_frames_of_an_open_gop_do_not_come_out_from_their_key_frame(open_gop_h264):
@@ -222,3 +227,18 @@ def test_a_rotated_phone_video_is_read_upright_by_index(tmp_path):
             assert_is(frame, truth[i])
         # the picture turned back is the numbered frame
         assert number_of(np.rot90(video.read(17).image, k=-1)) == 17
+
+
+def test_frames_in_memory_have_the_same_interface():
+    from behavior.io.video import ArrayVideo
+
+    images = np.stack([numbered(i, np.random.default_rng(i)) for i in range(6)])
+    video = ArrayVideo(images, time_s=np.array([0.0, 0.04, 0.1, 0.13, 0.2, 0.26]))
+    np.testing.assert_array_equal(video.frame_times(), [0.0, 0.04, 0.1, 0.13, 0.2, 0.26])
+    assert number_of(video.read(4).image) == 4 and video.read(4).time_s == 0.2
+    assert video.frame_at(0.129).index == 2 and video.frame_at(0.13).index == 3
+    assert video.frame_at(9.0).index == 5
+    with pytest.raises(IndexError):
+        video.read(6)
+    with pytest.raises(VideoError):
+        video.frame_at(-0.1)
