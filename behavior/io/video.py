@@ -324,11 +324,14 @@ class VideoReader:
     **Seeking.** :meth:`read` decodes on from the last frame it returned when the
     target lies before the next key frame (a player's "next frame" or playback
     never seeks), else seeks to the key frame at or before the target and decodes
-    up to it, converting only the target to pixels. Frames decoded after a seek
+    up to it, converting only the target to pixels (frames before it that no
+    other frame refers to are not even decoded). Frames decoded after a seek
     count only from the first key frame that comes out: the leading B-frames of an
-    open GOP refer to the previous GOP and would come out damaged; when the
-    target precedes that key frame, or does not come out, the reader seeks
-    further back (at worst, it decodes from the start).
+    open GOP refer to the GOP before and would be damaged (FFmpeg's H.264 and
+    HEVC decoders leave them out; others may not); when the target precedes that
+    key frame, or does not come out, the reader seeks further back (at worst, it
+    decodes from the start). Frames are found after a seek by their time, so
+    their index is right even in variable-frame-rate files.
 
     **Threads.** A reader is not thread-safe (PyAV containers and decoders are
     not): use one reader per thread — a scoring GUI's player and a background
@@ -422,7 +425,7 @@ class VideoReader:
         if self._scan is None:
             try:
                 self._scan = scan_packets(self.path, _nominal_fps(self._stream))
-            except av.error.FFmpegError as exc:
+            except (av.error.FFmpegError, OSError) as exc:
                 self._scan = PacketScan(None, f"cannot be read again ({exc})")
             keys = self._scan.key_times_s
             self._key_times = np.sort(keys[np.isfinite(keys)])
@@ -659,8 +662,11 @@ class VideoReader:
         raise _TimesDisagree(float(times[i]))
 
     def _pts_of(self, time_s: float) -> int | None:
-        tb = self._clock.tb
-        return None if tb is None else round((time_s + self._clock.origin) / tb)
+        """The packet pts of a frame time (None if frames are timed otherwise)."""
+        tb, stream_tb = self._clock.tb, self._stream.time_base
+        if tb is None or stream_tb is None or tb != float(stream_tb):
+            return None
+        return round((time_s + self._clock.origin) / tb)
 
     def _nearest_key(self, i: int) -> int:
         """Index of the last key frame at or before frame ``i`` (0 if unknown)."""
