@@ -108,6 +108,9 @@ class _HalfRows(NamedTuple):
     blobs: list[int]
     frames: int
     truncated: bool
+    #: the reader's damaged packets and why decoding stopped (see VideoReader)
+    damaged: list = []
+    broke_off: str = ""
 
 
 def run_half(half: _Half, video: VideoReader | ArrayVideo | None = None,
@@ -136,7 +139,9 @@ def run_half(half: _Half, video: VideoReader | ArrayVideo | None = None,
                    bg_update_s=half.bg_update_s, cancel=cancel)
         return _HalfRows([tr.rows for tr in half.trackers], [tr._pairs for tr in half.trackers],
                          [tr._blobs for tr in half.trackers], n,
-                         bool(getattr(reader, "truncated", False)))
+                         bool(getattr(reader, "truncated", False)),
+                         list(getattr(reader, "damaged", [])) if video is None else [],
+                         getattr(reader, "broke_off", "") if video is None else "")
     finally:
         if video is None:
             reader.close()
@@ -156,10 +161,11 @@ def track_in_halves(video: VideoReader | ArrayVideo, trackers: list[ArenaTracker
                     span_s: float, on_frame: Callable[[float], None] | None,
                     helper: Executor | None, pipelined: bool, *, warm_s: float = WARM_S,
                     bg_update_s: float = BG_UPDATE_S, cancel: CancelToken | None = None
-                    ) -> tuple[int, bool]:
+                    ) -> tuple[int, bool, tuple[list, str]]:
     """Track the first half here and the second in ``helper`` (see
     :func:`behavior.fst.tracking.track`); the second half's rows are added to
-    ``trackers``. Returns (frames, truncated)."""
+    ``trackers``. Returns (frames, truncated, problems): ``problems`` is the second
+    half's decoder's (damaged packets, why it stopped) when it had one of its own."""
     half = _Half(str(video.path), origin_s, mid_s - warm_s, mid_s, stop_s,
                  copy.deepcopy(trackers), list(offsets), warm_s, bg_update_s)
     own_pool = None
@@ -195,7 +201,7 @@ def track_in_halves(video: VideoReader | ArrayVideo, trackers: list[ArenaTracker
             # the file breaks off in the first half: nothing after that counts
             if future is not None:
                 future.cancel()
-            return n, True
+            return n, True, ([], "")
         second = None
         if future is not None:
             try:
@@ -208,7 +214,7 @@ def track_in_halves(video: VideoReader | ArrayVideo, trackers: list[ArenaTracker
             tr.rows.extend(second.rows[i])
             tr._pairs += second.pairs[i]
             tr._blobs += second.blobs[i]
-        return n + second.frames, second.truncated
+        return n + second.frames, second.truncated, (second.damaged, second.broke_off)
     finally:
         stop.set()
         if own_pool is not None:

@@ -25,21 +25,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 
 from behavior.errors import InputError
 from behavior.fst.arenas import Arena
 from behavior.fst.setup import prepare
+from behavior.io.atomic import check_folder
 from behavior.io.video import VideoReader
+from behavior.io.video_writer import VideoWriter
 from behavior.notices import Notice
 from behavior.protocols import FstProtocol, load_fst_protocol
-
-#: Time base of the written files: fine enough for any frame timing.
-TIME_BASE = Fraction(1, 90000)
 
 
 def split_name(video: str | Path, arena: int, stem: str | None = None) -> str:
@@ -127,40 +124,26 @@ def split_video(
         existing = [p for p in outputs if p.exists()]
         if existing:
             raise InputError(existing[0], "already exists; an arena's video is never overwritten")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        rate = Fraction(reader.info.fps).limit_denominator(1001) if reader.info.fps > 0 \
-            else Fraction(30)
-        containers, streams = [], []
-        written = 0
+        check_folder(out_dir)
+        fps = float(reader.info.fps) if reader.info.fps and reader.info.fps > 0 else 30.0
+        writers: list[VideoWriter] = []
         try:
-            for arena, path in zip(arenas, outputs, strict=True):
-                container = av.open(str(path), mode="w")
-                containers.append(container)
-                stream = container.add_stream("libx264", rate=rate)
-                stream.width, stream.height, stream.pix_fmt = arena.w, arena.h, "yuv420p"
-                stream.time_base = TIME_BASE
-                stream.codec_context.time_base = TIME_BASE
-                stream.options = {"preset": "veryfast", "crf": str(int(crf))}
-                streams.append(stream)
-            last_pts = [-1] * len(arenas)
+            for path in outputs:
+                writers.append(VideoWriter(path, codec="h264", fps=fps, crf=int(crf),
+                                           preset="veryfast"))
             counts = [0] * len(arenas)
+            written = 0
             end = max(stop_of.values())
             for frame in reader.frames(gray=False, start_s=start if start > 0 else None):
                 if frame.time_s >= end - 1e-9:
                     break  # every arena's test is over
-                for i, (arena, container, stream) in enumerate(
-                        zip(arenas, containers, streams, strict=True)):
+                for i, (arena, writer) in enumerate(zip(arenas, writers, strict=True)):
                     t = frame.time_s - start_of[arena.number]
                     if t < -1e-9 or frame.time_s >= stop_of[arena.number] - 1e-9:
                         continue  # before or after this arena's test
-                    pts = max(int(round(t / TIME_BASE)), last_pts[i] + 1)
-                    last_pts[i] = pts
                     crop = np.ascontiguousarray(frame.image[arena.y:arena.y + arena.h,
                                                             arena.x:arena.x + arena.w])
-                    out = av.VideoFrame.from_ndarray(crop, format="bgr24")
-                    out.pts, out.time_base = pts, TIME_BASE
-                    for packet in stream.encode(out):
-                        container.mux(packet)
+                    writer.write(crop, max(t, 0.0))
                     counts[i] += 1
                 written += 1
                 if on_frame is not None:
@@ -168,15 +151,10 @@ def split_video(
             if written == 0 or min(counts) == 0:
                 late = max(starts) if written else start
                 raise InputError(video, f"no frame at or after {late:g} s")
-            for container, stream in zip(containers, streams, strict=True):
-                for packet in stream.encode():
-                    container.mux(packet)
+            for writer in writers:
+                writer.close()  # each file appears only now, complete
         except BaseException:
-            for container in containers:
-                container.close()
-            for path in outputs:  # never leave half-written arena videos behind
-                path.unlink(missing_ok=True)
+            for writer in writers:  # never leave half-written arena videos behind
+                writer.abort()
             raise
-        for container in containers:
-            container.close()
     return outputs

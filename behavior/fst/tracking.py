@@ -190,7 +190,7 @@ def _track(setup: Setup, video: VideoReader | ArrayVideo,
     if setup.seekable and span >= settings.split_min_s:
         # the middle, such that both halves decode as much (the second half's
         # warm-up included)
-        n_frames, truncated = track_in_halves(
+        n_frames, truncated, (more_damaged, more_broke) = track_in_halves(
             video, trackers, offsets, first_start, (span + settings.warm_s) / 2, test_end,
             span, on_frame, helper, pipelined, warm_s=settings.warm_s,
             bg_update_s=settings.bg_update_s, cancel=cancel)
@@ -209,6 +209,7 @@ def _track(setup: Setup, video: VideoReader | ArrayVideo,
             if close is not None:
                 close()
         truncated = bool(getattr(video, "truncated", False))
+        more_damaged, more_broke = [], ""
     if n_frames == 0:
         raise InputError(name, "no frame could be decoded")
 
@@ -220,9 +221,20 @@ def _track(setup: Setup, video: VideoReader | ArrayVideo,
                 "low_frame_rate", f"{fps:.1f} frames per s: paddling faster than "
                 f"{fps / 2:.1f} Hz is not seen reliably, so immobility may be "
                 f"overestimated; record at {settings.min_fps:g} fps or more", fps=fps))
-    broken = _broken_off(times, first_start, test_end, _declared_end(video.info), truncated)
+    damaged = [*getattr(video, "damaged", []), *more_damaged]
+    words = getattr(video, "broke_off", "") or more_broke
+    broken = _broken_off(times, first_start, test_end, _declared_end(video.info), truncated,
+                         words)
     if broken is not None:
         video_notes.append(broken)
+    if damaged:
+        _, at, why = damaged[0]
+        video_notes.append(notices.warning(
+            "damaged_packets", f"{len(damaged)} damaged piece{'s' if len(damaged) > 1 else ''} "
+            f"of the file could not be decoded and {'were' if len(damaged) > 1 else 'was'} "
+            f"skipped (the first after {at:.1f} s: {why}); the frames around "
+            f"{'them' if len(damaged) > 1 else 'it'} were scored", count=len(damaged),
+            first_s=round(at, 3), reason=why))
     traces = [to_trace(name, tr, protocol, a.start_s, a.length_s)
               for tr, a in zip(trackers, setup.arenas, strict=True)]
     for tr, trace in zip(trackers, traces, strict=True):
@@ -260,7 +272,7 @@ def _declared_end(info) -> float:
 
 
 def _broken_off(times: np.ndarray, first_start: float, test_end: float, declared: float,
-                truncated: bool) -> Notice | None:
+                truncated: bool, words: str = "") -> Notice | None:
     """An error notice when the frames end well before both the test's end and the
     end the file's header declares (a file cut short or damaged), or when decoding
     stopped on an error."""
@@ -273,9 +285,10 @@ def _broken_off(times: np.ndarray, first_start: float, test_end: float, declared
     if truncated or (ended_early and header_end > last + BREAK_TOLERANCE_S):
         at = first_start + last
         told = f" of the {declared:.1f} s its header declares" if math.isfinite(declared) else ""
+        why = f": {words}" if words else ""
         return notices.error(
             "broken_off", f"the recording breaks off at {at:.1f} s{told} (cut short or "
-            "damaged); only the part before it was scored", at_s=round(at, 3),
+            f"damaged{why}); only the part before it was scored", at_s=round(at, 3),
             declared_s=round(declared, 3) if math.isfinite(declared) else None)
     return None
 

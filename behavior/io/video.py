@@ -244,6 +244,13 @@ def probe(path: str | Path) -> VideoInfo:
         container.close()
 
 
+def _in_words(exc: Exception) -> str:
+    """A decoder error as words ("Invalid data found when processing input"), not as
+    FFmpeg's error number."""
+    words = getattr(exc, "strerror", None)
+    return str(words) if words else str(exc)
+
+
 def luma(frame: av.VideoFrame) -> np.ndarray:
     """Grey image of a decoded frame: the Y plane itself where the format has one."""
     if frame.format.name in _YUV_PLANAR:
@@ -356,6 +363,10 @@ class VideoReader:
         self.path = Path(path)
         self._threads = threads
         self.truncated = False
+        #: undecodable packets skipped: (index, time) of the frame before, the error
+        self.damaged: list[tuple[int, float, str]] = []
+        #: why decoding stopped early, in words ("" when it did not)
+        self.broke_off = ""
         self.decoded = 0
         self._times: np.ndarray | None = None
         self._times_from = ""  # "packets" or "decoding"
@@ -489,9 +500,11 @@ class VideoReader:
             try:
                 decoded = packet.decode()
             except av.error.FFmpegError as exc:
-                # A damaged packet: skip it and keep going, as players do.
-                log.warning("%s: undecodable packet near frame %d skipped (%s)",
-                            self.path, self._at[0], exc)
+                # A damaged packet: skip it and keep going, as players do; counted
+                # (the caller says so once, in words), not printed per packet
+                self.damaged.append((self._at[0], self._at[1], _in_words(exc)))
+                log.info("%s: undecodable packet near frame %d skipped (%s)",
+                         self.path, self._at[0], exc)
                 if self._times_from == "packets":
                     # the packets promised a frame here: their times are not to be trusted
                     self._times, self._times_from = None, ""
@@ -562,8 +575,9 @@ class VideoReader:
         if self.decoded == 0:
             raise VideoError(self.path, f"cannot be decoded: {exc}") from None
         self.truncated = True
-        log.warning("%s: decoding stopped after frame %d (%s); using the part that decoded",
-                    self.path, self._at[0], exc)
+        self.broke_off = _in_words(exc)
+        log.info("%s: decoding stopped after frame %d (%s); using the part that decoded",
+                 self.path, self._at[0], exc)
 
     def _rewind(self) -> None:
         """Back to the first packet (a file that cannot seek is opened again)."""

@@ -252,3 +252,35 @@ def test_every_warning_reaches_the_terminal_and_the_log(tmp_path, capsys):
     assert in_table, "the clips should have warnings"
     for message in in_table:
         assert message in err and message in logged, message
+
+
+def test_damaged_pieces_of_a_file_are_said_once_in_words(tmp_path, capsys):
+    """Five runs of random bytes in the middle of an MJPEG AVI: the damaged frames are
+    skipped, the rest scored, and the user is told once, in words (not FFmpeg's error
+    number), on the terminal, in the table and in the log."""
+    import numpy as np
+
+    from behavior.testing import SyntheticSpec, write_video
+
+    whole = tmp_path / "whole.avi"
+    write_video(SyntheticSpec(duration_s=20, fps=15, width=320, height=240, n_arenas=1,
+                              seed=2), whole, codec="mjpeg")
+    data = bytearray(whole.read_bytes())
+    rng = np.random.default_rng(0)
+    for k in range(5):
+        i = int(len(data) * (0.3 + 0.1 * k))
+        data[i:i + 3000] = rng.integers(0, 256, 3000, dtype=np.uint8).tobytes()
+    damaged = tmp_path / "damaged.avi"
+    damaged.write_bytes(bytes(data))
+    out = tmp_path / "r.csv"
+    assert main(["fst", "score", str(damaged), "--window-s", "0", "20", "--out", str(out),
+                 "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "could not be decoded" in line]
+    assert len(lines) == 1 and "Invalid data" in lines[0] and "Errno" not in err
+    table = pd.read_csv(out)
+    assert table["warnings"].str.contains("could not be decoded").all()
+    assert table["frames"].iloc[0] > 250  # of 300: only the damaged frames are missing
+    log = yaml.safe_load(out.with_suffix(".log").read_text())
+    (notice,) = [n for n in log["notices"] if n["code"] == "damaged_packets"]
+    assert notice["data"]["count"] >= 1 and 5.0 < notice["data"]["first_s"] < 20.0
