@@ -10,7 +10,13 @@ from os import PathLike
 
 
 class BehaviorError(Exception):
-    """Base class of every error the library raises on purpose."""
+    """Base class of every error the library raises on purpose.
+
+    ``exit_status`` is the status the command line exits with (2: the input or the
+    request is wrong; 1: the file system failed, see :class:`FileSystemError`).
+    """
+
+    exit_status = 2
 
 
 class InputError(BehaviorError):
@@ -36,6 +42,14 @@ class InputError(BehaviorError):
     def __reduce__(self):
         # rebuilt from its own arguments when it comes back from a worker process
         return type(self), (self.path, self.problem, self.line)
+
+
+class FileSystemError(InputError):
+    """A file or folder cannot be read or written: missing, read-only, full disk,
+    no permission. The message names the path and the problem in plain words
+    (see :func:`behavior.io.atomic.os_problem`); the command line exits with 1."""
+
+    exit_status = 1
 
 
 class ProtocolError(BehaviorError):

@@ -30,7 +30,7 @@ from behavior.io.startle_text import (
     read_sample_rows,
     samples_matrix,
 )
-from behavior.startle.table import (
+from behavior.io.startle_table import (
     CHAMBER,
     LINE,
     SESSION,

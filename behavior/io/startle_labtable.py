@@ -33,7 +33,7 @@ from behavior.io.startle_text import (
     numeric,
     open_text_table,
 )
-from behavior.startle.table import (
+from behavior.io.startle_table import (
     AMPLITUDE,
     CHAMBER,
     GROUP,

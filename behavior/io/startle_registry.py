@@ -19,8 +19,8 @@ from behavior.errors import InputError
 from behavior.io import startle_kinder, startle_labtable, startle_srlab, startle_tse
 from behavior.io.startle_srlab_xlsx import from_srlab_xlsx, is_srlab_workbook, read_sheets
 from behavior.io.startle_text import TextTable, find_header, open_text_table
-from behavior.startle.choices import LAYOUTS
-from behavior.startle.table import StartleRecording
+from behavior.io.startle_layouts import LAYOUTS
+from behavior.io.startle_table import StartleRecording
 
 TableReader = Callable[[TextTable], StartleRecording]
 
@@ -47,7 +47,7 @@ TEXT_LAYOUTS: dict[str, tuple[TableReader, Callable[[TextTable], bool]]] = {
 }
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 if LAYOUTS != ("auto", *TEXT_LAYOUTS, "srlab-xlsx"):  # pragma: no cover - a coding error
-    raise ImportError("behavior.startle.choices.LAYOUTS does not match TEXT_LAYOUTS")
+    raise ImportError("behavior.io.startle_layouts.LAYOUTS does not match TEXT_LAYOUTS")
 
 
 def detect_layout(table: TextTable) -> str:

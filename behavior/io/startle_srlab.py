@@ -23,7 +23,7 @@ import numpy as np
 
 from behavior.errors import InputError
 from behavior.io.startle_text import TextTable, column_key, find_header, numeric, open_text_table
-from behavior.startle.table import (
+from behavior.io.startle_table import (
     BASELINE,
     CHAMBER,
     GROUP,

@@ -19,7 +19,7 @@ import pandas as pd
 
 from behavior.errors import InputError
 from behavior.io.startle_text import column_key, numeric
-from behavior.startle.table import (
+from behavior.io.startle_table import (
     BASELINE,
     CHAMBER,
     GROUP,
