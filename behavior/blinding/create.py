@@ -91,7 +91,7 @@ def create_session(
     behaviours = tuple(dict.fromkeys([IMMOBILITY, *[b.strip().lower() for b in behaviours]]))
     unknown = [b for b in behaviours if b not in KNOWN_BEHAVIOURS]
     if unknown:
-        raise InputError("--behaviours", f"unknown behaviour(s) {', '.join(unknown)}; "
+        raise InputError("behaviours", f"unknown behaviour(s) {', '.join(unknown)}; "
                          f"expected {', '.join(KNOWN_BEHAVIOURS)}")
     observers = tuple(dict.fromkeys(o.strip() for o in observers if o.strip()))
     paths = [Path(v) for v in videos]

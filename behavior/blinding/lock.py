@@ -82,7 +82,7 @@ def import_intervals(session: str | Path, intervals: pd.DataFrame, observer: str
                 if clash is not None:
                     raise InputError(src, f"video {v.code}: {behaviour} {start:g}–{end:g} s "
                                      f"overlaps {observer}'s scored {clash['start_s']:g}–"
-                                     f"{clash['end_s']:g} s (use --replace to re-import)",
+                                     f"{clash['end_s']:g} s (import with replace to re-import)",
                                      line=line)
         try:
             with db.transaction(conn):
@@ -142,7 +142,7 @@ def lock_session(session: str | Path, *, allow_incomplete: bool = False) -> Lock
             shown = ", ".join(f"{o}/{c}" for o, c in todo[:8])
             more = f" and {len(todo) - 8} more" if len(todo) > 8 else ""
             raise ScoringError(f"{path}: {len(todo)} video(s) not marked finished: {shown}{more} "
-                               "(finish them, or lock with --allow-incomplete)")
+                               "(finish them, or lock with allow_incomplete)")
         with db.transaction(conn):
             digest = db.events_digest(conn)
             n = conn.execute("SELECT COUNT(*) AS n FROM events").fetchone()["n"]
@@ -226,8 +226,8 @@ def unblind(session: str | Path, key: tuple[str, pd.DataFrame], key_path: str | 
         if db.is_locked(conn):
             digest = verify_lock(conn, path)
         elif not force:
-            raise ScoringError(f"{path}: the session is not locked; run `behavior blind lock` "
-                               "first (or --force, which the audit log records)")
+            raise ScoringError(f"{path}: the session is not locked; lock it first (or unblind "
+                               "with force, which the audit log records)")
         scores = session_scores(conn)
         if observer is not None:
             if observer not in set(scores.get("observer", [])):

@@ -42,7 +42,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from behavior.errors import FileSystemError
+from behavior.errors import FileSystemError, InputError
 
 if TYPE_CHECKING:  # pandas and matplotlib are only needed by the callers that pass them
     import pandas as pd
@@ -93,11 +93,12 @@ def write_failure(path: str | os.PathLike[str], exc: OSError) -> FileSystemError
     return FileSystemError(path, f"cannot write: {os_problem(exc)}")
 
 
-def read_failure(path: str | os.PathLike[str], exc: OSError) -> FileSystemError:
-    """The error to raise when reading ``path`` failed with ``exc``."""
-    problem = os_problem(exc, reading=True)
-    return FileSystemError(path, problem if exc.errno == errno.ENOENT else
-                           f"cannot read: {problem}")
+def read_failure(path: str | os.PathLike[str], exc: OSError) -> InputError:
+    """The error to raise when reading ``path`` failed with ``exc``: a missing file is
+    an :class:`InputError` (a wrong name given), anything else a :class:`FileSystemError`."""
+    if exc.errno == errno.ENOENT:
+        return InputError(path, "file not found")
+    return FileSystemError(path, f"cannot read: {os_problem(exc, reading=True)}")
 
 
 # -- checking output folders before the work ---------------------------------------------

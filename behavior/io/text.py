@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
-from behavior.errors import FileSystemError, InputError
+from behavior.errors import InputError
+from behavior.io.atomic import read_failure
 
 #: Encodings :func:`decode_bytes` accepts, for messages.
 ACCEPTED = "UTF-8 (with or without BOM), UTF-16 or cp1252"
@@ -69,21 +70,18 @@ def read_text(path: str | PathLike[str]) -> DecodedText:
 
     Raises
     ------
-    FileSystemError
-        The file is missing or cannot be read.
     InputError
-        The file is empty, binary, in another encoding, or garbled (names the line).
+        The file is missing, empty, binary, in another encoding, or garbled (names
+        the line).
+    FileSystemError
+        The file cannot be read (permission, disk error).
     """
     path = Path(path)
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
-        raise FileSystemError(path, "file not found") from None
     except IsADirectoryError:
-        raise FileSystemError(path, "is a folder, not a file") from None
+        raise InputError(path, "is a folder, not a file") from None
     except OSError as exc:
-        from behavior.io.atomic import read_failure
-
         raise read_failure(path, exc) from None
     text, encoding = decode_bytes(path, raw)
     return DecodedText(str(path), text, encoding)

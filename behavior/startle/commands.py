@@ -9,10 +9,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from pathlib import Path
 
 from behavior.cli import echo
-from behavior.errors import InputError
+from behavior.errors import FileSystemError, InputError
 
 DEFAULT_PROTOCOL = "ppi_srlab"
 
@@ -70,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=NEGATIVE_POLICIES,
         help="negative %%PPI policy, overrides the protocol",
     )
-    a.set_defaults(func=_analyze)
+    a.set_defaults(func=_exit_1_on_file_system_errors(_analyze))
 
     t = ppi_sub.add_parser(
         "trials",
@@ -81,7 +80,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument(
         "--out", default="trials.csv", help="per-trial table (default: trials.csv; '-' for stdout)"
     )
-    t.set_defaults(func=_trials)
+    t.set_defaults(func=_exit_1_on_file_system_errors(_trials))
+
+
+def _exit_1_on_file_system_errors(handler):
+    """Print a file-system failure as one line and exit with 1 (other errors: 2, by
+    ``behavior.cli.main``). Goes away once ``main`` uses ``BehaviorError.exit_status``."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except FileSystemError as exc:
+            echo(f"behavior: error: {exc}", file=sys.stderr)
+            return exc.exit_status
+
+    return run
 
 
 def _protocol(args: argparse.Namespace):
@@ -121,6 +134,15 @@ def _read_all(args: argparse.Namespace) -> tuple[list, int]:
     return recordings, failed
 
 
+def _check_outputs(*targets: str | None) -> None:
+    """Before any work: each output's folder exists (or is created) and can be written."""
+    from behavior.io.atomic import prepare_output
+
+    for target in targets:
+        if target and target != "-":
+            prepare_output(target)
+
+
 def _write(frame, target: str) -> None:
     if target == "-":
         try:
@@ -131,8 +153,9 @@ def _write(frame, target: str) -> None:
 
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     else:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(target, index=False)
+        from behavior.io.atomic import write_csv
+
+        write_csv(frame, target)  # whole or not at all: never a table cut mid-row
 
 
 def _analyze(args: argparse.Namespace) -> int:
@@ -140,6 +163,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from behavior.startle.ppi import EXCLUDED, SUBJECT
 
     protocol = _protocol(args)
+    _check_outputs(args.out, args.trials)
     recordings, failed = _read_all(args)
     if not recordings:
         echo(f"behavior: no file could be read ({failed} failed)", file=sys.stderr)
@@ -168,6 +192,7 @@ def _trials(args: argparse.Namespace) -> int:
     from behavior.startle.ppi import classify_trials
 
     protocol = _protocol(args)
+    _check_outputs(args.out)
     recordings, failed = _read_all(args)
     if not recordings:
         echo(f"behavior: no file could be read ({failed} failed)", file=sys.stderr)

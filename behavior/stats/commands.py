@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 
 from behavior.cli import echo
-from behavior.errors import AnalysisError, InputError
+from behavior.errors import AnalysisError, FileSystemError, InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,14 +70,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", metavar="DIR", default="stats", help="output folder (default: ./stats)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
-    p.set_defaults(func=run_stats)
+    p.set_defaults(func=_exit_1_on_file_system_errors(run_stats))
+
+
+def _exit_1_on_file_system_errors(handler):
+    """Print a file-system failure as one line and exit with 1 (other errors: 2, by
+    ``behavior.cli.main``). Goes away once ``main`` uses ``BehaviorError.exit_status``."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except FileSystemError as exc:
+            echo(f"behavior: error: {exc}", file=sys.stderr)
+            return exc.exit_status
+
+    return run
 
 
 def run_stats(args: argparse.Namespace) -> int:
+    from behavior.io.atomic import prepare_folder
     from behavior.stats.analysis import DataWarning, analyze
     from behavior.stats.readers import read_table
     from behavior.stats.report import write_report
 
+    prepare_folder(args.out)  # a read-only or full output folder fails before the analysis
     results = read_table(args.results)
     groups = read_table(args.groups) if args.groups else None
     if args.value not in results.columns:
@@ -106,10 +122,11 @@ def run_stats(args: argparse.Namespace) -> int:
                 posthoc=args.posthoc,
                 anova_type=args.anova_type,
                 subject=args.subject,
+                where=where,
             )
         except AnalysisError as exc:
-            where = args.results + (f" + {args.groups}" if args.groups else "")
-            raise AnalysisError(f"{where}: {exc}") from exc
+            inputs = args.results + (f" + {args.groups}" if args.groups else "")
+            raise AnalysisError(f"{inputs}: {exc}") from exc
     for w in result.warnings:
         echo(f"behavior stats: warning: {w}", file=sys.stderr)
     written = write_report(result, args.out, figures=not args.no_figures)

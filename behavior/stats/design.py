@@ -38,6 +38,8 @@ EXCLUDED = "excluded"
 EXCLUSION_REASON = "exclusion_reason"
 #: Column holding the group in unblinded manual scores.
 GROUP = "group"
+#: Column saying why a value is empty (unblinded scores, forced swim results).
+NOTE = "note"
 
 _MISSING_TEXT = {"", "na", "nan", "n/a", "none", "null"}
 _NUMERIC = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -238,9 +240,15 @@ def _numeric_values(table: pd.DataFrame, value: str, warnings: list[str]) -> pd.
         warnings.append(f"dropped {int(bad.sum())} non-numeric '{value}' value(s): {_names(pairs)}")
     empty = numbers.isna() & ~bad
     if empty.any():
+        # the reason an upstream step gave for an empty value (e.g. the recording ended
+        # before the window), named with each animal
+        notes = as_text(table[NOTE]) if NOTE in table.columns else None
+        named = [
+            f"{s} ({notes[i]})" if notes is not None and notes[i] else str(s)
+            for i, s in zip(table.index[empty], table.loc[empty, SUBJECT], strict=True)
+        ]
         warnings.append(
-            f"dropped {int(empty.sum())} row(s) with no '{value}' value: "
-            + _names(table.loc[empty, SUBJECT].tolist())
+            f"dropped {int(empty.sum())} row(s) with no '{value}' value: " + _names(named)
         )
     finite = numbers.notna() & ~np.isfinite(numbers.fillna(0.0))
     if finite.any():
@@ -343,7 +351,8 @@ def check_design(
             f"got {len(between)}"
         )
     if not between and not within:
-        raise AnalysisError("give at least one between-subject factor (e.g. --between group)")
+        raise AnalysisError("give at least one between-subject factor "
+                            "(setting between, e.g. group)")
 
     table = _drop_excluded(table, msgs)
     table = table.copy()
@@ -364,7 +373,7 @@ def check_design(
             raise AnalysisError(
                 f"several rows for the same subject and '{within}' level: "
                 + _names(list(dict.fromkeys(dup[SUBJECT] + " @ " + dup[within])))
-                + "; select one condition (e.g. --where pulse_db=120)"
+                + "; select one condition (setting where, e.g. pulse_db = 120)"
             )
     else:
         dup = table[table.duplicated(SUBJECT, keep=False)]
@@ -373,8 +382,8 @@ def check_design(
             raise AnalysisError(
                 "several rows per subject but no within factor: "
                 + _names([f"{s} ({n} rows)" for s, n in counts.items()])
-                + "; give --within FACTOR for repeated measures, or select one condition "
-                "(e.g. --where pulse_db=120)"
+                + "; name the within-subject factor (setting within) for repeated measures, "
+                "or select one condition (setting where, e.g. pulse_db = 120)"
             )
 
     hints = level_hints or {}

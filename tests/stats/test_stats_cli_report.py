@@ -129,7 +129,7 @@ def test_cli_reports_missing_column_and_file(tmp_path, capsys):
             str(tmp_path / "o"),
         ]
     )
-    assert code == 2 and "--within" in capsys.readouterr().err
+    assert code == 2 and "(setting within)" in capsys.readouterr().err
 
 
 def test_number_formatting_the_way_papers_write_it():
