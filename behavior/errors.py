@@ -6,6 +6,7 @@ to do about it. The CLI turns them into one line on stderr and a non-zero exit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from os import PathLike
 
 
@@ -42,6 +43,36 @@ class InputError(BehaviorError):
     def __reduce__(self):
         # rebuilt from its own arguments when it comes back from a worker process
         return type(self), (self.path, self.problem, self.line)
+
+
+class BadRowsError(InputError):
+    """Several rows of a table are wrong: every one is listed, each with its line.
+
+    Parameters
+    ----------
+    path
+        The table.
+    problems
+        ``(line, problem)`` for each bad row (line 1-based, or None).
+    consequence
+        What happened because of them, e.g. "nothing was imported".
+    """
+
+    def __init__(self, path: str | PathLike[str], problems: Sequence[tuple[int | None, str]],
+                 consequence: str = ""):
+        self.problems = [(line, problem) for line, problem in problems]
+        n = len({line for line, _ in self.problems}) or len(self.problems)
+        listed = "\n".join(f"  line {line}: {problem}" if line is not None else f"  {problem}"
+                           for line, problem in self.problems)
+        summary = f"{n} bad row{'s' if n != 1 else ''}" + (f" ({consequence})" if consequence
+                                                            else "")
+        first = self.problems[0][0] if self.problems else None
+        super().__init__(path, f"{summary}:\n{listed}", line=None)
+        self.line = first
+        self.consequence = consequence
+
+    def __reduce__(self):
+        return type(self), (self.path, self.problems, self.consequence)
 
 
 class FileSystemError(InputError):

@@ -169,7 +169,8 @@ def _mkdir_problem(folder: Path, exc: OSError) -> str:
 # -- atomic writes --------------------------------------------------------------------------
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, encoding: str = "utf-8",
-                 newline: str | None = None) -> Iterator[IO[Any]]:
+                 newline: str | None = None, permissions: int | None = None
+                 ) -> Iterator[IO[Any]]:
     """Open ``path`` for writing so that it appears whole or not at all.
 
     Parameters
@@ -180,6 +181,10 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, encoding: str
         ``"w"`` (text) or ``"wb"`` (bytes).
     encoding, newline
         As for :func:`open`, in text mode.
+    permissions
+        File mode bits (e.g. ``0o600``: owner only), set before the file gets its
+        name, so it is never readable by others even for a moment. Default: as
+        :func:`open` would (``0o666`` less the umask).
 
     Yields
     ------
@@ -212,9 +217,13 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, encoding: str
         try:
             yield handle
             handle.flush()
+            if permissions is not None and hasattr(os, "fchmod"):
+                os.fchmod(binary.fileno(), permissions)
             os.fsync(binary.fileno())
             _commit(binary.fileno(), named, path, folder)
             done = True
+            if permissions is not None and not hasattr(os, "fchmod"):
+                os.chmod(path, permissions)  # Windows: only the read-only bit applies
         except OSError as exc:
             raise write_failure(path, exc) from None
     finally:
@@ -322,9 +331,10 @@ def _alive(pid: int) -> bool:
 
 
 # -- the usual outputs in one call -------------------------------------------------------------
-def write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> Path:
-    """Write ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
-    with atomic_write(path, "w", encoding=encoding, newline="") as fh:
+def write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8",
+               permissions: int | None = None) -> Path:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_write`), line ends as given."""
+    with atomic_write(path, "w", encoding=encoding, newline="", permissions=permissions) as fh:
         fh.write(text)
     return Path(path)
 
