@@ -35,7 +35,7 @@ from behavior.blinding.key import key_text, read_key
 from behavior.blinding.remux import RemuxResult, find_leaks, remux_without_metadata
 from behavior.blinding.session import IMMOBILITY, KNOWN_BEHAVIOURS
 from behavior.errors import BehaviorError, FileSystemError, InputError, VideoError
-from behavior.io.atomic import prepare_folder, write_failure, write_text
+from behavior.io.atomic import prepare_folder, space_problem, write_failure, write_text
 from behavior.io.video import probe
 from behavior.protocols import FstProtocol
 
@@ -185,6 +185,9 @@ def create_session(
                          copied=sorted(copied))
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.OperationalError as exc:
+            problem = space_problem(tmp)
+            if problem is not None:
+                raise FileSystemError(session_dir, problem.problem) from None
             raise db.write_error(session_dir / db.DB_NAME, exc) from None
         finally:
             conn.close()
@@ -222,25 +225,10 @@ def _coded_copy(src: Path, dst: Path, session_dir: Path) -> RemuxResult:
     except VideoError:
         # the copy failed: if the staging folder cannot take more bytes, that is the
         # cause (the remuxer reports it against the source video)
-        problem = _space_problem(dst.parent)
+        problem = space_problem(dst.parent)
         if problem is not None:
-            raise problem from None
+            raise FileSystemError(session_dir, problem.problem) from None
         raise
-
-
-def _space_problem(folder: Path) -> FileSystemError | None:
-    probe_file = folder / f".space-probe-{os.getpid()}"
-    try:
-        with open(probe_file, "wb") as fh:
-            fh.write(b"\0" * 65536)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except OSError as exc:
-        return write_failure(folder.parent, exc)
-    finally:
-        with contextlib.suppress(OSError):
-            probe_file.unlink()
-    return None
 
 
 # -- staging folders ----------------------------------------------------------------------------

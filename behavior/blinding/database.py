@@ -235,11 +235,16 @@ def open_database(session: str | Path, *, readonly: bool = False) -> sqlite3.Con
 
 def write_error(path: Path, exc: sqlite3.OperationalError) -> BehaviorError:
     """The error for a failed write: read-only, full disk, or SQLite's own words."""
+    from behavior.io.atomic import space_problem
+
     text = str(exc).lower()
     if _cannot_open(exc):
         return _read_only_error(path)
-    if "disk is full" in text or "database or disk is full" in text:
-        return FileSystemError(path, "cannot write: no space left on the disk")
+    if "full" in text or "i/o error" in text:
+        # SQLite says "disk I/O error" for a full tmpfs: find out what it was
+        problem = space_problem(path.parent)
+        if problem is not None or "full" in text:
+            return FileSystemError(path, "cannot write: no space left on the disk")
     if "locked" in text or "busy" in text:
         return ScoringError(f"{path}: the scoring database is busy (another program has "
                             f"been writing to it for too long): {exc}")

@@ -157,12 +157,37 @@ def prepare_output(path: str | os.PathLike[str], *, create_folder: bool = True) 
     return path
 
 
+def space_problem(folder: str | os.PathLike[str], nbytes: int = 65536) -> FileSystemError | None:
+    """Whether ``nbytes`` more can be written in ``folder``: None, or the error saying why.
+
+    For failures whose own message hides the cause (SQLite's "disk I/O error", a
+    video muxer's error): write and remove a probe file of ``nbytes``.
+    """
+    folder = Path(folder)
+    probe = folder / f".behavior-space-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        try:
+            view = memoryview(b"\0" * nbytes)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        return FileSystemError(folder, f"cannot write: {os_problem(exc)}")
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+    return None
+
+
 def _mkdir_problem(folder: Path, exc: OSError) -> str:
     # name the existing ancestor that refused, which is where the user must look
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         parent = next((p for p in folder.parents if p.exists()), None)
         if parent is not None:
-            return f"{os_problem(exc)}: {parent}"
+            return os_problem(exc).replace("the folder", f"the folder {parent}", 1)
     return os_problem(exc)
 
 
@@ -209,7 +234,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, encoding: str
         fd, named = _open_temp(folder, path.name)
     except OSError as exc:
         raise write_failure(path, exc) from None
-    binary = os.fdopen(fd, "wb", closefd=True)
+    binary = _binary_file(fd)
     handle: IO[Any] = (binary if mode == "wb" else
                        io.TextIOWrapper(binary, encoding=encoding, newline=newline))
     done = False
@@ -232,6 +257,11 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, encoding: str
         if not done and named is not None:
             with contextlib.suppress(OSError):
                 named.unlink()
+
+
+def _binary_file(fd: int) -> IO[bytes]:
+    # one place to open the temporary file (tests make it fail at a chosen byte)
+    return os.fdopen(fd, "wb", closefd=True)
 
 
 def _temp_name(folder: Path, name: str) -> Path:
@@ -261,7 +291,7 @@ def _commit(fd: int, named: Path | None, path: Path, folder: Path) -> None:
         # the unnamed file gets a name only now; a kill between the two lines leaves a
         # hidden temporary that the next write of ``path`` removes
         try:
-            os.link(f"/proc/self/fd/{fd}", named, follow_symlinks=True)
+            _link_unnamed(fd, folder, named.name)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
                 raise
@@ -281,14 +311,32 @@ def _commit(fd: int, named: Path | None, path: Path, folder: Path) -> None:
                 os.close(dir_fd)
 
 
+def _link_unnamed(fd: int, folder: Path, name: str) -> None:
+    """Give the ``O_TMPFILE`` file ``fd`` the name ``folder/name``.
+
+    ``linkat(..., AT_SYMLINK_FOLLOW)`` on ``/proc/self/fd/N``, as open(2) shows; Python
+    calls plain ``link()`` (which does not follow the magic link, and fails with
+    EXDEV) unless a ``dst_dir_fd`` is given, hence the folder's descriptor.
+    """
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=dir_fd, follow_symlinks=True)
+    finally:
+        os.close(dir_fd)
+
+
 def _copy_to_named(fd: int, named: Path) -> None:
     out = os.open(named, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
     try:
         offset = 0
         while chunk := os.pread(fd, 1 << 20, offset):
-            os.write(out, chunk)
             offset += len(chunk)
+            view = memoryview(chunk)
+            while view:  # a write may take only part of the bytes (a nearly full disk)
+                view = view[os.write(out, view):]
         os.fsync(out)
+        if os.fstat(out).st_size != os.fstat(fd).st_size:  # pragma: no cover - a safeguard
+            raise OSError(errno.EIO, "the copy of the temporary file is incomplete")
     except OSError:
         os.close(out)
         with contextlib.suppress(OSError):
