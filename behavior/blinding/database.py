@@ -220,6 +220,8 @@ def open_database(session: str | Path, *, readonly: bool = False) -> sqlite3.Con
     except sqlite3.OperationalError as exc:
         if _cannot_open(exc):
             raise _read_only_error(path) from None
+        if "i/o error" in str(exc).lower() or "full" in str(exc).lower():
+            raise write_error(path, exc) from None  # e.g. no room for the -shm file
         raise InputError(path, f"not a scoring database ({exc})") from None
     except sqlite3.DatabaseError as exc:
         raise InputError(path, f"not a scoring database ({exc})") from None
