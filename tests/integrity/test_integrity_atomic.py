@@ -52,7 +52,8 @@ class _DiskFullAfter(io.RawIOBase):
 
 def test_os_errors_in_words():
     assert os_problem(OSError(errno.ENOSPC, "x")) == "no space left on the disk"
-    assert os_problem(OSError(errno.EROFS, "x")) == "the folder is read-only (read-only file system)"
+    assert os_problem(OSError(errno.EROFS, "x")) == ("the folder is read-only "
+                                                     "(read-only file system)")
     assert os_problem(OSError(errno.EACCES, "x")) == "the folder is read-only (permission denied)"
     assert os_problem(OSError(errno.ENOENT, "x")) == "the folder does not exist"
     assert os_problem(OSError(errno.ENOENT, "x"), reading=True) == "file not found"

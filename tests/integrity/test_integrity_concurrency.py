@@ -12,7 +12,6 @@ import multiprocessing
 import sqlite3
 
 import pytest
-
 from blinding_helpers import make_session
 
 BOUTS = [(0.02 * i, 0.02 * i + 0.01) for i in range(100)]  # inside the 2-s clips
