@@ -40,6 +40,10 @@ EXCLUSION_REASON = "exclusion_reason"
 GROUP = "group"
 #: Column saying why a value is empty (unblinded scores, forced swim results).
 NOTE = "note"
+#: Seconds of the scored window that were observed (forced swim summaries).
+SCORED_S = "scored_s"
+#: Forced swim columns that do not describe the window (kept when ``scored_s`` is 0).
+_NOT_WINDOW_MEASURES = {"latency_s", "scored_bins", "window_start_s", "window_end_s"}
 
 _MISSING_TEXT = {"", "na", "nan", "n/a", "none", "null"}
 _NUMERIC = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -261,6 +265,25 @@ def _numeric_values(table: pd.DataFrame, value: str, warnings: list[str]) -> pd.
     return out[numbers.notna() & ~finite]
 
 
+def _drop_unobserved(table: pd.DataFrame, value: str, warnings: list[str]) -> pd.DataFrame:
+    """Drop window measures of rows whose ``scored_s`` is 0: nothing of the window was
+    observed, so a 0 there means "not seen", not "none" (tables written before such
+    values were left empty carry 0s). Latency and per-bin columns are not window
+    measures and are kept."""
+    if SCORED_S not in table.columns or value == SCORED_S or value in _NOT_WINDOW_MEASURES \
+            or value.startswith("immobile_s_"):
+        return table
+    scored = pd.to_numeric(as_text(table[SCORED_S]), errors="coerce")
+    unobserved = scored == 0
+    if unobserved.any():
+        warnings.append(
+            f"dropped {int(unobserved.sum())} row(s) where nothing of the window was observed "
+            f"({SCORED_S} = 0), so '{value}' there is not a measurement: "
+            + _names(table.loc[unobserved, SUBJECT].tolist())
+        )
+    return table[~unobserved]
+
+
 def _drop_excluded(table: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
     """Drop animals flagged in ``excluded`` (a reason, or True with ``exclusion_reason``)."""
     if EXCLUDED not in table.columns:
@@ -331,8 +354,10 @@ def check_design(
     -----
     Dropped, each with a warning naming the subjects: subjects marked in an
     ``excluded`` column (with the reason), rows with a missing or non-numeric value
-    or factor level, subjects missing a within level (complete cases are needed
-    for the repeated-measures ANOVA), and groups with fewer than two animals in a
+    (with the ``note`` of the row, when the table has one) or factor level, window
+    measures of rows with ``scored_s`` = 0 (nothing of the window observed),
+    subjects missing a within level (complete cases are needed for the
+    repeated-measures ANOVA), and groups with fewer than two animals in a
     one-factor design.
     """
     msgs = list(warnings)
@@ -366,6 +391,7 @@ def check_design(
             )
             table = table[~miss]
     table = _numeric_values(table, value, msgs)
+    table = _drop_unobserved(table, value, msgs)
 
     if within:
         dup = table[table.duplicated([SUBJECT, within], keep=False)]

@@ -101,6 +101,26 @@ def test_stats_names_each_empty_row_and_never_analyses_it(tmp_path, capsys):
     assert "m3 (the recording ends at 2 s)" in (out / "report.html").read_text()
 
 
+def test_stats_does_not_take_an_old_tables_zeros_for_measurements(tmp_path, capsys):
+    # unblinded before empty values were left empty: 0 s of immobility where the clip
+    # ended before the window (scored_s = 0); the latency was observed and is kept
+    results = tmp_path / "old_scores.csv"
+    results.write_text(
+        "subject,group,scored_s,immobility_s,latency_s\n"
+        "m1,vehicle,240,100,30\nm2,vehicle,240,110,35\nm3,vehicle,0,0,40\n"
+        "m4,drug,240,60,50\nm5,drug,0,0,55\nm6,drug,240,70,60\nm7,vehicle,240,120,45\n"
+        "m8,drug,240,65,52\n")
+    out = tmp_path / "stats"
+    assert main(["stats", str(results), "--value", "immobility_s", "--out", str(out)]) == 0
+    assert ("dropped 2 row(s) where nothing of the window was observed (scored_s = 0), so "
+            "'immobility_s' there is not a measurement: m3, m5") in capsys.readouterr().err
+    d = pd.read_csv(out / "descriptives.csv").set_index("group")
+    assert d.loc["vehicle", "mean"] == pytest.approx(110) and d.loc["drug", "n"] == 3
+    assert main(["stats", str(results), "--value", "latency_s", "--out", str(out)]) == 0
+    assert "scored_s" not in capsys.readouterr().err
+    assert len(pd.read_csv(out / "analysed_data.csv")) == 8
+
+
 def test_agreement_with_nothing_in_common_is_empty_and_fails(tmp_path, capsys):
     # the session's window (mouse FST, 120-360 s) lies past the end of its 2-s clips
     made, _, _ = make_session(tmp_path, n=2, observers=("A", "B"))
