@@ -260,8 +260,8 @@ def _cannot_open(exc: sqlite3.OperationalError) -> bool:
 
 def _read_only_error(path: Path) -> FileSystemError:
     where = "file" if path.parent.is_dir() and _writable(path.parent) else "session folder"
-    return FileSystemError(path, f"the {where} is read-only: scores cannot be written here "
-                           "(copy the session folder to a writable place to go on)")
+    return FileSystemError(path, f"the {where} is read-only: nothing can be recorded in the "
+                           "session (copy the session folder to a writable place to go on)")
 
 
 def _writable(folder: Path) -> bool:

@@ -43,6 +43,51 @@ def test_ppi_analyze_never_leaves_a_table_cut_mid_row(tmp_path, small_disk, caps
     assert (disk / "ppi.csv").read_bytes() == (reference / "ppi.csv").read_bytes()  # whole
 
 
+def test_ppi_analyze_on_a_disk_that_fills_without_mounting(tmp_path, monkeypatch, capsys):
+    # where no tmpfs can be mounted (not root): the disk is full after a chosen number
+    # of bytes, shared by every file the command writes
+    import io
+    import os
+
+    from behavior.io import atomic
+
+    budget = {"bytes": 20_000}
+
+    class Disk(io.RawIOBase):
+        def __init__(self, fd):
+            self._file = os.fdopen(fd, "wb", buffering=0)
+
+        def writable(self):
+            return True
+
+        def write(self, data):
+            n = min(len(data), budget["bytes"])
+            if n == 0:
+                raise OSError(28, "No space left on device")
+            budget["bytes"] -= n
+            return self._file.write(bytes(data[:n]))
+
+        def fileno(self):
+            return self._file.fileno()
+
+        def close(self):
+            self._file.close()
+            super().close()
+
+    startle = sy.write_srlab(tmp_path / "big.csv", sy.simulate_trials(40, seed=1))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "trials.csv").write_text("the trials of yesterday\n")
+    monkeypatch.setattr(atomic, "_binary_file", lambda fd: io.BufferedWriter(Disk(fd)))
+    assert main(["ppi", "analyze", str(startle), "--out", str(out / "ppi.csv"),
+                 "--trials", str(out / "trials.csv")]) == 1
+    assert _error(capsys) == (f"behavior: error: {out / 'trials.csv'}: cannot write: "
+                              "no space left on the disk")
+    assert (out / "trials.csv").read_text() == "the trials of yesterday\n"
+    assert listing(out) == ["ppi.csv", "trials.csv"]
+    assert len(pd.read_csv(out / "ppi.csv")) == 40 * 3  # whole: 40 animals x 3 prepulses
+
+
 def test_stats_on_a_full_disk_writes_whole_files_or_none(tmp_path, small_disk, capsys):
     results = tmp_path / "results.csv"
     results.write_text("subject,group,score\n" + "".join(
