@@ -88,6 +88,7 @@ def test_ppi_analyze_on_a_disk_that_fills_without_mounting(tmp_path, monkeypatch
     assert len(pd.read_csv(out / "ppi.csv")) == 40 * 3  # whole: 40 animals x 3 prepulses
 
 
+@pytest.mark.slow
 def test_stats_on_a_full_disk_writes_whole_files_or_none(tmp_path, small_disk, capsys):
     results = tmp_path / "results.csv"
     results.write_text("subject,group,score\n" + "".join(

@@ -72,6 +72,7 @@ def test_a_writer_killed_mid_file_leaves_the_old_file_and_no_debris(tmp_path):
     assert listing(tmp_path) == ["trials.csv"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", ["copying", "key"])
 def test_a_killed_blind_create_is_cleaned_up_by_the_next_run(tmp_path, capsys, step):
     videos, groups = make_study(tmp_path, 3)
