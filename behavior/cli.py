@@ -24,7 +24,7 @@ from behavior.commandline import (  # noqa: F401
     error_line,
     video_paths,
 )
-from behavior.errors import BehaviorError, OutputError
+from behavior.errors import BehaviorError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,12 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
-    except OutputError as exc:  # a file or folder that cannot be written
+    except BehaviorError as exc:  # 1: a file or folder (FileSystemError), 2: the input
         print(error_line(exc), file=sys.stderr)
-        return 1
-    except BehaviorError as exc:
-        print(error_line(exc), file=sys.stderr)
-        return 2
+        return exc.exit_status
     except OSError as exc:  # the file system said no where no check foresaw it
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         print(f"behavior: error: {where}{exc.strerror or exc}", file=sys.stderr)

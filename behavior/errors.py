@@ -6,11 +6,18 @@ to do about it. The CLI turns them into one line on stderr and a non-zero exit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from os import PathLike
 
 
 class BehaviorError(Exception):
-    """Base class of every error the library raises on purpose."""
+    """Base class of every error the library raises on purpose.
+
+    ``exit_status`` is the status the command line exits with (2: the input or the
+    request is wrong; 1: the file system failed, see :class:`FileSystemError`).
+    """
+
+    exit_status = 2
 
 
 class InputError(BehaviorError):
@@ -38,6 +45,44 @@ class InputError(BehaviorError):
         return type(self), (self.path, self.problem, self.line)
 
 
+class BadRowsError(InputError):
+    """Several rows of a table are wrong: every one is listed, each with its line.
+
+    Parameters
+    ----------
+    path
+        The table.
+    problems
+        ``(line, problem)`` for each bad row (line 1-based, or None).
+    consequence
+        What happened because of them, e.g. "nothing was imported".
+    """
+
+    def __init__(self, path: str | PathLike[str], problems: Sequence[tuple[int | None, str]],
+                 consequence: str = ""):
+        self.problems = [(line, problem) for line, problem in problems]
+        n = len({line for line, _ in self.problems}) or len(self.problems)
+        listed = "\n".join(f"  line {line}: {problem}" if line is not None else f"  {problem}"
+                           for line, problem in self.problems)
+        summary = f"{n} bad row{'s' if n != 1 else ''}" + (f" ({consequence})" if consequence
+                                                            else "")
+        first = self.problems[0][0] if self.problems else None
+        super().__init__(path, f"{summary}:\n{listed}", line=None)
+        self.line = first
+        self.consequence = consequence
+
+    def __reduce__(self):
+        return type(self), (self.path, self.problems, self.consequence)
+
+
+class FileSystemError(InputError):
+    """A file or folder cannot be read or written: missing, read-only, full disk,
+    no permission. The message names the path and the problem in plain words
+    (see :func:`behavior.io.atomic.os_problem`); the command line exits with 1."""
+
+    exit_status = 1
+
+
 class ProtocolError(BehaviorError):
     """A protocol file has a missing or invalid value."""
 
@@ -59,11 +104,8 @@ class AnalysisError(BehaviorError):
     """The data were read but the requested analysis cannot be done on them."""
 
 
-class OutputError(InputError):
-    """A file or folder cannot be written (read-only, missing, full disk).
-
-    The command line exits with status 1 on it, with this one line.
-    """
+#: A file or folder that cannot be written (the name the forced swim module used).
+OutputError = FileSystemError
 
 
 class Cancelled(BehaviorError):

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from behavior.errors import ProtocolError
+from behavior.errors import FileSystemError, ProtocolError
 
 
 def _shipped_dir() -> Path:
@@ -36,13 +36,20 @@ SHIPPED_DIR = _shipped_dir()
 
 
 def shipped(name: str) -> Path:
-    """Path of a shipped protocol file, e.g. ``shipped("mouse_fst")``."""
+    """Path of a shipped protocol file, e.g. ``shipped("mouse_fst")``.
+
+    Raises
+    ------
+    FileSystemError
+        No shipped protocol has that name (the message lists the available ones).
+    """
     candidates = [SHIPPED_DIR / name, SHIPPED_DIR / f"{name}.yaml"]
     for candidate in candidates:
         if candidate.is_file():
             return candidate
     available = sorted(p.stem for p in SHIPPED_DIR.glob("*.yaml"))
-    raise FileNotFoundError(f"no shipped protocol '{name}'; available: {', '.join(available)}")
+    raise FileSystemError(name, "no protocol file of this name and no shipped protocol "
+                          f"called that; shipped: {', '.join(available)}")
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
@@ -51,7 +58,9 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ProtocolError(path, "<file>", "file not found") from None
+        raise FileSystemError(path, "protocol file not found") from None
+    except OSError as exc:
+        raise FileSystemError(path, f"cannot read the protocol file ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise ProtocolError(path, "<file>", f"not UTF-8 text ({exc.reason})") from None
     try:

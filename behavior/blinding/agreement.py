@@ -8,6 +8,14 @@ shortened when a recording ends early), giving
 - the state of each bin of the window: immobile when more than half of the bin is
   immobile (:func:`behavior.fst.summary.bin_states`) — for Cohen's / Fleiss' κ and
   % agreement, pooled over the videos.
+
+Missing is empty, never 0: a video whose recording ends before the window starts
+was not observed in the window; it is left out of every measure and named in the
+``note`` column. A pair with no such video left has empty measures (NaN) and says
+why, never a bias or limits of 0.
+
+The window is the one stored in a session (:func:`resolve_window`), unless another
+is asked for.
 """
 
 from __future__ import annotations
@@ -36,21 +44,52 @@ from behavior.fst.summary import clean_bouts, overlap_s
 PAIR_COLUMNS = (
     "rater1", "rater2", "n_videos", "n_bins", "pearson_r", "icc", "icc_ci_low", "icc_ci_high",
     "bias_s", "loa_low_s", "loa_high_s", "mean_abs_diff_s", "kappa", "pct_agreement",
-    "window_start_s", "window_end_s", "bin_s",
+    "window_start_s", "window_end_s", "bin_s", "note",
 )
 #: Columns of the all-raters table (written when there are three raters or more).
 OVERALL_COLUMNS = (
     "raters", "n_raters", "n_videos", "n_bins", "icc", "icc_ci_low", "icc_ci_high",
-    "fleiss_kappa", "pct_all_agree", "window_start_s", "window_end_s", "bin_s",
+    "fleiss_kappa", "pct_all_agree", "window_start_s", "window_end_s", "bin_s", "note",
 )
 
 
 @dataclass(frozen=True)
 class Profile:
-    """One rater's score of one video over ``[window start, end)``."""
+    """One rater's score of one video over ``[window start, end)``.
+
+    ``immobility_s`` is NaN when nothing of the window was observed (the recording
+    ends before the window starts).
+    """
 
     immobility_s: float
     bins: np.ndarray | None  # immobile fraction of each full bin; None for totals-only
+
+    @property
+    def observed(self) -> bool:
+        return math.isfinite(self.immobility_s)
+
+
+def resolve_window(given: tuple[float, float] | None, raters: Sequence[Rater],
+                   default: tuple[float, float]) -> tuple[tuple[float, float], list[str]]:
+    """The window to compare: ``given``, else the one the sessions store, else ``default``.
+
+    Returns the window and notes (a window asked for that differs from a session's).
+
+    Raises
+    ------
+    AnalysisError
+        No window given and the sessions store different ones.
+    """
+    stored = sorted({tuple(map(float, r.window_s)) for r in raters if r.window_s is not None})
+    if given is not None:
+        given = (float(given[0]), float(given[1]))
+        return given, [f"window {given[0]:g}–{given[1]:g} s as asked; the session stores "
+                       f"{w[0]:g}–{w[1]:g} s" for w in stored if w != given]
+    if len(stored) > 1:
+        shown = ", ".join(f"{w[0]:g}–{w[1]:g} s" for w in stored)
+        raise AnalysisError(f"the sessions store different windows ({shown}); name the "
+                            "window to compare (setting window_s)")
+    return (stored[0] if stored else (float(default[0]), float(default[1]))), []
 
 
 def common_end(raters: Sequence[Rater], video: str, window_s: tuple[float, float]) -> float:
@@ -63,6 +102,8 @@ def profile(rater: Rater, video: str, window_s: tuple[float, float], end_s: floa
     w0 = window_s[0]
     if video not in rater.bouts:
         return Profile(float(rater.totals[video]), None)
+    if end_s <= w0 + 1e-9:  # the recording ends before the window: nothing observed
+        return Profile(math.nan, None)
     bouts = rater.bouts[video]
     n_bins = int(math.floor((end_s - w0) / bin_s + 1e-9))
     return Profile(overlap_s(bouts, w0, end_s), bin_fractions(bouts, w0, n_bins, bin_s))
@@ -99,6 +140,25 @@ def common_videos(raters: Sequence[Rater]) -> list[str]:
     return sorted(set.intersection(*(r.videos for r in raters)))
 
 
+def observed_profiles(raters: Sequence[Rater], window_s: tuple[float, float], bin_s: float
+                      ) -> tuple[list[str], list[list[Profile]], str]:
+    """Profiles of the common videos of which every rater observed part of the window.
+
+    Returns the videos kept, their ``[video][rater]`` profiles, and a note naming
+    the videos left out and why (``""`` when none was).
+    """
+    videos = common_videos(raters)
+    rows = profiles(raters, videos, window_s, bin_s)
+    keep = [i for i, row in enumerate(rows) if all(p.observed for p in row)]
+    out = [videos[i] for i in range(len(videos)) if i not in set(keep)]
+    note = ""
+    if out:
+        ends = ", ".join(f"{v} (ends at {common_end(raters, v, window_s):g} s)" for v in out)
+        note = (f"left out {len(out)} video(s) with nothing of the window {window_s[0]:g}–"
+                f"{window_s[1]:g} s observed: {ends}")
+    return [videos[i] for i in keep], [rows[i] for i in keep], note
+
+
 def order_pairs(raters: Sequence[Rater]) -> list[tuple[Rater, Rater]]:
     """Every pair once; manual raters before auto ones, so ``rater2 − rater1`` reads
     "auto minus manual"."""
@@ -108,18 +168,21 @@ def order_pairs(raters: Sequence[Rater]) -> list[tuple[Rater, Rater]]:
 
 def pair_table(r1: Rater, r2: Rater, window_s: tuple[float, float], bin_s: float
                ) -> pd.DataFrame:
-    """Per-video immobility seconds of a pair (columns ``video``, ``x_s``, ``y_s``)."""
-    videos = common_videos([r1, r2])
-    rows = profiles([r1, r2], videos, window_s, bin_s)
+    """Per-video immobility seconds of a pair (columns ``video``, ``x_s``, ``y_s``);
+    videos with nothing of the window observed are left out."""
+    videos, rows, _ = observed_profiles([r1, r2], window_s, bin_s)
     return pd.DataFrame({"video": videos, "x_s": [p[0].immobility_s for p in rows],
                          "y_s": [p[1].immobility_s for p in rows]})
 
 
 def pair_agreement(r1: Rater, r2: Rater, window_s: tuple[float, float], bin_s: float
                    ) -> dict[str, object]:
-    """One row of :data:`PAIR_COLUMNS` (NaN where a measure is not defined)."""
-    videos = common_videos([r1, r2])
-    rows = profiles([r1, r2], videos, window_s, bin_s)
+    """One row of :data:`PAIR_COLUMNS` (NaN where a measure is not defined; ``note``
+    names the videos left out, or says that none could be compared)."""
+    videos, rows, note = observed_profiles([r1, r2], window_s, bin_s)
+    if not videos:
+        note = ("nothing to compare: " + note.removeprefix("left out ")) if note else \
+            "nothing to compare: no video in common"
     x = np.array([p[0].immobility_s for p in rows])
     y = np.array([p[1].immobility_s for p in rows])
     icc = icc_2_1(np.column_stack((x, y))) if len(videos) else icc_2_1(np.empty((0, 2)))
@@ -139,6 +202,7 @@ def pair_agreement(r1: Rater, r2: Rater, window_s: tuple[float, float], bin_s: f
         "mean_abs_diff_s": float(np.mean(np.abs(y - x))) if x.size else math.nan,
         "kappa": kappa, "pct_agreement": pct,
         "window_start_s": window_s[0], "window_end_s": window_s[1], "bin_s": bin_s,
+        "note": note,
     }
 
 
@@ -172,8 +236,10 @@ def overall_agreement(raters: Sequence[Rater], window_s: tuple[float, float], bi
     Fleiss' κ (Fleiss 1971) treats each bin of each video as an item rated immobile
     or mobile by every rater; ``pct_all_agree`` is the % of bins where all agree.
     """
-    videos = common_videos(raters)
-    rows = profiles(raters, videos, window_s, bin_s)
+    videos, rows, note = observed_profiles(raters, window_s, bin_s)
+    if not videos:
+        note = ("nothing to compare: " + note.removeprefix("left out ")) if note else \
+            "nothing to compare: no video scored by every rater"
     totals = np.array([[p.immobility_s for p in row] for row in rows]).reshape(-1, len(raters))
     icc = icc_2_1(totals)
     fleiss = pct = math.nan
@@ -192,6 +258,7 @@ def overall_agreement(raters: Sequence[Rater], window_s: tuple[float, float], bi
         "n_videos": len(videos), "n_bins": n_bins, "icc": icc.icc, "icc_ci_low": icc.ci_low,
         "icc_ci_high": icc.ci_high, "fleiss_kappa": fleiss, "pct_all_agree": pct,
         "window_start_s": window_s[0], "window_end_s": window_s[1], "bin_s": bin_s,
+        "note": note,
     }], columns=list(OVERALL_COLUMNS))
 
 

@@ -57,10 +57,16 @@ class Calibration:
     best: dict[str, float]
     curve: pd.DataFrame
     videos: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # videos left out, and why
 
 
-def manual_raters(inputs: Sequence[str | Path], behaviour: str = IMMOBILITY) -> list[Rater]:
-    """Observers from session folders/databases and interval CSVs (observer column optional)."""
+def manual_raters(inputs: Sequence[str | Path], behaviour: str = IMMOBILITY, *,
+                  strict: bool = False) -> list[Rater]:
+    """Observers from session folders/databases and interval CSVs (observer column optional).
+
+    Overlapping intervals of one observer are merged (said in the rater's ``notes``),
+    or refused with ``strict``.
+    """
     raters: list[Rater] = []
     for item in inputs:
         path = Path(item)
@@ -70,7 +76,7 @@ def manual_raters(inputs: Sequence[str | Path], behaviour: str = IMMOBILITY) -> 
             table = read_intervals(path)
             if OBSERVER not in table.columns:
                 table[OBSERVER] = path.stem
-            raters.extend(interval_raters(table, path, behaviour))
+            raters.extend(interval_raters(table, path, behaviour, strict=strict))
         else:
             raise InputError(path, "not a session or an interval CSV")
     return raters
@@ -121,8 +127,8 @@ def calibrate(
     (:func:`behavior.fst.summary.bin_states`); κ is pooled over all bins of all videos.
     """
     window = window_s or protocol.window_s
-    by_id, videos, ends, ref_total, ref_state = _consensus(manual, traces, window, bin_s,
-                                                           criterion)
+    by_id, videos, ends, ref_total, ref_state, notes = _consensus(manual, traces, window, bin_s,
+                                                                  criterion)
     smoothed = {v: smooth_mobility(by_id[v].time_s, by_id[v].mobility, protocol.smoothing_s)
                 for v in videos}
     grid = (np.asarray(thresholds, float) if thresholds is not None
@@ -145,7 +151,7 @@ def calibrate(
     curve = pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
     best = _best(curve, criterion, "threshold")
     return Calibration(float(best["threshold"]), float(best["min_bout_s"]), criterion,
-                       {c: float(best[c]) for c in CURVE_COLUMNS}, curve, tuple(videos))
+                       {c: float(best[c]) for c in CURVE_COLUMNS}, curve, tuple(videos), notes)
 
 
 #: Heights tried by :func:`calibrate_climbing` by default (body sizes).
@@ -163,6 +169,7 @@ class ClimbCalibration:
     best: dict[str, float]
     curve: pd.DataFrame
     videos: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # videos left out, and why
 
 
 def calibrate_climbing(
@@ -185,8 +192,8 @@ def calibrate_climbing(
     from behavior.blinding.raters import trace_active_bouts
 
     window = window_s or protocol.window_s
-    by_id, videos, ends, ref_total, ref_state = _consensus(manual, traces, window, bin_s,
-                                                           criterion)
+    by_id, videos, ends, ref_total, ref_state, notes = _consensus(manual, traces, window, bin_s,
+                                                                  criterion)
     rows = []
     for height in heights:
         p = protocol.with_overrides(climb_height=float(height))
@@ -202,15 +209,17 @@ def calibrate_climbing(
     best = _best(curve, criterion, "climb_height")
     return ClimbCalibration(float(best["climb_height"]), criterion,
                             {c: float(best[c]) for c in CLIMB_CURVE_COLUMNS}, curve,
-                            tuple(videos))
+                            tuple(videos), notes)
 
 
 def _consensus(manual: Sequence[Rater], traces: Sequence[Trace], window: tuple[float, float],
                bin_s: float, criterion: str):
     """The videos scored both ways and the observers' consensus on them: traces by
-    video id, the videos, where each comparison ends, seconds per video and the
-    state of each bin (mean fraction over the observers > 0.5). Checks the
-    criterion's name and that there are manual scores."""
+    video id, the videos, where each comparison ends, seconds per video, the
+    state of each bin (mean fraction over the observers > 0.5), and notes naming
+    the videos left out because nothing of the window was observed (a recording
+    that ends before it starts: empty, not 0). Checks the criterion's name and
+    that there are manual scores."""
     if criterion not in CRITERIA:
         raise AnalysisError(f"criterion must be one of {', '.join(CRITERIA)}, got {criterion!r}")
     manual = [r for r in manual if r.kind == MANUAL]
@@ -224,15 +233,24 @@ def _consensus(manual: Sequence[Rater], traces: Sequence[Trace], window: tuple[f
         raise AnalysisError(f"no manually scored video has a trace (manual: "
                             f"{', '.join(sorted(scored)[:4])}…; traces: {', '.join(ids[:4])}…)")
     # reference: consensus of the observers who scored each video, over the common part
-    ends, ref_totals, ref_bins = {}, [], []
+    ends, ref_totals, ref_bins, kept, left_out = {}, [], [], [], []
     for v in videos:
         who = [r for r in manual if v in r.videos]
         end = min(common_end(who, v, window), by_id[v].end_s)
+        if end <= window[0] + 1e-9:
+            left_out.append(f"{v} (ends at {end:g} s)")
+            continue
+        kept.append(v)
         ends[v] = end
         prof = [profile(r, v, window, end, bin_s) for r in who]
         ref_totals.append(np.mean([p.immobility_s for p in prof]))
         ref_bins.append(np.mean([p.bins for p in prof], axis=0))
-    return by_id, videos, ends, np.array(ref_totals), np.concatenate(ref_bins) > 0.5
+    notes = [f"left out {len(left_out)} video(s) with nothing of the window {window[0]:g}–"
+             f"{window[1]:g} s observed: {', '.join(left_out)}"] if left_out else []
+    if not kept:
+        raise AnalysisError(f"nothing to compare: {notes[0].removeprefix('left out ')}")
+    return (by_id, kept, ends, np.array(ref_totals), np.concatenate(ref_bins) > 0.5,
+            tuple(notes))
 
 
 def _agreement(ref_total: np.ndarray, ref_state: np.ndarray, totals: list[float],

@@ -44,13 +44,26 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="minimum manual immobility bout in summaries (default 0: as scored)")
     p.set_defaults(func=_create)
 
-    p = bsub.add_parser("import", help="add scores made elsewhere (interval CSV, BORIS export)")
+    p = bsub.add_parser("import", help="add scores made elsewhere (interval CSV, BORIS export)",
+                        description="Add one observer's intervals to the session and mark the "
+                        "videos in the file finished for them. Every bad row is reported at "
+                        "once and nothing is written unless all are good. Overlapping or "
+                        "repeated intervals are merged into their union (each merge is listed); "
+                        "--strict refuses them.")
     p.add_argument("session", metavar="SESSION_DIR")
     p.add_argument("intervals", metavar="INTERVALS.csv",
-                   help="columns video, behaviour, start_s, end_s (video = code)")
-    p.add_argument("--observer", required=True, metavar="NAME")
+                   help="columns video, behaviour, start_s, end_s (video = code); a row with "
+                   "only a video: scored, nothing seen")
+    p.add_argument("--observer", required=True, metavar="NAME",
+                   help="an observer of the session (see `blind status`)")
+    p.add_argument("--new-observer", action="store_true",
+                   help="add NAME as a new observer (otherwise an unknown name is refused)")
     p.add_argument("--replace", action="store_true",
                    help="replace this observer's earlier events on the videos in the file")
+    p.add_argument("--unfinished", action="store_true",
+                   help="do not mark the imported videos finished (scoring goes on)")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse overlapping or repeated intervals instead of merging them")
     p.set_defaults(func=_import)
 
     p = bsub.add_parser("status", help="scoring progress per observer (no group shown)")
@@ -86,8 +99,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="session folder, interval CSV (video, observer, behaviour, start_s, "
                    "end_s), traces folder or results CSV of `behavior fst score`")
-    p.add_argument("--window", nargs=2, type=float, default=(120.0, 360.0),
-                   metavar=("START", "END"), help="scored window in s (default 120 360)")
+    p.add_argument("--window", nargs=2, type=float, metavar=("START", "END"),
+                   help="scored window in s (default: the session's, else the protocol's)")
     p.add_argument("--bin", type=float, default=1.0, metavar="S",
                    help="bin for kappa and %% agreement (default 1 s)")
     p.add_argument("--out", metavar="agreement.csv", help="pairwise table (also "
@@ -99,6 +112,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--behaviour", default="immobility",
                    help="behaviour compared: immobility, or swimming / climbing (the "
                         "observers' states of that name and the auto-scorer's)")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse overlapping or repeated intervals of one observer instead of "
+                   "merging them")
     p.set_defaults(func=_agreement)
 
 
@@ -131,19 +147,31 @@ def register_fst_calibrate(fst_subparsers: argparse._SubParsersAction) -> None:
                         "(calibrate immobility first)")
     p.add_argument("--climb-heights", metavar="LIST|START:STOP:STEP",
                    help="climb_height values to try, in body sizes (default 0.05:0.6:0.025)")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse overlapping or repeated intervals of one observer instead of "
+                   "merging them")
     p.set_defaults(func=_calibrate)
 
 
 # -- handlers ---------------------------------------------------------------------------
+def _check_outputs(*paths: str | Path | None) -> None:
+    """Before any work: each output's folder exists (or is created) and can be written."""
+    from behavior.io.atomic import prepare_output
+
+    for path in paths:
+        if path:
+            prepare_output(path)
+
+
 def _write_csv(table: pd.DataFrame, path: str | Path) -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        table.to_csv(tmp, index=False, float_format="%.6g")
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise InputError(path, f"cannot write: {exc}") from None
+    from behavior.io.atomic import write_csv
+
+    write_csv(table, path, float_format="%.6g")  # whole or not at all
+
+
+def _warn(lines, prefix: str = "warning") -> None:
+    for line in lines:
+        echo(f"behavior: {prefix}: {line}", file=sys.stderr)
 
 
 def _numbers(text: str, what: str) -> list[float]:
@@ -159,17 +187,21 @@ def _numbers(text: str, what: str) -> list[float]:
 
 
 def _create(args: argparse.Namespace) -> int:
-    from behavior.blinding.create import create_session
+    from behavior.blinding.create import create_session, remove_stale_staging
     from behavior.blinding.lock import observer_list
     from behavior.blinding.tables import match_groups, read_groups
+    from behavior.io.atomic import prepare_folder
     from behavior.protocols import load_fst_protocol
 
     protocol = load_fst_protocol(args.protocol)
     videos = [Path(v) for v in video_paths(args.videos)]
     groups = match_groups(videos, read_groups(args.groups), args.groups)
+    # said even if the creation then fails: what an earlier, interrupted run left
+    _warn(remove_stale_staging(prepare_folder(Path(args.out).parent)), "note")
     made = create_session(videos, groups, args.out, args.key, protocol,
                           observers=observer_list(args.observers),
                           behaviours=observer_list(args.behaviours), min_bout_s=args.min_bout)
+    _warn(made.cleaned, "note")
     echo(f"session {made.session_id}: {len(made.codes)} coded video(s) in {made.session_dir}")
     echo(f"key written to {made.key_path} — keep it away from the observers")
     if made.observers:
@@ -181,20 +213,28 @@ def _create(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from behavior.blinding.lock import import_intervals
-    from behavior.blinding.tables import read_intervals
+    from behavior.blinding.tables import merge_overlaps, read_intervals
 
-    table = read_intervals(args.intervals)
-    counts = import_intervals(args.session, table, args.observer, args.intervals,
-                              replace=args.replace)
-    echo(f"imported {sum(counts.values())} event(s) on {len(counts)} video(s) for "
-          f"{args.observer}")
+    table, merges = merge_overlaps(read_intervals(args.intervals), args.intervals,
+                                   strict=args.strict)
+    result = import_intervals(args.session, table, args.observer, args.intervals,
+                              replace=args.replace, new_observer=args.new_observer,
+                              finish=not args.unfinished)
+    _warn(merges)
+    echo(f"imported {sum(result.counts.values())} event(s) on {len(result.counts)} video(s) "
+         f"for {args.observer}" + (" (a new observer)" if result.new_observer else ""))
+    if result.finished:
+        echo(f"marked finished for {args.observer}: {', '.join(result.finished)}")
+    if result.unfinished:
+        echo(f"not finished yet for {args.observer}: {len(result.unfinished)} video(s) "
+             f"({', '.join(result.unfinished[:8])}{' ...' if len(result.unfinished) > 8 else ''})")
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
     from behavior.blinding import database as db
 
-    conn = db.open_database(args.session)
+    conn = db.open_database(args.session, readonly=True)
     try:
         rows = conn.execute(
             "SELECT o.name, COUNT(*) AS n, SUM(a.finished_at IS NOT NULL) AS done FROM "
@@ -215,7 +255,8 @@ def _audit(args: argparse.Namespace) -> int:
 
     from behavior.blinding import database as db
 
-    conn = db.open_database(args.session)
+    _check_outputs(args.out)
+    conn = db.open_database(args.session, readonly=True)
     try:
         log = pd.read_sql_query("SELECT at, observer, action, detail FROM audit ORDER BY id", conn)
     finally:
@@ -238,60 +279,89 @@ def _lock(args: argparse.Namespace) -> int:
     echo(f"SHA-256 of the scores: {result.digest}")
     if result.incomplete:
         echo(f"warning: {len(result.incomplete)} video(s) were not marked finished",
-              file=sys.stderr)
+             file=sys.stderr)
     return 0
 
 
 def _unblind(args: argparse.Namespace) -> int:
     from behavior.blinding.key import read_key
-    from behavior.blinding.lock import unblind
+    from behavior.blinding.lock import empty_value_notes, unblind
 
+    _check_outputs(args.out)
     scores, digest = unblind(args.session, read_key(args.key), args.key, force=args.force,
                              combine=args.combine, observer=args.observer)
     _write_csv(scores, args.out)
     if digest is None:
         echo("warning: unblinded BEFORE the lock (--force); recorded in the audit log",
-              file=sys.stderr)
+             file=sys.stderr)
     else:
         echo(f"digest verified: {digest}")
-    echo(f"wrote {len(scores)} row(s) to {args.out}")
+    empty = empty_value_notes(scores)
+    _warn(f"empty values, not 0: {line}" for line in empty)
+    echo(f"wrote {len(scores)} row(s) to {args.out}"
+         + (f"; {len(empty)} with empty values (see the note column)" if empty else ""))
     return 0
 
 
 def _agreement(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from behavior.blinding.agreement import overall_agreement, pair_table, pairwise_agreement
+    from behavior.blinding.agreement import (
+        overall_agreement,
+        pair_table,
+        pairwise_agreement,
+        resolve_window,
+    )
     from behavior.blinding.plots import bland_altman_figure
     from behavior.blinding.raters import load_raters
+    from behavior.io.atomic import savefig
     from behavior.protocols import load_fst_protocol
 
     protocol = load_fst_protocol(args.protocol)
-    window = (float(args.window[0]), float(args.window[1]))
-    if not window[0] < window[1] or args.bin <= 0:
+    if args.bin <= 0 or (args.window is not None and not args.window[0] < args.window[1]):
         raise InputError("--window/--bin", "expected START < END and a positive bin")
-    raters = load_raters(args.inputs, protocol, args.behaviour.lower())
+    out = Path(args.out) if args.out else None
+    plot = Path(args.plot) if args.plot else (
+        out.with_name(f"{out.stem}_bland_altman.png") if out else None)
+    _check_outputs(out, plot)
+    raters = load_raters(args.inputs, protocol, args.behaviour.lower(), strict=args.strict)
+    for rater in raters:
+        _warn(rater.notes)
+    window, notes = resolve_window(args.window, raters, protocol.window_s)
+    _warn(notes, "note")
     table = pairwise_agreement(raters, window, args.bin)
     overall = overall_agreement(raters, window, args.bin) if len(raters) > 2 else None
+    echo(f"window {window[0]:g}–{window[1]:g} s, bins of {args.bin:g} s")
     with pd.option_context("display.width", 200, "display.max_columns", 30):
-        echo(table.drop(columns=["window_start_s", "window_end_s", "bin_s"])
-              .to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+        echo(table.drop(columns=["window_start_s", "window_end_s", "bin_s", "note"])
+             .to_string(index=False, float_format=lambda v: f"{v:.3g}"))
         if overall is not None:
-            echo(overall.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-    plot = Path(args.plot) if args.plot else None
-    if args.out:
-        out = Path(args.out)
+            echo(overall.drop(columns=["note"])
+                 .to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    empty = False
+    for frame in (table, overall):
+        if frame is None:
+            continue
+        for _, row in frame.iterrows():
+            if row["note"]:
+                names = row["raters"] if "raters" in row else f"{row['rater1']} vs {row['rater2']}"
+                _warn([f"{names}: {row['note']}"])
+            empty |= row["n_videos"] == 0
+    if out is not None:
         _write_csv(table, out)
         if overall is not None:
             _write_csv(overall, out.with_name(f"{out.stem}_overall.csv"))
-        plot = plot or out.with_name(f"{out.stem}_bland_altman.png")
     if plot is not None:
         from behavior.blinding.agreement import order_pairs
 
         pairs = [(a.name, b.name, pair_table(a, b, window, args.bin)) for a, b in
                  order_pairs(raters)]
-        bland_altman_figure(pairs).savefig(plot, dpi=120)
+        savefig(bland_altman_figure(pairs), plot, dpi=120)
         echo(f"Bland-Altman plot: {plot}")
+    if empty:
+        echo("behavior: error: some raters have nothing in common to compare; their measures "
+             "are empty (see the note column)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -303,7 +373,10 @@ def _calibrate(args: argparse.Namespace) -> int:
     from behavior.protocols import load_fst_protocol
 
     protocol = load_fst_protocol(args.protocol)
-    manual = manual_raters(args.manual, args.behaviour)
+    _check_outputs(args.out, args.curve)
+    manual = manual_raters(args.manual, args.behaviour, strict=args.strict)
+    for rater in manual:
+        _warn(rater.notes)
     traces = [read_trace(p) for p in find_traces(args.traces)]
     if not traces:
         raise InputError(args.traces, "no *.trace.csv files here")
@@ -315,8 +388,9 @@ def _calibrate(args: argparse.Namespace) -> int:
         min_bouts=_numbers(args.min_bouts, "--min-bouts"),
         window_s=tuple(args.window) if args.window else None, bin_s=args.bin,
         criterion=args.criterion)
+    _warn(result.notes)
     echo(f"{len(result.videos)} video(s) scored by hand and by the auto-scorer; "
-          f"criterion {result.criterion}")
+         f"criterion {result.criterion}")
     curve = result.curve[result.curve["min_bout_s"] == result.min_bout_s]
     echo(f"agreement curve at min_bout_s = {result.min_bout_s:g}:")
     with pd.option_context("display.width", 200, "display.max_rows", 500):
@@ -325,8 +399,8 @@ def _calibrate(args: argparse.Namespace) -> int:
         echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     b = result.best
     echo(f"chosen: threshold {result.threshold:g}, min_bout_s {result.min_bout_s:g} "
-          f"(kappa {b['kappa']:.3f}, {b['pct_agreement']:.1f} % agreement, ICC {b['icc']:.3f}, "
-          f"bias {b['bias_s']:.2f} s)")
+         f"(kappa {b['kappa']:.3f}, {b['pct_agreement']:.1f} % agreement, ICC {b['icc']:.3f}, "
+         f"bias {b['bias_s']:.2f} s)")
     _write_calibration(args, protocol, result)
     return 0
 
@@ -341,8 +415,9 @@ def _calibrate_climbing(args: argparse.Namespace, protocol, manual, traces) -> i
     result = calibrate_climbing(manual, traces, protocol, heights=heights,
                                 window_s=tuple(args.window) if args.window else None,
                                 bin_s=args.bin, criterion=args.criterion)
+    _warn(result.notes)
     echo(f"{len(result.videos)} video(s) with climbing scored by hand and by the auto-scorer; "
-          f"criterion {result.criterion}")
+         f"criterion {result.criterion}")
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         shown = result.curve.drop(columns=["n_videos", "n_bins"]).copy()
         shown[""] = ["<- chosen" if h == result.climb_height else ""
@@ -350,20 +425,18 @@ def _calibrate_climbing(args: argparse.Namespace, protocol, manual, traces) -> i
         echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     b = result.best
     echo(f"chosen: climb_height {result.climb_height:g} (kappa {b['kappa']:.3f}, "
-          f"{b['pct_agreement']:.1f} % agreement, ICC {b['icc']:.3f}, bias {b['bias_s']:.2f} s)")
+         f"{b['pct_agreement']:.1f} % agreement, ICC {b['icc']:.3f}, bias {b['bias_s']:.2f} s)")
     _write_calibration(args, protocol, result)
     return 0
 
 
 def _write_calibration(args: argparse.Namespace, protocol, result) -> None:
     from behavior.blinding.calibrate import calibrated_protocol_text
+    from behavior.io.atomic import write_text
 
     if args.curve:
         _write_csv(result.curve, args.curve)
     if args.out:
         text = calibrated_protocol_text(protocol, result, [str(m) for m in args.manual])
-        out = Path(args.out)
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
-        echo(f"protocol written to {out}")
+        write_text(args.out, text)
+        echo(f"protocol written to {args.out}")

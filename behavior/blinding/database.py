@@ -40,7 +40,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from behavior.errors import BehaviorError, InputError
+from behavior.errors import BehaviorError, FileSystemError, InputError
 
 SCHEMA_VERSION = 1
 DB_NAME = "session.sqlite"
@@ -195,15 +195,34 @@ def create_schema(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # readable by any SQLite tool
 
 
-def open_database(session: str | Path) -> sqlite3.Connection:
-    """Open an existing session database and check its schema version."""
+def open_database(session: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open an existing session database and check its schema version.
+
+    ``readonly``: only read (``status``, ``audit``, agreement, calibration). That
+    works in a read-only folder too (an archived session, a write-protected share):
+    SQLite cannot create its ``-shm`` file there, so the file is then opened as
+    immutable -- safe, because nobody can write to a read-only folder.
+
+    Raises
+    ------
+    InputError
+        No database, not a scoring database, or another schema version.
+    FileSystemError
+        Writing was asked for but the folder or file is read-only.
+    """
     path = database_path(session)
     if not path.is_file():
         raise InputError(path, f"no scoring database here (expected {DB_NAME} in the "
                          "session folder)")
     try:
-        conn = connect(path)
+        conn = _connect_readonly(path) if readonly else connect(path)
         row = conn.execute("SELECT schema_version FROM session").fetchone()
+    except sqlite3.OperationalError as exc:
+        if _cannot_open(exc):
+            raise _read_only_error(path) from None
+        if "i/o error" in str(exc).lower() or "full" in str(exc).lower():
+            raise write_error(path, exc) from None  # e.g. no room for the -shm file
+        raise InputError(path, f"not a scoring database ({exc})") from None
     except sqlite3.DatabaseError as exc:
         raise InputError(path, f"not a scoring database ({exc})") from None
     if row is None:
@@ -213,6 +232,67 @@ def open_database(session: str | Path) -> sqlite3.Connection:
         conn.close()
         raise InputError(path, f"schema version {row['schema_version']}; this version of "
                          f"behavior reads version {SCHEMA_VERSION}")
+    return conn
+
+
+def write_error(path: Path, exc: sqlite3.OperationalError) -> BehaviorError:
+    """The error for a failed write: read-only, full disk, or SQLite's own words."""
+    from behavior.io.atomic import space_problem
+
+    text = str(exc).lower()
+    if _cannot_open(exc):
+        return _read_only_error(path)
+    if "full" in text or "i/o error" in text:
+        # SQLite says "disk I/O error" for a full tmpfs: find out what it was
+        problem = space_problem(path.parent)
+        if problem is not None or "full" in text:
+            return FileSystemError(path, "cannot write: no space left on the disk")
+    if "locked" in text or "busy" in text:
+        return ScoringError(f"{path}: the scoring database is busy (another program has "
+                            f"been writing to it for too long): {exc}")
+    return FileSystemError(path, f"cannot write the scoring database: {exc}")
+
+
+def _cannot_open(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "unable to open" in text or "readonly" in text or "read-only" in text
+
+
+def _read_only_error(path: Path) -> FileSystemError:
+    where = "file" if path.parent.is_dir() and _writable(path.parent) else "session folder"
+    return FileSystemError(path, f"the {where} is read-only: nothing can be recorded in the "
+                           "session (copy the session folder to a writable place to go on)")
+
+
+def _writable(folder: Path) -> bool:
+    from behavior.io.atomic import prepare_folder
+
+    try:
+        prepare_folder(folder, create=False)
+    except FileSystemError:
+        return False
+    return True
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection, in a read-only folder too (see :func:`open_database`)."""
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=10.0)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if not _cannot_open(exc):
+            raise
+        wal = path.with_name(f"{path.name}-wal")
+        if wal.is_file() and wal.stat().st_size > 0:
+            # immutable would ignore the changes still in the write-ahead log
+            raise FileSystemError(path, "the session folder is read-only and the last scores "
+                                  f"are still in {wal.name}: open the session once in a "
+                                  "writable folder") from None
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA query_only=ON")
     return conn
 
 

@@ -16,12 +16,14 @@ columns ``code, video, subject, group`` and the other factor columns.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pandas as pd
 
 from behavior.errors import InputError
+from behavior.io.text import header_separator, read_text
 
 KEY_VERSION = 1
 KEY_COLUMNS = ("code", "video", "subject", "group")
@@ -42,24 +44,26 @@ def key_text(path: str | Path, session_id: str, created_at: str, table: pd.DataF
 def read_key(path: str | Path) -> tuple[str, pd.DataFrame]:
     """Read a key file: ``(session_id, table)`` with columns :data:`KEY_COLUMNS` first."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "key file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read key: {exc}") from None
+    if not path.exists():
+        raise InputError(path, "key file not found")
+    # a CSV key opened and saved in Excel comes back in cp1252 or UTF-16: the shared
+    # decoder takes them and refuses garbled names
+    text = read_text(path).text
     if path.suffix.lower() == ".csv":
         meta = {}
         for line in text.splitlines():
             if not line.startswith("#"):
                 break
             k, _, v = line[1:].partition(":")
-            meta[k.strip()] = v.strip()
+            meta[k.strip()] = v.strip().rstrip(",;\t")  # a spreadsheet pads the row
         if "behavior-blinding-key" not in meta or "session_id" not in meta:
             raise InputError(path, "not a blinding key (no '# behavior-blinding-key' and "
                              "'# session_id' lines)")
+        body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+        first = next((line for line in body.splitlines() if line.strip()), "")
         try:
-            table = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
+            table = pd.read_csv(io.StringIO(body), sep=header_separator(first), dtype=str,
+                                keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputError(path, f"cannot read key table: {exc}") from None
         sid = meta["session_id"]

@@ -19,7 +19,7 @@ from behavior.blinding.codes import random_order
 from behavior.blinding.database import ScoringError
 from behavior.blinding.session import frame_at, summarize_events
 from behavior.blinding.tables import OBSERVER
-from behavior.errors import InputError
+from behavior.errors import BadRowsError, InputError
 
 
 @dataclass(frozen=True)
@@ -30,89 +30,169 @@ class LockResult:
     incomplete: tuple[tuple[str, str], ...]  # (observer, code) not marked finished
 
 
+@dataclass(frozen=True)
+class ImportResult:
+    """What :func:`import_intervals` wrote.
+
+    Attributes
+    ----------
+    counts
+        Events written per video code.
+    finished
+        Codes marked finished for the observer (the videos in the file).
+    unfinished
+        The observer's other videos, still not marked finished.
+    new_observer
+        True when the observer was added by this import.
+    """
+
+    counts: dict[str, int]
+    finished: tuple[str, ...]
+    unfinished: tuple[str, ...]
+    new_observer: bool
+
+
 def import_intervals(session: str | Path, intervals: pd.DataFrame, observer: str,
-                     source: str | Path, *, replace: bool = False) -> dict[str, int]:
-    """Add intervals scored elsewhere (see :func:`behavior.blinding.tables.read_intervals`).
+                     source: str | Path, *, replace: bool = False, new_observer: bool = False,
+                     finish: bool = True) -> ImportResult:
+    """Add intervals scored elsewhere (from :func:`behavior.blinding.tables.read_intervals`,
+    after :func:`~behavior.blinding.tables.merge_overlaps`).
 
     Every row is checked against the session (known code, known behaviour, inside the
-    video, no overlap with the observer's events) before anything is written; then
-    all rows go in one transaction and their videos are marked finished for
-    ``observer``. With ``replace``, the observer's earlier events on those videos are
-    deleted first. Returns the number of events per code.
+    video, no overlap with the observer's events) and every bad row is reported at
+    once; nothing is written unless all are good. Checks and writes run in one
+    ``BEGIN IMMEDIATE`` transaction, so a scorer working at the same moment cannot
+    slip an overlapping event in between.
+
+    Parameters
+    ----------
+    observer
+        Must be an observer of the session, unless ``new_observer`` (a misspelt name
+        would otherwise add an observer who never finishes, and blocks the lock).
+    replace
+        Delete the observer's earlier events on the videos in the file first.
+    finish
+        Mark the videos in the file finished for ``observer`` (their scoring is
+        complete); False keeps them open. A row with only a video marks a video
+        scored with nothing seen.
+
+    Raises
+    ------
+    BadRowsError
+        Rows that do not fit the session (each with its line).
+    ScoringError
+        Unknown observer, or a locked session.
     """
     path = db.database_path(session)
     conn = db.open_database(path)
     src = Path(source)
+    observer = observer.strip()
     try:
-        if db.is_locked(conn):
-            raise ScoringError(f"{path}: the session is locked; no more scores can be added")
-        videos = {v.code: v for v in db.read_videos(conn)}
-        behaviours = db.read_behaviours(conn)
+        known = db.read_observers(conn)
+        if observer not in known and not new_observer:
+            raise ScoringError(
+                f"{path}: no observer '{observer}' in this session (observers: "
+                f"{', '.join(known) or 'none yet'}); check the name, or add a new observer "
+                "(setting new_observer)")
         if OBSERVER in intervals.columns:
             others = sorted(set(intervals[OBSERVER]) - {observer})
             if others:
                 raise InputError(src, f"the file holds scores of other observer(s) "
                                  f"{', '.join(others)}; import one observer at a time")
-        rows = []
-        for r in intervals.itertuples(index=False):
-            line = int(r.line)
-            v = videos.get(r.video)
-            if v is None:
-                raise InputError(src, f"unknown video code '{r.video}' (not in this session)",
-                                 line=line)
-            if r.behaviour not in behaviours:
-                raise InputError(src, f"behaviour '{r.behaviour}' is not scored in this session "
-                                 f"({', '.join(behaviours)})", line=line)
-            if r.end_s > v.duration_s + 0.5 / v.fps:
-                raise InputError(src, f"video {v.code}: {r.start_s:g}–{r.end_s:g} s ends after "
-                                 f"the video ({v.duration_s:g} s)", line=line)
-            end = min(float(r.end_s), v.duration_s)
-            if end <= r.start_s:
-                raise InputError(src, f"video {v.code}: {r.start_s:g} s is at or after the end "
-                                 f"of the video ({v.duration_s:g} s)", line=line)
-            rows.append((v, r.behaviour, float(r.start_s), end, line))
-        oid = db.observer_id(conn, observer)
-        touched = sorted({v.id for v, *_ in rows})
-        if oid is not None and not replace:
-            for v, behaviour, start, end, line in rows:
-                clash = conn.execute(
-                    "SELECT start_s, end_s FROM events WHERE observer_id = ? AND video_id = ? AND "
-                    "behaviour = ? AND start_s < ? AND end_s > ?",
-                    (oid, v.id, behaviour, end, start)).fetchone()
-                if clash is not None:
-                    raise InputError(src, f"video {v.code}: {behaviour} {start:g}–{end:g} s "
-                                     f"overlaps {observer}'s scored {clash['start_s']:g}–"
-                                     f"{clash['end_s']:g} s (use --replace to re-import)",
-                                     line=line)
+        videos = {v.code: v for v in db.read_videos(conn)}
+        behaviours = db.read_behaviours(conn)
+        rows, problems, touched_codes = _check_rows(intervals, videos, behaviours)
+        touched = sorted({videos[c].id for c in touched_codes})
         try:
             with db.transaction(conn):
+                if db.is_locked(conn):
+                    raise ScoringError(f"{path}: the session is locked; no more scores can be "
+                                       "added")
+                oid = db.observer_id(conn, observer)
+                added = oid is None
                 if oid is None:
-                    ids = [v.id for v in videos.values()]
-                    oid = db.add_observer(conn, observer, random_order(ids))
+                    oid = db.add_observer(conn, observer, random_order(list(
+                        v.id for v in videos.values())))
                 elif replace and touched:
                     marks = ",".join("?" * len(touched))
                     conn.execute(f"DELETE FROM events WHERE observer_id = ? AND video_id IN "
                                  f"({marks})", (oid, *touched))
+                problems += _clashes(conn, oid, observer, rows)
+                if problems:
+                    raise BadRowsError(src, sorted(problems, key=lambda p: p[0] or 0),
+                                       "nothing was imported")
                 conn.executemany(
                     "INSERT INTO events (observer_id, video_id, behaviour, start_s, end_s, "
                     "start_frame, end_frame, created_at, source) VALUES (?,?,?,?,?,?,?,?,?)",
                     [(oid, v.id, b, s, e, frame_at(s, v.fps), frame_at(e, v.fps), db.now(),
                       "import") for v, b, s, e, _ in rows])
-                conn.executemany(
-                    "UPDATE assignments SET finished_at = ? WHERE observer_id = ? AND video_id = ?",
-                    [(db.now(), oid, vid) for vid in touched])
+                if finish:
+                    conn.executemany(
+                        "UPDATE assignments SET finished_at = ? WHERE observer_id = ? AND "
+                        "video_id = ?", [(db.now(), oid, vid) for vid in touched])
                 db.audit(conn, "import", observer, file=src.name, events=len(rows),
-                         videos=len(touched), replace=replace)
-        except Exception as exc:
-            if isinstance(exc, ScoringError | InputError):
-                raise
+                         videos=len(touched), replace=replace, finished=finish,
+                         new_observer=added)
+                open_rows = conn.execute(
+                    "SELECT v.code FROM assignments a JOIN videos v ON v.id = a.video_id "
+                    "WHERE a.observer_id = ? AND a.finished_at IS NULL ORDER BY v.code",
+                    (oid,)).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise db.write_error(path, exc) from None
+        except sqlite3.IntegrityError as exc:
             raise ScoringError(f"{path}: import failed, nothing was written ({exc})") from None
-        counts: dict[str, int] = {}
+        counts: dict[str, int] = dict.fromkeys(sorted(touched_codes), 0)
         for v, *_ in rows:
-            counts[v.code] = counts.get(v.code, 0) + 1
-        return counts
+            counts[v.code] += 1
+        return ImportResult(counts, tuple(sorted(touched_codes)) if finish else (),
+                            tuple(r["code"] for r in open_rows), added)
     finally:
         conn.close()
+
+
+def _check_rows(intervals: pd.DataFrame, videos: dict, behaviours: tuple[str, ...]):
+    """The rows that fit the session, the problems of the others, and the codes named."""
+    rows, problems, touched = [], [], set()
+    for r in intervals.itertuples(index=False):
+        line = int(r.line)
+        v = videos.get(r.video)
+        if v is None:
+            problems.append((line, f"unknown video code '{r.video}' (not in this session)"))
+            continue
+        touched.add(v.code)
+        if r.behaviour == "":  # the video was scored; nothing seen
+            continue
+        if r.behaviour not in behaviours:
+            problems.append((line, f"behaviour '{r.behaviour}' is not scored in this session "
+                             f"({', '.join(behaviours)})"))
+            continue
+        if r.end_s > v.duration_s + 0.5 / v.fps:
+            problems.append((line, f"video {v.code}: {r.start_s:g}–{r.end_s:g} s ends after "
+                             f"the video ({v.duration_s:g} s)"))
+            continue
+        end = min(float(r.end_s), v.duration_s)
+        if end <= r.start_s:
+            problems.append((line, f"video {v.code}: {r.start_s:g} s is at or after the end "
+                             f"of the video ({v.duration_s:g} s)"))
+            continue
+        rows.append((v, r.behaviour, float(r.start_s), end, line))
+    return rows, problems, touched
+
+
+def _clashes(conn: sqlite3.Connection, oid: int, observer: str, rows) -> list:
+    """Rows overlapping the observer's events already in the database (inside the
+    import's transaction)."""
+    problems = []
+    for v, behaviour, start, end, line in rows:
+        clash = conn.execute(
+            "SELECT start_s, end_s FROM events WHERE observer_id = ? AND video_id = ? AND "
+            "behaviour = ? AND start_s < ? AND end_s > ?",
+            (oid, v.id, behaviour, end, start)).fetchone()
+        if clash is not None:
+            problems.append((line, f"video {v.code}: {behaviour} {start:g}–{end:g} s overlaps "
+                             f"{observer}'s scored {clash['start_s']:g}–{clash['end_s']:g} s "
+                             "(import with replace to re-import)"))
+    return problems
 
 
 def incomplete(conn: sqlite3.Connection) -> list[tuple[str, str]]:
@@ -142,7 +222,7 @@ def lock_session(session: str | Path, *, allow_incomplete: bool = False) -> Lock
             shown = ", ".join(f"{o}/{c}" for o, c in todo[:8])
             more = f" and {len(todo) - 8} more" if len(todo) > 8 else ""
             raise ScoringError(f"{path}: {len(todo)} video(s) not marked finished: {shown}{more} "
-                               "(finish them, or lock with --allow-incomplete)")
+                               "(finish them, or lock with allow_incomplete)")
         with db.transaction(conn):
             digest = db.events_digest(conn)
             n = conn.execute("SELECT COUNT(*) AS n FROM events").fetchone()["n"]
@@ -226,12 +306,16 @@ def unblind(session: str | Path, key: tuple[str, pd.DataFrame], key_path: str | 
         if db.is_locked(conn):
             digest = verify_lock(conn, path)
         elif not force:
-            raise ScoringError(f"{path}: the session is not locked; run `behavior blind lock` "
-                               "first (or --force, which the audit log records)")
+            raise ScoringError(f"{path}: the session is not locked; lock it first (or unblind "
+                               "with force, which the audit log records)")
         scores = session_scores(conn)
         if observer is not None:
+            known = db.read_observers(conn)
+            if observer not in known:
+                raise ScoringError(f"{path}: no observer '{observer}' in this session "
+                                   f"(observers: {', '.join(known) or 'none'})")
             if observer not in set(scores.get("observer", [])):
-                raise ScoringError(f"{path}: no scores of observer '{observer}'")
+                raise ScoringError(f"{path}: observer '{observer}' has scored no video yet")
             scores = scores[scores["observer"] == observer]
         if scores.empty:
             raise ScoringError(f"{path}: no scores to unblind")
@@ -263,6 +347,25 @@ def _mean_over_observers(scores: pd.DataFrame) -> pd.DataFrame:
     if "note" in scores.columns:  # why a value is empty: each observer's reason, once
         out["note"] = grouped["note"].agg(lambda s: "; ".join(dict.fromkeys(n for n in s if n)))
     return out.reset_index()
+
+
+def empty_value_notes(scores: pd.DataFrame) -> list[str]:
+    """One line per row of unblinded scores with empty values: the animal and why.
+
+    Where nothing was observed (a recording that ends before the window, bins after
+    its end) the values are empty, never 0, and ``note`` says why
+    (:func:`behavior.fst.summary.summarize_bouts`); this names each such row.
+    """
+    if "note" not in scores.columns:
+        return []
+    out = []
+    for _, row in scores.iterrows():
+        note = row["note"]
+        if isinstance(note, str) and note:
+            who = row.get("subject", row.get("code"))
+            by = f", {row['observer']}" if "observer" in row.index else ""
+            out.append(f"{who} (video {row['code']}{by}): {note}")
+    return out
 
 
 def observer_list(values: str | None) -> list[str]:

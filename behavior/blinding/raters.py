@@ -18,6 +18,7 @@ Inputs (:func:`load_raters` guesses the kind):
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,12 +30,14 @@ import pandas as pd
 from behavior.blinding import database as db
 from behavior.blinding.lock import session_scores
 from behavior.blinding.session import IMMOBILITY
-from behavior.blinding.tables import OBSERVER, read_intervals, video_stem
+from behavior.blinding.tables import OBSERVER, merge_overlaps, read_intervals, video_stem
 from behavior.errors import InputError
 from behavior.fst.immobility import immobility_bouts
 from behavior.fst.states import ACTIVE_STATES, active_bouts
 from behavior.fst.summary import apply_min_bout
 from behavior.fst.traces import TRACE_SUFFIX, Trace, find_traces, read_trace
+from behavior.io.atomic import read_failure
+from behavior.io.text import header_separator, read_text
 from behavior.protocols import FstProtocol, load_fst_protocol
 
 MANUAL, AUTO = "manual", "auto"
@@ -52,6 +55,10 @@ class Rater:
         video → where the recording ends, when known (else absent: open-ended).
     totals
         video → immobility seconds in the window, for raters known only by totals.
+    window_s
+        The scored window stored with the scores (a session's), if any.
+    notes
+        What was changed while reading (overlapping intervals merged), one line each.
     """
 
     name: str
@@ -60,6 +67,8 @@ class Rater:
     bouts: dict[str, np.ndarray] = field(default_factory=dict)
     end_s: dict[str, float] = field(default_factory=dict)
     totals: dict[str, float] = field(default_factory=dict)
+    window_s: tuple[float, float] | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def videos(self) -> set[str]:
@@ -72,7 +81,7 @@ class Rater:
 def session_raters(session: str | Path, behaviour: str = IMMOBILITY) -> list[Rater]:
     """One rater per observer of a session (videos scored or marked finished)."""
     path = db.database_path(session)
-    conn = db.open_database(path)
+    conn = db.open_database(path, readonly=True)
     try:
         protocol = db.read_protocol(conn)
         videos = {v.code: v for v in db.read_videos(conn)}
@@ -90,28 +99,32 @@ def session_raters(session: str | Path, behaviour: str = IMMOBILITY) -> list[Rat
         bouts = {c: apply_min_bout(mine.loc[mine["code"] == c, ["start_s", "end_s"]]
                                    .to_numpy(float), protocol.min_bout_s) for c in codes}
         raters.append(Rater(observer, MANUAL, str(path), bouts,
-                            {c: videos[c].duration_s for c in codes}))
+                            {c: videos[c].duration_s for c in codes},
+                            window_s=tuple(protocol.window_s)))
     if not raters:
         raise InputError(path, "no observer has scored any video in this session")
     return raters
 
 
 def interval_raters(intervals: pd.DataFrame, source: str | Path,
-                    behaviour: str = IMMOBILITY) -> list[Rater]:
+                    behaviour: str = IMMOBILITY, *, strict: bool = False) -> list[Rater]:
     """One rater per observer of an interval table (from ``read_intervals``).
 
     Every video an observer has any row for counts as scored by them (a video with
-    only swimming rows has zero immobility).
+    only swimming rows has zero immobility). Overlapping or repeated intervals of
+    an observer are merged (:func:`~behavior.blinding.tables.merge_overlaps`; each
+    merge is in the rater's ``notes``), or refused with ``strict``.
     """
     if OBSERVER not in intervals.columns:
         raise InputError(source, "interval table needs an 'observer' column for agreement")
     raters = []
     for observer, part in intervals.groupby(OBSERVER, sort=False):
+        part, merges = merge_overlaps(part, source, strict=strict)
         bouts = {}
         for video, rows in part.groupby("video", sort=True):
             chosen = rows[rows["behaviour"] == behaviour]
             bouts[str(video)] = chosen[["start_s", "end_s"]].to_numpy(float).reshape(-1, 2)
-        raters.append(Rater(str(observer), MANUAL, str(source), bouts))
+        raters.append(Rater(str(observer), MANUAL, str(source), bouts, notes=tuple(merges)))
     return raters
 
 
@@ -165,9 +178,12 @@ def results_rater(path: str | Path, behaviour: str = IMMOBILITY) -> Rater:
     ``immobility_s``, or ``swimming_s`` / ``climbing_s`` for those behaviours)."""
     column = "immobility_s" if behaviour == IMMOBILITY else f"{behaviour}_s"
     path = Path(path)
+    text = read_text(path).text
+    body = [line for line in text.splitlines() if not line.startswith("#")]
     try:
-        table = pd.read_csv(path, comment="#")
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        table = pd.read_csv(io.StringIO("\n".join(body)),
+                            sep=header_separator(next((b for b in body if b.strip()), "")))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(path, f"cannot read results table: {exc}") from None
     if "video" not in table.columns or column not in table.columns:
         raise InputError(path, f"a results table needs 'video' and '{column}' columns")
@@ -189,15 +205,14 @@ def results_rater(path: str | Path, behaviour: str = IMMOBILITY) -> Rater:
 
 def _csv_kind(path: Path) -> str:
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            first = fh.readline()
-            if first.startswith("# behavior-trace"):
-                return "trace"
-            while first.startswith("#"):
-                first = fh.readline()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read: {exc}") from None
-    header = {c.strip().lower() for c in first.split(",")}
+        with open(path, "rb") as fh:
+            if fh.read(16).startswith(b"# behavior-trace"):
+                return "trace"  # written by us in UTF-8; the whole trace is read later
+    except OSError as exc:
+        raise read_failure(path, exc) from None
+    lines = read_text(path).text.splitlines()
+    first = next((line for line in lines if line.strip() and not line.startswith("#")), "")
+    header = {c.strip().strip('"').lower() for c in first.split(header_separator(first))}
     if header & {"start_s", "start (s)", "start"}:
         return "intervals"
     if "immobility_s" in header:
@@ -207,10 +222,12 @@ def _csv_kind(path: Path) -> str:
 
 
 def load_raters(inputs: Sequence[str | Path], protocol: FstProtocol | None = None,
-                behaviour: str = IMMOBILITY) -> list[Rater]:
+                behaviour: str = IMMOBILITY, *, strict: bool = False) -> list[Rater]:
     """Raters from every input (see the module docstring), names made unique.
 
     Traces are scored with ``protocol`` (default: the shipped ``mouse_fst``).
+    Overlapping intervals of one observer in an interval table are merged (said in
+    the rater's ``notes``), or refused with ``strict``.
     """
     if protocol is None:
         protocol = load_fst_protocol("mouse_fst")
@@ -237,7 +254,7 @@ def load_raters(inputs: Sequence[str | Path], protocol: FstProtocol | None = Non
                 loose_traces.append(path)
             elif kind == "intervals":
                 raters.extend(interval_raters(read_intervals(path, need_observer=True), path,
-                                              behaviour))
+                                              behaviour, strict=strict))
             else:
                 raters.append(results_rater(path, behaviour))
     if loose_traces:
@@ -254,7 +271,7 @@ def _unique_names(raters: list[Rater]) -> list[Rater]:
     for r in raters:
         if seen[r.name] > 1:
             r = Rater(f"{r.name}@{Path(r.source).stem or r.source}", r.kind, r.source, r.bouts,
-                      r.end_s, r.totals)
+                      r.end_s, r.totals, r.window_s, r.notes)
         out.append(r)
     names = [r.name for r in out]
     if len(set(names)) != len(names):

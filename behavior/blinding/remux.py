@@ -23,6 +23,7 @@ from pathlib import Path
 import av
 
 from behavior.errors import VideoError
+from behavior.io.atomic import write_failure
 from behavior.io.video_writer import MUXERS, atomic_output, output_format
 
 #: Container metadata keys that may hold a condition, a name or a date (for reports).
@@ -64,7 +65,10 @@ def remux_without_metadata(src: str | Path, dst: str | Path) -> RemuxResult:
         try:
             shutil.copyfile(src, dst)
         except OSError as copy_exc:
-            raise VideoError(src, f"cannot copy the video: {copy_exc}") from None
+            dst.unlink(missing_ok=True)
+            if copy_exc.filename is not None and Path(copy_exc.filename) == src:
+                raise VideoError(src, f"cannot copy the video: {copy_exc.strerror}") from None
+            raise write_failure(dst, copy_exc) from None
         kept = sorted(metadata(dst))
         note = f"; its metadata keys {', '.join(kept)} were kept" if kept else ""
         return RemuxResult(dst, False, 0, f"cannot remux ({exc}); copied unchanged{note}")

@@ -5,7 +5,9 @@ to :meth:`ScoringSession.stop` (hold-to-score), with the player's current time.
 
 A held state is not an event until it is stopped: only its start is written to the
 audit log. Every completed action is its own committed transaction (see
-:mod:`behavior.blinding.database`), so a crash loses at most the held bout.
+:mod:`behavior.blinding.database`), so a crash loses at most the held bout. The
+checks of an action (overlap, lock) run inside its write transaction, so two programs
+scoring as the same observer at once cannot both add the same bout.
 """
 
 from __future__ import annotations
@@ -117,9 +119,16 @@ class ScoringSession:
         if oid is not None:
             return oid
         if not create:
-            raise ScoringError(f"{self.path}: no observer '{self.observer}' in this session")
-        self._check_unlocked()
-        with db.transaction(self._conn):
+            known = ", ".join(db.read_observers(self._conn)) or "none yet"
+            raise ScoringError(f"{self.path}: no observer '{self.observer}' in this session "
+                               f"(observers: {known})")
+        # looked up again inside the write transaction: another process may have added
+        # the same observer in between
+        with self._write():
+            self._check_unlocked()
+            oid = db.observer_id(self._conn, self.observer)
+            if oid is not None:
+                return oid
             ids = [v.id for v in db.read_videos(self._conn)]
             return db.add_observer(self._conn, self.observer, random_order(ids))
 
@@ -277,8 +286,8 @@ class ScoringSession:
         code = self._code(video)
         if self._held is not None and self._held[0] == code:
             raise ScoringError(f"a '{self._held[1]}' state is held; stop it before finishing")
-        self._check_unlocked()
-        with db.transaction(self._conn):
+        with self._write():
+            self._check_unlocked()
             self._conn.execute(
                 "UPDATE assignments SET finished_at = ? WHERE observer_id = ? AND video_id = ?",
                 (db.now(), self._observer_id, self._video(code).id))
@@ -375,10 +384,12 @@ class ScoringSession:
 
     def _insert(self, code: str, behaviour: str, start_s: float, end_s: float, source: str,
                 event_id: int | None, action: str = "add", created_at: str | None = None) -> Event:
-        self._check_unlocked()
-        end_s, f0, f1 = self._check_bout(code, behaviour, start_s, end_s, None)
         created = created_at or db.now()
+        # the checks run inside the write transaction (BEGIN IMMEDIATE): another process
+        # scoring as the same observer cannot add an overlapping bout between them
         with self._write():
+            self._check_unlocked()
+            end_s, f0, f1 = self._check_bout(code, behaviour, start_s, end_s, None)
             cur = self._conn.execute(
                 "INSERT INTO events (id, observer_id, video_id, behaviour, start_s, end_s, "
                 "start_frame, end_frame, created_at, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -391,9 +402,9 @@ class ScoringSession:
                      source)
 
     def _update(self, old: Event, start_s: float, end_s: float, action: str) -> Event:
-        self._check_unlocked()
-        end_s, f0, f1 = self._check_bout(old.code, old.behaviour, start_s, end_s, old.id)
         with self._write():
+            self._check_unlocked()
+            end_s, f0, f1 = self._check_bout(old.code, old.behaviour, start_s, end_s, old.id)
             self._conn.execute(
                 "UPDATE events SET start_s = ?, end_s = ?, start_frame = ?, end_frame = ? "
                 "WHERE id = ?", (start_s, end_s, f0, f1, old.id))
@@ -403,20 +414,24 @@ class ScoringSession:
                      old.created_at, old.source)
 
     def _delete(self, old: Event, action: str) -> None:
-        self._check_unlocked()
         with self._write():
+            self._check_unlocked()
             self._conn.execute("DELETE FROM events WHERE id = ?", (old.id,))
             db.audit(self._conn, action, self.observer, event=old.id, video=old.code,
                      behaviour=old.behaviour, start_s=old.start_s, end_s=old.end_s)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[None]:
-        """One transaction; SQLite's refusals (the lock triggers) become ScoringError."""
+        """One ``BEGIN IMMEDIATE`` transaction: every check made inside it sees the
+        database as the write will leave it. SQLite's refusals (the lock triggers)
+        become ScoringError; a read-only folder or a full disk a FileSystemError."""
         try:
             with db.transaction(self._conn):
                 yield
         except sqlite3.IntegrityError as err:
             raise ScoringError(f"{self.path}: cannot write the scoring database: {err}") from None
+        except sqlite3.OperationalError as err:
+            raise db.write_error(self.path, err) from None
 
     def _select(self, where: str, params: tuple[object, ...]) -> list[Event]:
         rows = self._conn.execute(

@@ -45,7 +45,7 @@ from behavior.fst.settings import DEFAULT_SETTINGS, TrackingSettings
 from behavior.fst.setup import prepare
 from behavior.fst.traces import TRACE_SUFFIX, Trace, read_trace, write_trace
 from behavior.fst.tracking import TRACKING_REVISION, _track
-from behavior.io.atomic import check_folder, remove_debris, write_text
+from behavior.io.atomic import prepare_folder, write_text
 from behavior.io.names import unique_stems
 from behavior.io.video import VideoReader
 from behavior.notices import Notice
@@ -423,7 +423,7 @@ def score_batch(
 
     Raises
     ------
-    OutputError
+    FileSystemError
         Before any video is decoded, when the results or traces folder cannot be
         written.
     """
@@ -502,13 +502,11 @@ class _Run:
 
     # -- files ----------------------------------------------------------------------
     def begin(self) -> None:
-        """Check that every output folder can be written (before any decoding), clear
-        what a killed run left there, and write the run log's first version."""
+        """Check that every output folder can be written (before any decoding) and write
+        the run log's first version."""
         for folder in (self.out.parent if self.out else None, self.traces_dir):
             if folder is not None:
-                check_folder(folder)
-                for debris in remove_debris(folder):
-                    log.info("removed %s, left by an interrupted run", debris)
+                prepare_folder(folder)
         self._save()
 
     @property

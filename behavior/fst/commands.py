@@ -353,20 +353,20 @@ def run_preview(args: argparse.Namespace) -> int:
         echo_notices(found)
         return f"{video} -> {path}"
 
-    from behavior.io.atomic import check_folder
+    from behavior.io.atomic import prepare_folder
 
-    check_folder(args.out)
+    prepare_folder(args.out)
     return _each_video(args, preview)
 
 
 def run_rescore(args: argparse.Namespace) -> int:
     from behavior.fst.batch import now_utc, write_run_log
     from behavior.fst.scoring import rescore_dir, write_table
-    from behavior.io.atomic import check_folder
+    from behavior.io.atomic import prepare_folder
 
     protocol = _protocol(args)
     out = Path(args.out)
-    check_folder(out.parent)
+    prepare_folder(out.parent)
     started = now_utc()
     table, errors, found = rescore_dir(args.traces_dir, protocol)
     echo_notices(found)

@@ -22,7 +22,7 @@ from behavior import notices
 from behavior.fst.arenas import Arena
 from behavior.fst.setup import Setup, prepare
 from behavior.fst.tracker import TWIN_FRACTION
-from behavior.io.atomic import atomic_path
+from behavior.io.atomic import prepare_folder, write_bytes
 from behavior.io.video import VideoReader
 from behavior.notices import Notice
 from behavior.protocols import FstProtocol, load_fst_protocol
@@ -69,10 +69,11 @@ def preview_video(
         warnings.extend(n.at(str(video)) for n in setup.all_notices())
         warnings.extend(found)
     path = out_dir / preview_name(video, name)
-    with atomic_path(path) as tmp:
-        if not cv2.imwrite(str(tmp), picture):
-            raise OSError(5, "could not encode the picture")
-    return path
+    encoded, png = cv2.imencode(".png", picture)
+    if not encoded:
+        raise ValueError(f"{path}: the picture could not be encoded")
+    prepare_folder(out_dir)
+    return write_bytes(path, png.tobytes())
 
 
 def preview_picture(setup: Setup, frame: np.ndarray) -> tuple[np.ndarray, list[Notice]]:

@@ -54,7 +54,7 @@ from behavior.fst.immobility import immobile_flags, immobility_bouts
 from behavior.fst.states import active_bouts
 from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns, overlap_s, summarize_bouts
 from behavior.fst.traces import Trace, find_traces, read_trace
-from behavior.io.atomic import atomic_path, atomic_text
+from behavior.io.atomic import atomic_write
 from behavior.notices import Notice
 from behavior.protocols import FstProtocol
 
@@ -294,10 +294,10 @@ def write_table(table: pd.DataFrame, path: str | Path) -> Path:
     """
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
-        with atomic_path(path) as tmp:
-            table.round(4).to_excel(tmp, index=False, sheet_name="immobility",
+        with atomic_write(path, "wb") as fh:
+            table.round(4).to_excel(fh, index=False, sheet_name="immobility",
                                     engine="openpyxl")
     else:
-        with atomic_text(path, newline="") as fh:
+        with atomic_write(path, "w", newline="") as fh:
             table.to_csv(fh, index=False, float_format="%.4f", lineterminator="\n")
     return path

@@ -32,7 +32,7 @@ import numpy as np
 from behavior.errors import InputError
 from behavior.fst.arenas import Arena
 from behavior.fst.setup import prepare
-from behavior.io.atomic import check_folder
+from behavior.io.atomic import prepare_folder
 from behavior.io.video import VideoReader
 from behavior.io.video_writer import VideoWriter
 from behavior.notices import Notice
@@ -124,7 +124,7 @@ def split_video(
         existing = [p for p in outputs if p.exists()]
         if existing:
             raise InputError(existing[0], "already exists; an arena's video is never overwritten")
-        check_folder(out_dir)
+        prepare_folder(out_dir)
         fps = float(reader.info.fps) if reader.info.fps and reader.info.fps > 0 else 30.0
         writers: list[VideoWriter] = []
         try:

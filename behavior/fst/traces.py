@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from behavior.errors import InputError
-from behavior.io.atomic import atomic_text
+from behavior.io.atomic import atomic_write, write_failure
 from behavior.notices import WARNING, Notice
 
 TRACE_VERSION = "1"
@@ -90,11 +90,15 @@ def write_trace(trace: Trace, directory: str | Path, stem: str | None = None) ->
     """Write a trace into ``directory`` (created if needed); returns the file path.
 
     ``stem``: the file name's start, as :func:`trace_name`."""
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_failure(directory, exc) from None
     path = Path(directory) / trace_name(trace.video, trace.arena, stem)
     meta = {"behavior-trace": TRACE_VERSION, "video": trace.video, "arena": str(trace.arena),
             "end_s": f"{trace.end_s:.6f}", **trace.meta}
     meta.pop("warnings", None)  # kept as notices now
-    with atomic_text(path) as fh:
+    with atomic_write(path, "w", newline="\n") as fh:
         for key, value in meta.items():
             fh.write(f"# {key}: {value}\n")
         for notice in trace.notices:

@@ -25,15 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from behavior.errors import InputError
-from behavior.io.startle_text import (
-    TextTable,
-    column_key,
-    find_header,
-    header_names,
-    numeric,
-    open_text_table,
-)
-from behavior.startle.table import (
+from behavior.io.startle_table import (
     AMPLITUDE,
     CHAMBER,
     GROUP,
@@ -44,6 +36,14 @@ from behavior.startle.table import (
     TRIAL_NO,
     StartleRecording,
     trial_frame,
+)
+from behavior.io.startle_text import (
+    TextTable,
+    column_key,
+    find_header,
+    header_names,
+    numeric,
+    open_text_table,
 )
 
 ID_KEYS = ("subject", "animal", "animal id", "subject id", "id", "mouse", "rat", "animal no.")

@@ -1,7 +1,8 @@
 """Pick the startle reader from the file's columns (or by name) and read many files.
 
-Layouts (``--format``): ``srlab`` (20-column per-trial CSV, with or without
-header), ``srlab-xlsx``, ``kinder``, ``tse``, ``tse-segment``, ``wide`` and
+Layouts (``format``): ``srlab`` (20-column per-trial CSV, with or without
+header, or the workbook's underscore header saved as text), ``srlab-xlsx``,
+``kinder``, ``tse``, ``tse-segment``, ``wide`` and
 ``long`` (lab tables). ``auto`` detects the layout from the set of columns,
 not from the vendor or the file name. A workbook (.xlsx) is read as SR-LAB when
 a sheet has its underscore header; otherwise each sheet is read as a lab table
@@ -17,10 +18,10 @@ import pandas as pd
 
 from behavior.errors import InputError
 from behavior.io import startle_kinder, startle_labtable, startle_srlab, startle_tse
+from behavior.io.startle_layouts import LAYOUTS
 from behavior.io.startle_srlab_xlsx import from_srlab_xlsx, is_srlab_workbook, read_sheets
+from behavior.io.startle_table import StartleRecording
 from behavior.io.startle_text import TextTable, find_header, open_text_table
-from behavior.startle.choices import LAYOUTS
-from behavior.startle.table import StartleRecording
 
 TableReader = Callable[[TextTable], StartleRecording]
 
@@ -34,20 +35,14 @@ TEXT_LAYOUTS: dict[str, tuple[TableReader, Callable[[TextTable], bool]]] = {
         startle_kinder.read_kinder_table,
         lambda t: find_header(t, startle_kinder.HEADER_KEYS) is not None,
     ),
-    "srlab": (
-        startle_srlab.read_srlab_table,
-        lambda t: (
-            find_header(t, startle_srlab.HEADER_KEYS) is not None
-            or startle_srlab.looks_headerless(t)
-        ),
-    ),
+    "srlab": (startle_srlab.read_srlab_table, startle_srlab.has_srlab_header),
     "long": (startle_labtable.read_long_table, startle_labtable.is_long),
     "wide": (startle_labtable.read_wide_table, startle_labtable.is_wide),
     "tse-segment": (startle_tse.read_tse_segment_table, startle_tse.is_tse_segment),
 }
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 if LAYOUTS != ("auto", *TEXT_LAYOUTS, "srlab-xlsx"):  # pragma: no cover - a coding error
-    raise ImportError("behavior.startle.choices.LAYOUTS does not match TEXT_LAYOUTS")
+    raise ImportError("behavior.io.startle_layouts.LAYOUTS does not match TEXT_LAYOUTS")
 
 
 def detect_layout(table: TextTable) -> str:
@@ -59,7 +54,7 @@ def detect_layout(table: TextTable) -> str:
     raise InputError(
         table.path,
         f"unknown startle file layout (first line: {first[:80]!r}); expected one of "
-        f"{', '.join(LAYOUTS[1:])} -- see docs/startle.md, or pass --format",
+        f"{', '.join(LAYOUTS[1:])} -- see docs/startle.md, or name the format",
         line=1,
     )
 

@@ -7,6 +7,10 @@ remaining fields, ``Samples`` values at ``Rate`` Hz from pulse onset)::
     1,M01,1,1,Startle_120_0,1,A,0,1,200,1000,2.1,812.5,24,140.2,812.5,24,12/12/2018 2:25:45 PM,1544624745,
     1,M01,1,1,PPI_120_70,2,A,0,1,200,1000,1.9,402.0,27,80.1,402.0,27,12/12/2018 2:26:01 PM,1544624761,
 
+The underscore header of the .xlsx export (``Trial_Num, Trial_ID, Chamber_ID,
+Subject_ID, ..., mV_Max``) is read too when the sheet was saved as text (any
+encoding, ``;`` separators, decimal commas), by :func:`read_underscore_table`.
+
 The trial type is only in the trial name (``Trial``): ``NoStim_0_0``,
 ``Startle_120_0``, ``PPI_120_70`` (type, pulse dB, prepulse dB). ``mV Max``,
 ``mV Avg``, ``T Max`` (ms) and ``V Start`` become ``vmax``, ``vavg``,
@@ -22,8 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from behavior.errors import InputError
-from behavior.io.startle_text import TextTable, column_key, find_header, numeric, open_text_table
-from behavior.startle.table import (
+from behavior.io.startle_srlab_xlsx import HEADER_KEYS as UNDERSCORE_KEYS
+from behavior.io.startle_srlab_xlsx import underscore_trials
+from behavior.io.startle_table import (
     BASELINE,
     CHAMBER,
     GROUP,
@@ -38,6 +43,14 @@ from behavior.startle.table import (
     VMAX,
     StartleRecording,
     trial_frame,
+)
+from behavior.io.startle_text import (
+    TextTable,
+    column_key,
+    find_header,
+    header_names,
+    numeric,
+    open_text_table,
 )
 
 #: The 20 columns, in file order.
@@ -59,15 +72,39 @@ def looks_headerless(table: TextTable) -> bool:
     return len(f) >= 19 and all(_NUMBER.match(f[i] or "x") for i in (5, 9, 10, 12))
 
 
+def has_srlab_header(table: TextTable) -> bool:
+    """True for an SR-LAB export: its header (spaces or underscores) or a 20-column data row."""
+    return (find_header(table, HEADER_KEYS) is not None
+            or find_header(table, UNDERSCORE_KEYS) is not None or looks_headerless(table))
+
+
+def read_underscore_table(table: TextTable) -> StartleRecording:
+    """Parse SR-LAB rows under the underscore header (``Chamber_ID;Subject_ID;...;mV_Max``,
+    the .xlsx export's columns) saved as text: any encoding, ``,`` or ``;``, decimal commas."""
+    header = find_header(table, UNDERSCORE_KEYS)
+    if header is None:
+        raise InputError(table.path, "no header with Trial_Num, Trial_ID, Subject_ID, mV_Max",
+                         line=1)
+    names = header_names(table, header)
+    table.check_field_counts(header, len(names), exact=True)
+    body = table.read(header, names=names, dtype=str)
+    if body.empty:
+        raise InputError(table.path, "no trials after the header", line=header + 2)
+    trials = underscore_trials(body, table.path, table.path, "")
+    return StartleRecording(trials, layout="srlab")
+
+
 def read_srlab_table(table: TextTable) -> StartleRecording:
     """Parse a decoded SR-LAB per-trial export (see the module docstring)."""
     path = table.path
     header = find_header(table, HEADER_KEYS)
+    if header is None and find_header(table, UNDERSCORE_KEYS) is not None:
+        return read_underscore_table(table)
     if header is None and not looks_headerless(table):
         raise InputError(
             path,
             "not an SR-LAB per-trial export: no header with Subject, Trial Num, mV Max "
-            "and no 20-column data row",
+            "(or Subject_ID, Trial_Num, Trial_ID, mV_Max) and no 20-column data row",
             line=1,
         )
     positions = {column_key(name): i for i, name in enumerate(SRLAB_COLUMNS)}

@@ -1,5 +1,9 @@
 """SR-LAB family .xlsx export: underscore headers, one sheet per test phase.
 
+The same underscore header saved as text (e.g. CSV from a European-locale Excel:
+UTF-16, ``;``, decimal commas) is read by :func:`behavior.io.startle_srlab.read_srlab_table`
+with :func:`underscore_trials`, the same code as each sheet here.
+
 Example sheet ``PPI`` (first row is the header)::
 
     Trial_Num | Trial_ID           | Channel_ID | Chamber_ID | Subject_ID | Session_ID | Group_ID | Param | Trial_List_Block | Samples | Rate | V_Start | mV_Max | T_Max | mV_Avg | Run_Time | TimeStampPT
@@ -18,8 +22,7 @@ import numpy as np
 import pandas as pd
 
 from behavior.errors import InputError
-from behavior.io.startle_text import column_key, numeric
-from behavior.startle.table import (
+from behavior.io.startle_table import (
     BASELINE,
     CHAMBER,
     GROUP,
@@ -36,6 +39,7 @@ from behavior.startle.table import (
     StartleRecording,
     trial_frame,
 )
+from behavior.io.startle_text import column_key, numeric
 
 HEADER_KEYS = {"trial num", "trial id", "subject id", "mv max"}
 
@@ -65,6 +69,50 @@ def is_srlab_workbook(sheets: dict[str, pd.DataFrame]) -> bool:
     return any(_header_row(raw.dropna(how="all")) is not None for raw in sheets.values())
 
 
+def underscore_trials(body: pd.DataFrame, path: str | Path, where: str, phase: str
+                      ) -> pd.DataFrame:
+    """Per-trial table from rows under an underscore header, in a workbook sheet or a text file.
+
+    ``body``: one row per trial, columns named by :func:`column_key` of the header
+    (``"subject id"``, ``"mv max"``...), values as text or numbers (decimal commas
+    allowed), and ``__line`` (the row's line or spreadsheet row); ``where`` names
+    the file (and sheet) in errors.
+    """
+
+    def num(name: str) -> object:
+        return numeric(body, name, where, label=name) if name in body else np.nan
+
+    def text(name: str) -> object:
+        return (
+            body[name].astype(str).str.strip().replace({"nan": "", "None": ""})
+            if name in body
+            else ""
+        )
+
+    trials = trial_frame(
+        {
+            SOURCE_FILE: Path(path).name,
+            LINE: body["__line"].to_numpy(),
+            PHASE: phase,
+            CHAMBER: text("chamber id"),
+            SUBJECT: text("subject id"),
+            SESSION: text("session id"),
+            GROUP: text("group id"),
+            TRIAL_NAME: text("trial id"),
+            TRIAL_NO: num("trial num"),
+            VMAX: num("mv max"),
+            VAVG: num("mv avg"),
+            LATENCY_MS: num("t max"),
+            BASELINE: num("v start"),
+        },
+        len(body),
+    )
+    empty = (trials[SUBJECT] == "").to_numpy().nonzero()[0]
+    if empty.size:
+        raise InputError(where, "empty Subject_ID", line=int(trials[LINE].iloc[int(empty[0])]))
+    return trials
+
+
 def from_srlab_xlsx(
     path: str | Path, sheets: dict[str, pd.DataFrame] | None = None
 ) -> StartleRecording:
@@ -90,35 +138,7 @@ def from_srlab_xlsx(
         body.columns = names
         body["__line"] = body.index.to_numpy() + 1  # spreadsheet row (1-based)
         where = f"{Path(path).name} [{sheet}]"
-
-        def num(name: str, body=body, where=where) -> object:
-            return numeric(body, name, where, label=name) if name in body else np.nan
-
-        def text(name: str, body=body) -> object:
-            return (
-                body[name].astype(str).str.strip().replace({"nan": "", "None": ""})
-                if name in body
-                else ""
-            )
-
-        trial = trial_frame(
-            {
-                SOURCE_FILE: Path(path).name,
-                LINE: body["__line"].to_numpy(),
-                PHASE: str(sheet),
-                CHAMBER: text("chamber id"),
-                SUBJECT: text("subject id"),
-                SESSION: text("session id"),
-                GROUP: text("group id"),
-                TRIAL_NAME: text("trial id"),
-                TRIAL_NO: num("trial num"),
-                VMAX: num("mv max"),
-                VAVG: num("mv avg"),
-                LATENCY_MS: num("t max"),
-                BASELINE: num("v start"),
-            },
-            len(body),
-        )
+        trial = underscore_trials(body, path, where, str(sheet))
         # Numbering restarts on a new sheet: continue after the subject's earlier trials.
         first = trial.groupby(SUBJECT)[TRIAL_NO].transform("min")
         prev = trial[SUBJECT].map(offset).fillna(0.0)

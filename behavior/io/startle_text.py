@@ -1,14 +1,15 @@
-"""Text files from startle software: encoding, separator and decimal-comma sniffing.
+"""Text files from startle software: lines, separator and decimal-comma sniffing.
 
 Windows startle software writes UTF-8 (with or without BOM), UTF-16 or cp1252,
 CRLF line ends and, in European locales, ``;`` separators with decimal commas.
-:func:`open_text_table` turns any of these into lines plus the dialect, so each
-reader can find its header and hand the data section to :func:`pandas.read_csv`.
+:func:`open_text_table` decodes any of these with the shared decoder
+(:mod:`behavior.io.text`, which refuses other encodings and garbled IDs) and
+turns them into lines plus the dialect, so each reader can find its header and
+hand the data section to :func:`pandas.read_csv`.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -19,55 +20,12 @@ import numpy as np
 import pandas as pd
 
 from behavior.errors import InputError
+from behavior.io.text import decode_bytes, read_text, sniff_dialect
 
-_DECIMAL_COMMA = re.compile(r"(?:^|[;\t])\s*-?\d+,\d+\s*(?:[;\t]|$)")
-
-
-def decode_bytes(path: str | Path, raw: bytes) -> tuple[str, str]:
-    """Decode a file's bytes; returns ``(text, encoding)``.
-
-    BOMs decide first (UTF-8, UTF-16 LE/BE); NUL bytes in every other position
-    mean BOM-less UTF-16; then UTF-8 is tried, then cp1252 (Windows "ANSI").
-    A file with other NUL bytes or control characters is not text.
-    """
-    if not raw.strip():
-        raise InputError(path, "the file is empty")
-    if raw.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    else:
-        head = raw[:4000]
-        even, odd = head[0::2], head[1::2]
-        if len(head) >= 4 and odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even):
-            encoding = "utf-16-le"
-        elif len(head) >= 4 and even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
-            encoding = "utf-16-be"
-        else:
-            encoding = "utf-8"
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        if encoding != "utf-8":
-            line = raw[: exc.start].count(b"\n") + 1
-            raise InputError(path, f"not valid {encoding} text ({exc.reason})", line=line) from None
-        try:
-            text, encoding = raw.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError as exc2:
-            line = raw[: exc2.start].count(b"\n") + 1
-            raise InputError(
-                path,
-                "not text in UTF-8, UTF-16 or cp1252 (is it a binary or spreadsheet file?)",
-                line=line,
-            ) from None
-    bad = re.search(r"[\x00-\x08\x0e-\x1f]", text)
-    if bad:
-        line = text[: bad.start()].count("\n") + 1
-        raise InputError(
-            path, "control characters found: this is not a text table (binary file?)", line=line
-        )
-    return text.lstrip("\ufeff"), encoding
-
+__all__ = [
+    "TextTable", "column_key", "decode_bytes", "find_header", "group_samples", "header_names",
+    "numeric", "open_text_table", "read_sample_rows", "samples_matrix", "sniff_dialect",
+]
 
 @dataclass(frozen=True)
 class TextTable:
@@ -170,42 +128,12 @@ class TextTable:
                 )
 
 
-def sniff_dialect(lines: list[str]) -> tuple[str, str]:
-    """Separator (``,``, ``;`` or tab) and decimal mark of a table's lines."""
-    sample = [line for line in lines[:60] if line.strip()][-30:] or lines[:1]
-    scores = {}
-    for sep in (";", "\t", ","):
-        counts = [line.count(sep) for line in sample]
-        lines_with = sum(c > 0 for c in counts)
-        scores[sep] = (lines_with, sum(counts))
-    sep = max((";", "\t", ","), key=lambda s: scores[s])
-    if scores[sep][0] == 0:
-        sep = ","
-    decimal = "."
-    if sep != ",":
-        if (
-            sum(
-                bool(_DECIMAL_COMMA.search(line)) or bool(re.search(r"\d,\d", line))
-                for line in sample
-            )
-            > 0
-        ):
-            decimal = ","
-    return sep, decimal
-
-
 def open_text_table(path: str | Path) -> TextTable:
-    """Read, decode and sniff a text table (any encoding, CRLF or LF)."""
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot read the file ({exc.strerror})") from None
-    text, encoding = decode_bytes(path, raw)
-    lines = text.splitlines()
+    """Read, decode and sniff a text table (see :mod:`behavior.io.text`; CRLF or LF)."""
+    decoded = read_text(path)
+    lines = decoded.text.splitlines()
     sep, decimal = sniff_dialect(lines)
-    return TextTable(str(path), lines, sep, decimal, encoding)
+    return TextTable(str(path), lines, sep, decimal, decoded.encoding)
 
 
 def column_key(name: object) -> str:

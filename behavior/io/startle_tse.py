@@ -31,15 +31,7 @@ import numpy as np
 import pandas as pd
 
 from behavior.errors import InputError
-from behavior.io.startle_text import (
-    TextTable,
-    group_samples,
-    numeric,
-    open_text_table,
-    read_sample_rows,
-    samples_matrix,
-)
-from behavior.startle.table import (
+from behavior.io.startle_table import (
     CHAMBER,
     LINE,
     SESSION,
@@ -49,6 +41,14 @@ from behavior.startle.table import (
     TRIAL_NO,
     StartleRecording,
     trial_frame,
+)
+from behavior.io.startle_text import (
+    TextTable,
+    group_samples,
+    numeric,
+    open_text_table,
+    read_sample_rows,
+    samples_matrix,
 )
 
 HEADER_KEYS = {"animal no.", "trialno", "ms", "valueg"}

@@ -1,12 +1,13 @@
 """Names the startle command line offers as choices, in a module that imports
 nothing heavy (the ``behavior`` parser is built at every start-up).
 
-:mod:`behavior.io.startle_registry` and :mod:`behavior.startle.protocol` use these
-tuples; a test checks they match the readers actually registered.
+``LAYOUTS`` (``--format`` values) comes from :mod:`behavior.io.startle_layouts`, beside
+the readers; :mod:`behavior.startle.protocol` uses the other tuples.
 """
 
-#: ``--format`` values: auto-detection, the text layouts in detection order, workbooks.
-LAYOUTS = ("auto", "tse", "kinder", "srlab", "long", "wide", "tse-segment", "srlab-xlsx")
+from behavior.io.startle_layouts import LAYOUTS
+
+__all__ = ["LAYOUTS", "NEGATIVE_POLICIES", "PPI_METHODS"]
 #: How %PPI is computed from trials.
 PPI_METHODS = ("average_first", "per_block", "per_trial")
 #: What is done with a negative %PPI.

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from pathlib import Path
 
 from behavior.commandline import echo
 from behavior.errors import InputError
@@ -84,6 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(func=_trials)
 
 
+
 def _protocol(args: argparse.Namespace):
     from behavior.errors import ProtocolError
     from behavior.startle.protocol import load_startle_protocol
@@ -121,6 +121,15 @@ def _read_all(args: argparse.Namespace) -> tuple[list, int]:
     return recordings, failed
 
 
+def _check_outputs(*targets: str | None) -> None:
+    """Before any work: each output's folder exists (or is created) and can be written."""
+    from behavior.io.atomic import prepare_output
+
+    for target in targets:
+        if target and target != "-":
+            prepare_output(target)
+
+
 def _write(frame, target: str) -> None:
     if target == "-":
         try:
@@ -131,8 +140,9 @@ def _write(frame, target: str) -> None:
 
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     else:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(target, index=False)
+        from behavior.io.atomic import write_csv
+
+        write_csv(frame, target)  # whole or not at all: never a table cut mid-row
 
 
 def _analyze(args: argparse.Namespace) -> int:
@@ -140,6 +150,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from behavior.startle.ppi import EXCLUDED, SUBJECT
 
     protocol = _protocol(args)
+    _check_outputs(args.out, args.trials)
     recordings, failed = _read_all(args)
     if not recordings:
         echo(f"behavior: no file could be read ({failed} failed)", file=sys.stderr)
@@ -168,6 +179,7 @@ def _trials(args: argparse.Namespace) -> int:
     from behavior.startle.ppi import classify_trials
 
     protocol = _protocol(args)
+    _check_outputs(args.out)
     recordings, failed = _read_all(args)
     if not recordings:
         echo(f"behavior: no file could be read ({failed} failed)", file=sys.stderr)

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from behavior.errors import ProtocolError
 from behavior.protocols import Section, load_yaml, shipped
 from behavior.startle.choices import NEGATIVE_POLICIES, PPI_METHODS
 from behavior.startle.table import (
@@ -394,8 +393,5 @@ def load_startle_protocol(path: str | Path) -> StartleProtocol:
     """Read and validate a startle protocol file; a shipped name (``ppi_srlab``) also works."""
     p = Path(path)
     if not p.exists() and not p.suffix:
-        try:
-            p = shipped(str(path))
-        except FileNotFoundError as exc:
-            raise ProtocolError(path, "<file>", str(exc)) from None
+        p = shipped(str(path))  # FileSystemError naming the shipped protocols
     return parse_startle_protocol(load_yaml(p), p)

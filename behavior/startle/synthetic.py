@@ -190,33 +190,46 @@ def write_srlab(
     return _write(path, frame, header=header, **fmt)
 
 
+def _underscore_frame(truth: pd.DataFrame) -> pd.DataFrame:
+    """The SR-LAB workbook's columns (underscore header) for the trials of ``truth``."""
+    return pd.DataFrame(
+        {
+            "Trial_Num": truth["trial_no"].to_numpy(),
+            "Trial_ID": truth["trial_name"].to_numpy(),
+            "Channel_ID": 1,
+            "Chamber_ID": truth["chamber"].to_numpy(),
+            "Subject_ID": truth["subject"].to_numpy(),
+            "Session_ID": 1,
+            "Group_ID": "A",
+            "Param": 0,
+            "Trial_List_Block": 1,
+            "Samples": 200,
+            "Rate": 1000,
+            "V_Start": truth["baseline"].to_numpy(),
+            "mV_Max": truth["amplitude"].to_numpy(),
+            "T_Max": truth["latency_ms"].to_numpy(),
+            "mV_Avg": np.round(truth["amplitude"].to_numpy() / 4, 3),
+            "Run_Time": "12/12/2018 2:25:45 PM",
+            "TimeStampPT": 1544624745,
+        }
+    )
+
+
 def write_srlab_xlsx(path: str | Path, phases: dict[str, pd.DataFrame]) -> Path:
     """SR-LAB .xlsx with underscore headers, one sheet per phase (numbers as given)."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for sheet, truth in phases.items():
-            frame = pd.DataFrame(
-                {
-                    "Trial_Num": truth["trial_no"].to_numpy(),
-                    "Trial_ID": truth["trial_name"].to_numpy(),
-                    "Channel_ID": 1,
-                    "Chamber_ID": truth["chamber"].to_numpy(),
-                    "Subject_ID": truth["subject"].to_numpy(),
-                    "Session_ID": 1,
-                    "Group_ID": "A",
-                    "Param": 0,
-                    "Trial_List_Block": 1,
-                    "Samples": 200,
-                    "Rate": 1000,
-                    "V_Start": truth["baseline"].to_numpy(),
-                    "mV_Max": truth["amplitude"].to_numpy(),
-                    "T_Max": truth["latency_ms"].to_numpy(),
-                    "mV_Avg": np.round(truth["amplitude"].to_numpy() / 4, 3),
-                    "Run_Time": "12/12/2018 2:25:45 PM",
-                    "TimeStampPT": 1544624745,
-                }
-            )
-            frame.to_excel(writer, sheet_name=sheet, index=False)
+            _underscore_frame(truth).to_excel(writer, sheet_name=sheet, index=False)
     return Path(path)
+
+
+def write_srlab_underscore(path: str | Path, truth: pd.DataFrame, **fmt: str) -> Path:
+    """One sheet of the SR-LAB workbook saved as text by Excel: the underscore header,
+    ``Chamber_ID`` and ``Subject_ID`` first (as FIELD.md shows it); ``fmt`` as
+    :func:`write_srlab` (a European Excel: ``encoding="utf-16", sep=";", decimal=","``)."""
+    frame = _underscore_frame(truth)
+    first = ["Chamber_ID", "Subject_ID"]
+    return _write(path, frame[first + [c for c in frame.columns if c not in first]], **fmt)
 
 
 def write_kinder(

@@ -143,7 +143,7 @@ def analyze(
         else:
             raise AnalysisError(
                 "no between factor given and no 'group' column to default to; "
-                "name the factor (e.g. --between treatment)"
+                "name the factor (setting between, e.g. treatment)"
             )
     if test is not None:
         test = test.lower().replace("-", "").replace("_", "")

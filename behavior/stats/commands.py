@@ -73,11 +73,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_stats)
 
 
+
 def run_stats(args: argparse.Namespace) -> int:
+    from behavior.io.atomic import prepare_folder
     from behavior.stats.analysis import DataWarning, analyze
     from behavior.stats.readers import read_table
     from behavior.stats.report import write_report
 
+    prepare_folder(args.out)  # a read-only or full output folder fails before the analysis
     results = read_table(args.results)
     groups = read_table(args.groups) if args.groups else None
     if args.value not in results.columns:
@@ -106,10 +109,11 @@ def run_stats(args: argparse.Namespace) -> int:
                 posthoc=args.posthoc,
                 anova_type=args.anova_type,
                 subject=args.subject,
+                where=where,
             )
         except AnalysisError as exc:
-            where = args.results + (f" + {args.groups}" if args.groups else "")
-            raise AnalysisError(f"{where}: {exc}") from exc
+            inputs = args.results + (f" + {args.groups}" if args.groups else "")
+            raise AnalysisError(f"{inputs}: {exc}") from exc
     for w in result.warnings:
         echo(f"behavior stats: warning: {w}", file=sys.stderr)
     written = write_report(result, args.out, figures=not args.no_figures)

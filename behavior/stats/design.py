@@ -38,6 +38,12 @@ EXCLUDED = "excluded"
 EXCLUSION_REASON = "exclusion_reason"
 #: Column holding the group in unblinded manual scores.
 GROUP = "group"
+#: Column saying why a value is empty (unblinded scores, forced swim results).
+NOTE = "note"
+#: Seconds of the scored window that were observed (forced swim summaries).
+SCORED_S = "scored_s"
+#: Forced swim columns that do not describe the window (kept when ``scored_s`` is 0).
+_NOT_WINDOW_MEASURES = {"latency_s", "scored_bins", "window_start_s", "window_end_s"}
 
 _MISSING_TEXT = {"", "na", "nan", "n/a", "none", "null"}
 _NUMERIC = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -238,9 +244,15 @@ def _numeric_values(table: pd.DataFrame, value: str, warnings: list[str]) -> pd.
         warnings.append(f"dropped {int(bad.sum())} non-numeric '{value}' value(s): {_names(pairs)}")
     empty = numbers.isna() & ~bad
     if empty.any():
+        # the reason an upstream step gave for an empty value (e.g. the recording ended
+        # before the window), named with each animal
+        notes = as_text(table[NOTE]) if NOTE in table.columns else None
+        named = [
+            f"{s} ({notes[i]})" if notes is not None and notes[i] else str(s)
+            for i, s in zip(table.index[empty], table.loc[empty, SUBJECT], strict=True)
+        ]
         warnings.append(
-            f"dropped {int(empty.sum())} row(s) with no '{value}' value: "
-            + _names(table.loc[empty, SUBJECT].tolist())
+            f"dropped {int(empty.sum())} row(s) with no '{value}' value: " + _names(named)
         )
     finite = numbers.notna() & ~np.isfinite(numbers.fillna(0.0))
     if finite.any():
@@ -251,6 +263,25 @@ def _numeric_values(table: pd.DataFrame, value: str, warnings: list[str]) -> pd.
     out = table.copy()
     out[value] = numbers
     return out[numbers.notna() & ~finite]
+
+
+def _drop_unobserved(table: pd.DataFrame, value: str, warnings: list[str]) -> pd.DataFrame:
+    """Drop window measures of rows whose ``scored_s`` is 0: nothing of the window was
+    observed, so a 0 there means "not seen", not "none" (tables written before such
+    values were left empty carry 0s). Latency and per-bin columns are not window
+    measures and are kept."""
+    if SCORED_S not in table.columns or value == SCORED_S or value in _NOT_WINDOW_MEASURES \
+            or value.startswith("immobile_s_"):
+        return table
+    scored = pd.to_numeric(as_text(table[SCORED_S]), errors="coerce")
+    unobserved = scored == 0
+    if unobserved.any():
+        warnings.append(
+            f"dropped {int(unobserved.sum())} row(s) where nothing of the window was observed "
+            f"({SCORED_S} = 0), so '{value}' there is not a measurement: "
+            + _names(table.loc[unobserved, SUBJECT].tolist())
+        )
+    return table[~unobserved]
 
 
 def _drop_excluded(table: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
@@ -323,8 +354,10 @@ def check_design(
     -----
     Dropped, each with a warning naming the subjects: subjects marked in an
     ``excluded`` column (with the reason), rows with a missing or non-numeric value
-    or factor level, subjects missing a within level (complete cases are needed
-    for the repeated-measures ANOVA), and groups with fewer than two animals in a
+    (with the ``note`` of the row, when the table has one) or factor level, window
+    measures of rows with ``scored_s`` = 0 (nothing of the window observed),
+    subjects missing a within level (complete cases are needed for the
+    repeated-measures ANOVA), and groups with fewer than two animals in a
     one-factor design.
     """
     msgs = list(warnings)
@@ -343,7 +376,8 @@ def check_design(
             f"got {len(between)}"
         )
     if not between and not within:
-        raise AnalysisError("give at least one between-subject factor (e.g. --between group)")
+        raise AnalysisError("give at least one between-subject factor "
+                            "(setting between, e.g. group)")
 
     table = _drop_excluded(table, msgs)
     table = table.copy()
@@ -357,6 +391,7 @@ def check_design(
             )
             table = table[~miss]
     table = _numeric_values(table, value, msgs)
+    table = _drop_unobserved(table, value, msgs)
 
     if within:
         dup = table[table.duplicated([SUBJECT, within], keep=False)]
@@ -364,7 +399,7 @@ def check_design(
             raise AnalysisError(
                 f"several rows for the same subject and '{within}' level: "
                 + _names(list(dict.fromkeys(dup[SUBJECT] + " @ " + dup[within])))
-                + "; select one condition (e.g. --where pulse_db=120)"
+                + "; select one condition (setting where, e.g. pulse_db = 120)"
             )
     else:
         dup = table[table.duplicated(SUBJECT, keep=False)]
@@ -373,8 +408,8 @@ def check_design(
             raise AnalysisError(
                 "several rows per subject but no within factor: "
                 + _names([f"{s} ({n} rows)" for s, n in counts.items()])
-                + "; give --within FACTOR for repeated measures, or select one condition "
-                "(e.g. --where pulse_db=120)"
+                + "; name the within-subject factor (setting within) for repeated measures, "
+                "or select one condition (setting where, e.g. pulse_db = 120)"
             )
 
     hints = level_hints or {}

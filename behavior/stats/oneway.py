@@ -110,7 +110,7 @@ def analyze_oneway(design: Design, test: str | None, posthoc: str | None) -> Out
         if clearly_non_normal:
             out.advice.append(
                 f"Normality clearly fails (Shapiro–Wilk {format_p(min_sw)} < 0.01), so the "
-                f"rank-based test was chosen; ask for test='{'welch' if k == 2 else 'anova'}' "
+                f"rank-based test was chosen; set test to '{'welch' if k == 2 else 'anova'}' "
                 "to override."
             )
     if k == 2 and test in ("anova", "kruskal"):
@@ -237,7 +237,7 @@ def _several_groups(samples, levels, factor, test, posthoc, control, out: Outcom
         )
         posthoc = posthoc or ("dunnett" if control is not None else "tukey")
         if posthoc == "dunn":
-            raise AnalysisError("Dunn's test follows Kruskal–Wallis; use test='kruskal'")
+            raise AnalysisError("Dunn's test follows Kruskal–Wallis; set test to 'kruskal'")
     else:
         h, p = stats.kruskal(*arrays)
         eps2 = h / (n_total - 1)
@@ -258,10 +258,10 @@ def _several_groups(samples, levels, factor, test, posthoc, control, out: Outcom
         )
         posthoc = posthoc or "dunn"
         if posthoc in ("dunnett", "tukey"):
-            raise AnalysisError(f"{posthoc.title()}'s test follows an ANOVA; use test='anova'")
+            raise AnalysisError(f"{posthoc.title()}'s test follows an ANOVA; set test to 'anova'")
 
     if posthoc == "dunnett" and control is None:
-        raise AnalysisError("Dunnett's test needs a control level (--control LEVEL)")
+        raise AnalysisError("Dunnett's test needs a control level (set control)")
     against = f"against {_level_name(factor, control)}" if control is not None else "for all pairs"
     if posthoc == "dunnett":
         res = _dunnett(arrays[1:], arrays[0])

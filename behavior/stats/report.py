@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from behavior import __version__
-from behavior.errors import InputError
+from behavior.io.atomic import prepare_folder, savefig, write_csv, write_text
 from behavior.stats.analysis import StatsResult
 from behavior.stats.formatting import format_p, stars
 
@@ -123,17 +123,21 @@ def write_report(
 ) -> dict[str, Path]:
     """Write tables, figures and ``report.html`` into ``out_dir`` (created if needed).
 
+    Each file is written atomically (:mod:`behavior.io.atomic`): a full disk or an
+    interruption leaves the previous file or the new one, never half of one.
+
     Returns
     -------
     dict
         Written file paths by name (``tests``, ``posthoc``, ``descriptives``,
         ``assumptions``, ``data``, ``report`` and ``<figure>.<format>``).
+
+    Raises
+    ------
+    FileSystemError
+        The folder cannot be created or written, or the disk is full.
     """
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(out, f"cannot create the output folder: {exc.strerror}") from exc
+    out = prepare_folder(out_dir)
     written: dict[str, Path] = {}
     tables = {
         "tests": result.tests,
@@ -144,19 +148,14 @@ def write_report(
     }
     for name, df in tables.items():
         path = out / ("analysed_data.csv" if name == "data" else f"{name}.csv")
-        df.to_csv(path, index=False)
-        written[name] = path
+        written[name] = write_csv(df, path)
     pngs: dict[str, str] = {}
     if figures:
         from behavior.stats.plots import figures as build
 
         for stem, fig in build(result).items():
             for fmt in FIGURE_FORMATS:
-                path = out / f"{stem}.{fmt}"
-                fig.savefig(path, format=fmt)
-                written[f"{stem}.{fmt}"] = path
+                written[f"{stem}.{fmt}"] = savefig(fig, out / f"{stem}.{fmt}", format=fmt)
             pngs[stem] = _png(fig)
-    report = out / "report.html"
-    report.write_text(render_html(result, pngs), encoding="utf-8")
-    written["report"] = report
+    written["report"] = write_text(out / "report.html", render_html(result, pngs))
     return written

@@ -93,7 +93,8 @@ def test_session_database_as_input(tmp_path):
         csv.write_text("video,behaviour,start_s,end_s\n"
                        f"{c1},immobility,{spans[0][0]},{spans[0][1]}\n"
                        f"{c2},immobility,{spans[1][0]},{spans[1][1]}\n")
-        assert main(["blind", "import", str(made.session_dir), str(csv), "--observer", name]) == 0
+        assert main(["blind", "import", str(made.session_dir), str(csv), "--observer", name,
+                     "--new-observer"]) == 0
     row = pairwise_agreement(load_raters([made.session_dir]), (0.5, 2.0), 0.5).iloc[0]
     assert row["n_videos"] == 2 and row["n_bins"] == 6
     assert row["bias_s"] == pytest.approx(0.25)  # B − A: 0.5 and 0
@@ -114,8 +115,12 @@ def test_bad_inputs(tmp_path):
     overlapping = tmp_path / "overlap.csv"
     overlapping.write_text("video,observer,behaviour,start_s,end_s\n"
                            "v1,A,immobility,0,2\nv1,A,immobility,1,3\n")
-    with pytest.raises(InputError, match="line 3"):
-        load_raters([overlapping])
+    with pytest.raises(InputError, match="line 3"):  # strict: refused, with the line
+        load_raters([overlapping], strict=True)
+    (merged,) = load_raters([overlapping])  # by default: the union, and a note saying so
+    assert merged.bouts["v1"].tolist() == [[0.0, 3.0]]
+    assert merged.notes == (f"{overlapping}, lines 2 and 3: video v1 (A): immobility 0–2 s, "
+                            "1–3 s overlap; merged into 0–3 s",)
 
 
 def test_overall_needs_common_videos(tmp_path):

@@ -11,7 +11,7 @@ from behavior.blinding.database import ScoringError
 from behavior.blinding.key import read_key
 from behavior.blinding.lock import import_intervals, lock_session, unblind
 from behavior.blinding.session import ScoringSession
-from behavior.blinding.tables import read_intervals
+from behavior.blinding.tables import merge_overlaps, read_intervals
 from behavior.cli import main
 from behavior.errors import InputError
 
@@ -117,23 +117,27 @@ def test_import_checks_everything_before_writing(tmp_path):
     cases = {
         "unknown video code 'ZZZZZZ'": [f"{c1},immobility,0.5,1.0", "ZZZZZZ,immobility,0,1"],
         "ends after the video": [f"{c1},immobility,0.5,1.0", f"{c2},immobility,1.0,3.5"],
-        "overlaps": [f"{c1},immobility,0.5,1.0", f"{c1},immobility,0.9,1.5"],
         "not scored in this session": [f"{c1},climbing,0.5,1.0"],
     }
     for problem, rows in cases.items():
         path = _intervals(tmp_path, rows, "bad.csv")
         with pytest.raises(InputError, match=problem):
-            import_intervals(made.session_dir, read_intervals(path), "A", path)
+            import_intervals(made.session_dir, read_intervals(path), "A", path,
+                             new_observer=True)
         assert _events(made.session_dir) == 0  # nothing written half-way
-    counts = import_intervals(made.session_dir, read_intervals(good), "A", good)
-    assert counts == {c1: 1, c2: 1}
+    with pytest.raises(ScoringError, match="no observer 'A' in this session"):
+        import_intervals(made.session_dir, read_intervals(good), "A", good)
+    result = import_intervals(made.session_dir, read_intervals(good), "A", good,
+                              new_observer=True)
+    assert result.counts == {c1: 1, c2: 1} and result.new_observer
+    assert result.finished == (c1, c2) and result.unfinished == ()
     with pytest.raises(InputError, match="overlaps A's scored"):
         import_intervals(made.session_dir, read_intervals(good), "A", good)
     import_intervals(made.session_dir, read_intervals(good), "A", good, replace=True)
     assert _events(made.session_dir) == 2
     lock_session(made.session_dir)  # import marked both videos finished
     with pytest.raises(ScoringError, match="locked"):
-        import_intervals(made.session_dir, read_intervals(good), "B", good)
+        import_intervals(made.session_dir, read_intervals(good), "B", good, new_observer=True)
 
 
 def test_boris_export_columns_are_accepted(tmp_path):
@@ -148,14 +152,17 @@ def test_boris_export_columns_are_accepted(tmp_path):
                     "obs1,K7QX3M.mp4,Immobility,STATE,1.5,3.25\n"
                     "obs1,K7QX3M.mp4,Immobility,STATE,3.0,4.0\n")
     with pytest.raises(InputError, match="line 4"):  # point events skipped, lines kept
-        read_intervals(path)
+        merge_overlaps(read_intervals(path), path, strict=True)
 
 
 def test_command_line_round_trip(tmp_path, capsys):
     made, videos, groups = make_session(tmp_path, n=2, observers=())
     c1, c2 = sorted(made.codes)
     scores = _intervals(tmp_path, [f"{c1},immobility,0.5,1.0", f"{c2},immobility,1.0,2.0"])
-    assert main(["blind", "import", str(made.session_dir), str(scores), "--observer", "A"]) == 0
+    argv = ["blind", "import", str(made.session_dir), str(scores), "--observer", "A"]
+    assert main(argv) == 2  # a name the session does not know: refused
+    assert "no observer 'A' in this session" in capsys.readouterr().err
+    assert main([*argv, "--new-observer"]) == 0
     out = tmp_path / "unblinded.csv"
     argv = ["blind", "unblind", str(made.session_dir), "--key", str(made.key_path),
             "--out", str(out)]

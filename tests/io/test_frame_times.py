@@ -7,7 +7,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import has_encoder, leading_frames, vfr_times, write_numbered
+from video_helpers import has_encoder, leading_frames, vfr_times, write_numbered
 
 from behavior.io.video import VideoReader
 from behavior.io.video_index import scan_packets

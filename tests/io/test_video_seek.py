@@ -7,7 +7,7 @@ import threading
 import av
 import numpy as np
 import pytest
-from conftest import leading_frames, number_of, numbered, vfr_times, write_numbered
+from video_helpers import leading_frames, number_of, numbered, vfr_times, write_numbered
 
 from behavior.errors import VideoError
 from behavior.io.video import VideoReader

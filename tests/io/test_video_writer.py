@@ -8,7 +8,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from conftest import numbered, vfr_times, write_numbered
+from video_helpers import numbered, vfr_times, write_numbered
 
 from behavior.blinding.remux import find_leaks, metadata
 from behavior.errors import VideoError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from behavior.errors import ProtocolError
+from behavior.errors import FileSystemError, ProtocolError
 from behavior.startle.protocol import load_startle_protocol, parse_trial_name
 
 
@@ -103,5 +103,6 @@ def test_bad_values_name_file_and_key(tmp_path, change, key, words):
 
 
 def test_unknown_shipped_name():
-    with pytest.raises(ProtocolError, match="available"):
+    # a file-system error (exit status 1) naming the name and the shipped protocols
+    with pytest.raises(FileSystemError, match="no_such_protocol: .*shipped: .*ppi_srlab"):
         load_startle_protocol("no_such_protocol")

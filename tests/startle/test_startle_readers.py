@@ -180,7 +180,9 @@ def test_four_block_protocol_end_to_end(tmp_path):
         ("cp1252", ";", ",", "\r\n"),
     ],
 )
-@pytest.mark.parametrize("writer", [sy.write_srlab, sy.write_long, sy.write_wide])
+@pytest.mark.parametrize(
+    "writer", [sy.write_srlab, sy.write_long, sy.write_wide, sy.write_srlab_underscore]
+)
 def test_encodings_and_locales(tmp_path, encoding, sep, decimal, newline, writer):
     lab = sy.simulate_trials(2, seed=5, names="lab")
     lab["subject"] = lab["subject"].map({"M001": "Maus-ä1", "M002": "Souris-é2"})

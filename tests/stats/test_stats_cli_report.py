@@ -129,7 +129,7 @@ def test_cli_reports_missing_column_and_file(tmp_path, capsys):
             str(tmp_path / "o"),
         ]
     )
-    assert code == 2 and "--within" in capsys.readouterr().err
+    assert code == 2 and "(setting within)" in capsys.readouterr().err
 
 
 def test_number_formatting_the_way_papers_write_it():
@@ -184,3 +184,21 @@ def test_dot_figures_carry_one_star_label_per_comparison():
         labels = [t.get_text() for t in fig.axes[0].texts]
         assert labels == [stars(p) for p in result.posthoc["p_adj"]]
         assert set(labels) == {"****"}
+
+
+def test_where_reaches_the_analysis(tmp_path, capsys):
+    # `--where` was parsed and then never passed on: every pulse level was analysed
+    rows = ["subject,group,pulse_db,ppi_pct"]
+    for i in range(8):
+        group = "veh" if i < 4 else "drug"
+        rows += [f"m{i},{group},100,{10 + i}", f"m{i},{group},120,{40 + 3 * i}"]
+    table = tmp_path / "ppi.csv"
+    table.write_text("\n".join(rows) + "\n")
+    argv = ["stats", str(table), "--value", "ppi_pct", "--out", str(tmp_path / "o")]
+    assert main(argv) == 2
+    assert "several rows per subject" in capsys.readouterr().err
+    assert main([*argv, "--where", "pulse_db=120"]) == 0
+    assert "kept 8 of 16 rows where pulse_db = 120" in capsys.readouterr().err
+    d = pd.read_csv(tmp_path / "o" / "descriptives.csv").set_index("group")
+    assert d.loc["veh", "mean"] == pytest.approx(40 + 3 * 1.5)
+    assert d.loc["drug", "mean"] == pytest.approx(40 + 3 * 5.5)

@@ -122,7 +122,7 @@ def test_conflicting_groups_and_repeated_rows_raise():
             between="treatment",
         )
     res = pd.concat([scores({"a1": 1, "a2": 2, "b1": 3, "b2": 4}), scores({"a1": 5})])
-    with pytest.raises(AnalysisError, match=r"a1 \(2 rows\).*--within"):
+    with pytest.raises(AnalysisError, match=r"a1 \(2 rows\).*setting within"):
         run(res, GROUPS, value="score", between="treatment")
 
 
@@ -193,7 +193,7 @@ def test_startle_summary_layout_boolean_excluded_with_reason_and_pulse_selection
                     }
                 )
     res = pd.DataFrame(rows)
-    with pytest.raises(AnalysisError, match="several rows for the same subject.*--where"):
+    with pytest.raises(AnalysisError, match="several rows for the same subject.*setting where"):
         run(res, GROUPS, value="ppi_pct", between="treatment", within="prepulse_db")
     r = run(
         res,
