@@ -27,6 +27,7 @@ import os
 import queue
 import shlex
 import socket
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
@@ -94,10 +95,19 @@ class VideoJob:
     settings: TrackingSettings = DEFAULT_SETTINGS
     decoder_threads: int = 1
     pipelined: bool = True
+    #: the folder a relative ``path`` and ``background`` are opened from, when not the
+    #: working directory of the process that scores it (a cluster's worker runs in
+    #: another); the results and traces still name ``path`` as given
+    folder: str | None = None
 
     def on_one_core(self) -> VideoJob:
         """The job done on one core: decoding and tracking take turns in one thread."""
         return dataclasses.replace(self, decoder_threads=1, pipelined=False)
+
+    def opened(self, file: str) -> str:
+        """Where ``file`` (``path`` or ``background``) is opened: in ``folder`` when
+        it is relative and a folder is given."""
+        return os.path.join(self.folder, file) if self.folder else file
 
 
 @dataclass
@@ -218,11 +228,12 @@ def _earlier_traces(job: VideoJob, traces_dir: str | Path, key: str) -> list[Tra
 
 def worker_name() -> str:
     """Where this code runs: a Dask worker's address, else ``host:pid``."""
+    # a Dask worker has imported distributed already; importing it here would cost
+    # every video scored without Dask a second
+    distributed = sys.modules.get("distributed")
     try:
-        from distributed import get_worker  # only present with the cluster extra
-
-        return str(get_worker().address)
-    except (ImportError, ValueError, AttributeError):
+        return str(distributed.get_worker().address)
+    except (ValueError, AttributeError):  # not in a Dask worker (or no Dask at all)
         return f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -263,13 +274,15 @@ def score_video(
 
 
 def _score_video(job, protocol, traces_dir, resume, progress, cancel, helper, result) -> None:
-    side = read_sidecar(job.path)
+    source = job.opened(job.path)
+    side = read_sidecar(source)
     rects = job.arenas or side.rects
     start_s = job.start_s if job.start_s is not None else (side.start_s or 0.0)
     end_s = job.end_s if job.end_s is not None else side.end_s
-    background = job.background or (str(side.background) if side.background else None)
-    key = (tracking_key(job.path, protocol, rects, job.n_arenas, start_s, background, end_s,
-                        job.settings) if Path(job.path).is_file() else "")
+    background = (job.opened(job.background) if job.background else
+                  str(side.background) if side.background else None)
+    key = (tracking_key(source, protocol, rects, job.n_arenas, start_s, background, end_s,
+                        job.settings) if Path(source).is_file() else "")
     earlier = (_earlier_traces(job, traces_dir, key)
                if resume and key and traces_dir else None)
     if earlier is not None:
@@ -278,7 +291,7 @@ def _score_video(job, protocol, traces_dir, resume, progress, cancel, helper, re
         return
     if cancel is not None:
         cancel.check()
-    with VideoReader(job.path, threads=job.decoder_threads) as video:
+    with VideoReader(source, threads=job.decoder_threads) as video:
         setup = prepare(video, protocol, arenas=number_arenas(list(rects)) if rects else None,
                         n_arenas=job.n_arenas, start_s=start_s, end_s=end_s,
                         background=background, settings=job.settings, sidecar=False)
@@ -286,6 +299,9 @@ def _score_video(job, protocol, traces_dir, resume, progress, cancel, helper, re
     for trace in tracked.traces:
         trace.video = job.path
         trace.meta["tracking_key"] = key
+        if source != job.path:  # the video as the batch names it, not where it was opened
+            trace.notices = [dataclasses.replace(n, video=job.path) if n.video == source
+                             else n for n in trace.notices]
     if traces_dir:
         written = [write_trace(t, traces_dir, stem=job.name) for t in tracked.traces]
         for stale in set(own_traces(job, traces_dir)) - set(written):
