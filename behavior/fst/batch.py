@@ -492,8 +492,12 @@ def write_run_log(out: Path, protocol: FstProtocol, state: str, started: str,
         "notices": [n.to_dict() for n in found],
     }
     path = Path(out).with_suffix(".log")
+    # libyaml's dumper writes the same text several times faster (a cluster's batch of
+    # thousands of videos rewrites a log of thousands of notices after each video)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     write_text(path, f"# behavior: how {Path(out).name} was made\n"
-               + yaml.safe_dump(record, sort_keys=False, allow_unicode=True, width=100))
+               + yaml.dump(record, Dumper=dumper, sort_keys=False, allow_unicode=True,
+                           width=100))
     return path
 
 
@@ -564,11 +568,18 @@ class _Run:
 
     # -- running --------------------------------------------------------------------
     def _done(self, i: int, result: VideoResult) -> None:
-        self.results[i] = result
+        self._take([(i, result)])
+
+    def _take(self, finished: list[tuple[int, VideoResult]]) -> None:
+        """Results into the table (one write for all of them), then their progress."""
+        for i, result in finished:
+            self.results[i] = result
         self._save()
         if self.progress is not None:
-            self.progress(BatchProgress(result.path, len(self.results), len(self.jobs),
-                                        None, result))
+            before = len(self.results) - len(finished)
+            for k, (_, result) in enumerate(finished, start=1):
+                self.progress(BatchProgress(result.path, before + k, len(self.jobs), None,
+                                            result))
 
     def here(self, resume: bool, helper: Executor | None) -> None:
         """Each video in this thread, one after the other."""
@@ -604,19 +615,29 @@ class _Run:
         try:
             while pending:
                 try:
-                    future = finished.get(timeout=0.1)
+                    arrived = [finished.get(timeout=0.1)]
                 except queue.Empty:
                     if self.cancel.cancelled:
                         break
                     continue
-                if future not in pending:
-                    continue
-                pending.discard(future)
-                i = futures[future]
-                result = self._result_of(future, self.jobs[i])
-                if result.cancelled:
-                    continue
-                self._done(i, result)
+                # every result already in is written with this one: with many workers,
+                # videos finish faster than a long table can be rewritten for each
+                while True:
+                    try:
+                        arrived.append(finished.get_nowait())
+                    except queue.Empty:
+                        break
+                taken = []
+                for future in arrived:
+                    if future not in pending:
+                        continue
+                    pending.discard(future)
+                    i = futures[future]
+                    result = self._result_of(future, self.jobs[i])
+                    if not result.cancelled:
+                        taken.append((i, result))
+                if taken:
+                    self._take(taken)
         finally:
             for future in pending:  # cancelled, or interrupted: nothing more is taken
                 future.cancel()
