@@ -35,6 +35,8 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     p.add_argument("--activate", default="source ~/venvs/behavior/bin/activate",
                    help="shell line that puts behavior on the PATH in a worker job")
     p.add_argument("--dashboard", default=":8787", help="where the Dask dashboard listens")
+    p.add_argument("--host", help="the login node's address the workers reach the "
+                                  "scheduler at (default: its name's address)")
     p.add_argument("--print-script", action="store_true",
                    help="print the job script and exit (nothing is submitted)")
     cut = argv.index("--") if "--" in argv else len(argv)
@@ -55,7 +57,8 @@ def main(argv: list[str]) -> int:
         job_script_prologue=[args.activate],
         # import the scoring code when a worker starts, and size OpenCV to one thread
         worker_extra_args=["--preload", "behavior.cluster"],
-        scheduler_options={"dashboard_address": args.dashboard},
+        scheduler_options={"dashboard_address": args.dashboard,
+                           **({"host": args.host} if args.host else {})},
     )
     try:
         if args.print_script:

@@ -128,3 +128,21 @@ def test_a_worker_with_another_version_scores_nothing(video_dir):
     assert result.error.code == "VersionMismatch"
     assert "the batch was sent by behavior 0.0.0-elsewhere" in result.error.message
     assert not result.animals
+
+
+def test_the_slurm_example_writes_a_job_script(tmp_path):
+    """docs/examples/slurm_cluster.py: one worker per core, one thread each, the
+    scoring code preloaded, the account and the environment line (nothing submitted)."""
+    pytest.importorskip("dask_jobqueue")
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "slurm_cluster.py"
+    run = _run([str(example), "--print-script", "--account", "mylab", "--cores", "8",
+                "--activate", "source /shared/env/bin/activate", "--host", "127.0.0.1",
+                "--dashboard", "127.0.0.1:0"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    script = run.stdout
+    assert "#SBATCH -A mylab" in script and "#SBATCH --cpus-per-task=8" in script
+    assert "source /shared/env/bin/activate" in script
+    worker = next(line for line in script.splitlines() if "dask_worker" in line)
+    assert " tcp://127.0.0.1:" in worker  # the scheduler, on loopback here
+    for option in ("--nthreads 1", "--nworkers 8", "--preload behavior.cluster"):
+        assert option in worker
