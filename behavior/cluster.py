@@ -11,7 +11,7 @@
 
 Nothing changes in how a video is scored: each task is
 :func:`behavior.fst.batch.score_video` on a worker, fitted to the cores the worker
-has (:func:`fit_to_worker`). The client (the process that calls ``score_batch``)
+has (:func:`run_on_worker`). The client (the process that calls ``score_batch``)
 writes the results table and the run log as tasks finish; the workers read the
 videos and write the traces, so they must see the same files at the same paths (a
 shared file system). A relative path is read from the folder the batch was sent
@@ -209,23 +209,18 @@ def worker_threads() -> int:
     return max(1, int(getattr(state, "nthreads", 1)))
 
 
-def fit_to_worker(job, threads: int):
-    """The job as one task of a worker with ``threads`` threads runs it.
-
-    Dask runs one task per thread at a time, so a task has one core: decoding and
-    tracking take turns in one thread (``pipelined=False``) with one decoder
-    thread. OpenCV's thread pool belongs to the process and is shared by its tasks,
-    so it is sized to the worker's threads (:func:`run_on_worker`), never more.
-    """
-    del threads  # one core per task whatever the worker's size; see above
-    return dataclasses.replace(job, decoder_threads=1, pipelined=False)
-
-
 def run_on_worker(fn: Callable, job, protocol, traces_dir, resume, version: str,
                   **kwargs: Any):
     """A video's task on a worker: check that the worker runs the same version of
-    behavior as the client, fit the job to the worker's cores, score it, and say in
-    an error which worker failed and, for a file it cannot see, where it looked."""
+    behavior as the client, score it on one core, and say in an error which worker
+    failed and, for a file it cannot see, where it looked.
+
+    Dask runs one task per thread of a worker at a time, so a task has one core:
+    decoding and tracking take turns in one thread with one decoder thread
+    (:meth:`~behavior.fst.batch.VideoJob.on_one_core`). OpenCV's thread pool belongs
+    to the process and is shared by its tasks, so it is sized to the worker's
+    threads, never more.
+    """
     from behavior import notices
     from behavior.fst.batch import VideoResult, worker_name
 
@@ -240,7 +235,7 @@ def run_on_worker(fn: Callable, job, protocol, traces_dir, resume, version: str,
 
     if cv2.getNumThreads() != threads:
         cv2.setNumThreads(threads)
-    result = fn(fit_to_worker(job, threads), protocol, traces_dir, resume, **kwargs)
+    result = fn(job.on_one_core(), protocol, traces_dir, resume, **kwargs)
     if result.error is not None:
         result.error = _with_worker(result.error, job, result.worker)
     return result

@@ -168,7 +168,9 @@ def register(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
     score.add_argument("--scheduler", metavar="ADDRESS",
                        help="score on a Dask cluster, one task per video: a running "
                             "scheduler's address (tcp://HOST:8786), its scheduler file "
-                            "(*.json), or 'local' to start --jobs worker processes here; "
+                            "(*.json), or 'local' to start --jobs worker processes here "
+                            "(with an address, --jobs is not used: the workers are the "
+                            "cluster's); "
                             "the workers must see the videos and the traces folder at the "
                             "same paths (needs pip install \"behavior[cluster]\")")
     score.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from cluster_helpers import OPTIONS, same_files, score_cli
 
+import behavior
 from behavior.errors import BehaviorError
 
 CHECK_IMPORTS = """
@@ -104,16 +105,33 @@ def test_scheduler_local_gives_the_same_results(video_dir, local_run, tmp_path, 
                for line in err.splitlines()) == 4
 
 
-def test_a_task_fits_itself_to_the_worker():
-    """One core per task: decoding and tracking take turns in one thread."""
-    from behavior.cluster import fit_to_worker
-    from behavior.fst.batch import VideoJob
+def test_a_task_takes_one_core(video_dir):
+    """Outside a Dask worker (one thread), a task sets OpenCV to one thread and scores
+    its video with one decoder thread, decoding and tracking in turn."""
+    import cv2
 
-    job = VideoJob("m1.mp4", decoder_threads=0, pipelined=True)
-    for threads in (1, 4):
-        fitted = fit_to_worker(job, threads)
-        assert (fitted.decoder_threads, fitted.pipelined) == (1, False)
-        assert fitted.path == "m1.mp4"
+    from behavior.cluster import run_on_worker
+    from behavior.fst import load_protocol
+    from behavior.fst.batch import VideoJob, score_video
+
+    given = []
+
+    def scored(job, *args, **kwargs):
+        given.append(job)
+        return score_video(job, *args, **kwargs)
+
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(2)
+        job = VideoJob(str(video_dir / "m1.mp4"), decoder_threads=0, pipelined=True)
+        result = run_on_worker(scored, job, load_protocol("mouse_fst"), None, False,
+                               behavior.__version__)
+        assert cv2.getNumThreads() == 1
+    finally:
+        cv2.setNumThreads(before)
+    assert result.ok and len(result.animals) == 2
+    (ran,) = given
+    assert (ran.path, ran.decoder_threads, ran.pipelined) == (job.path, 1, False)
 
 
 def test_a_worker_with_another_version_scores_nothing(video_dir):
