@@ -11,12 +11,13 @@ then scores the batch
 3. on a LocalCluster of two worker processes (one thread each).
 
 The clusters are started before timing (their start-up is printed on its own): a
-cluster's start-up is paid once per batch, not per video. Each timing is the best
-of ``--repeat`` runs; every run's table must be the same, byte for byte, or the
-script stops. Prints
+cluster's start-up is paid once per batch, not per video. The three take turns,
+``--repeat`` rounds, and each timing is the best of its runs; every run's table must
+be the same, byte for byte, or the script stops. Prints
 
 - two workers / one worker (target <= 0.6 with two free cores);
-- (one worker - here) / videos: Dask's cost per video (target < 0.3 s);
+- (one worker - here) / videos: Dask's cost per video (target < 0.3 s), and the
+  same within the runs on one worker: their wall time less the tasks' own time;
 - the per-video cost and the file sizes, for estimating a large batch (docs/cluster.md).
 
     python benchmarks/bench_cluster.py [--videos 8] [--repeat 2] [--keep DIR]
@@ -52,8 +53,9 @@ def make(args: tuple) -> Path:
     return path
 
 
-def score(videos: list[Path], out: Path, submit=None, log_extra=None) -> float:
-    """Wall seconds to score the batch into ``out`` (a fresh folder each time)."""
+def score(videos: list[Path], out: Path, submit=None, log_extra=None):
+    """Score the batch into ``out`` (a fresh folder each time): (wall s, CPU s of this
+    process, the tasks' own seconds added up, the table's bytes)."""
     from behavior.fst import load_protocol
     from behavior.fst.batch import make_jobs, score_batch
 
@@ -64,13 +66,7 @@ def score(videos: list[Path], out: Path, submit=None, log_extra=None) -> float:
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     if batch.exit_status != 0:
         raise SystemExit(f"the batch failed: {[r.error for r in batch.failed]}")
-    CPU_S.append(cpu)
-    return seconds
-
-
-#: CPU seconds of this process in each batch (for "here": the work itself; for a
-#: cluster: the client's share, taking results and writing the table)
-CPU_S: list[float] = []
+    return seconds, cpu, sum(r.seconds for r in batch.results), out.read_bytes()
 
 
 def rewrite_cost(example: Path, n: int, folder: Path) -> float:
@@ -98,23 +94,6 @@ def rewrite_cost(example: Path, n: int, folder: Path) -> float:
                   [], [x for r in results for x in r.notices],
                   {"scored_by": {r.path: r.worker for r in results}})
     return time.perf_counter() - t0
-
-
-def best_of(repeat: int, videos: list[Path], work: Path, tag: str, reference: list[bytes],
-            **kwargs) -> float:
-    """Best wall time of ``repeat`` runs; each run's table must equal the first's."""
-    times = []
-    for i in range(repeat):
-        out = work / f"{tag}{i}" / "results.csv"
-        out.parent.mkdir(parents=True)
-        times.append(score(videos, out, **kwargs))
-        table = out.read_bytes()
-        if reference and table != reference[0]:
-            raise SystemExit(f"{tag}: the table differs from the first run's ({out})")
-        reference.append(table)
-        print(f"  {tag} run {i + 1}: {times[-1]:.2f} s ({CPU_S[-1]:.2f} CPU s here)",
-              flush=True)
-    return min(times)
 
 
 def main() -> None:
@@ -147,48 +126,67 @@ def main() -> None:
     from behavior.cluster import Cluster
 
     work = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
-    reference: list[bytes] = []
+    runs: dict[str, list[tuple[float, float, float]]] = {"here": [], "dask1": [], "dask2": []}
+    tables: set[bytes] = set()
     try:
-        print("here, one core:", flush=True)
-        here = best_of(args.repeat, videos, work, "here", reference)
-        here_cpu = min(CPU_S)
-        timings = {}
+        clusters = {}
         for n in (1, 2):
             t0 = time.perf_counter()
-            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                              preload=["behavior.cluster"], dashboard_address=None) as local, \
-                    Client(local) as client:
-                client.wait_for_workers(n)
-                print(f"Dask, {n} worker{'s' if n > 1 else ''} (started in "
-                      f"{time.perf_counter() - t0:.1f} s):", flush=True)
-                cluster = Cluster(client, local, "local")
-                timings[n] = best_of(args.repeat, videos, work, f"dask{n}_", reference,
-                                     submit=cluster.submit, log_extra=cluster.log_extra())
+            local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                 preload=["behavior.cluster"], dashboard_address=":0")
+            client = Client(local)
+            client.wait_for_workers(n)
+            clusters[f"dask{n}"] = Cluster(client, local, "local")
+            print(f"Dask LocalCluster of {n} worker{'s' if n > 1 else ''} started in "
+                  f"{time.perf_counter() - t0:.1f} s", flush=True)
+        # the three set-ups take turns, so that the machine's other load, which comes
+        # and goes, falls on each alike; each figure is the best of its runs
+        for i in range(args.repeat):
+            for tag, runs_of in runs.items():
+                out = work / f"{tag}_{i}" / "results.csv"
+                out.parent.mkdir(parents=True)
+                cluster = clusters.get(tag)
+                wall, cpu, tasks, table = score(
+                    videos, out, submit=cluster.submit if cluster else None,
+                    log_extra=cluster.log_extra() if cluster else None)
+                runs_of.append((wall, cpu, tasks))
+                tables.add(table)
+                print(f"  round {i + 1} {tag}: {wall:.2f} s (CPU here {cpu:.2f} s, the "
+                      f"tasks' own {tasks:.2f} s; load {os.getloadavg()[0]:.1f})", flush=True)
+                if len(tables) > 1:
+                    raise SystemExit(f"{tag}: the table differs from the first run's ({out})")
+        for cluster in clusters.values():
+            cluster.close()
         # the client's part in a large batch: the table and log rewritten as results come
-        score_batch_dir = work / "cost"
-        score_batch_dir.mkdir()
+        cost = work / "cost"
+        cost.mkdir()
         from behavior.fst import load_protocol
         from behavior.fst.batch import make_jobs, score_batch
 
-        score_batch(make_jobs([str(videos[0])]), load_protocol("mouse_fst"), None,
-                    score_batch_dir / "t")
-        rewrites = {k: rewrite_cost(videos[0], k, score_batch_dir) for k in (1000, 10000)}
+        score_batch(make_jobs([str(videos[0])]), load_protocol("mouse_fst"), None, cost / "t")
+        rewrites = {k: rewrite_cost(videos[0], k, cost) for k in (1000, 10000)}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     n = len(videos)
-    print(f"\nper video here: {here / n:.2f} s; 1 worker {timings[1] / n:.2f} s; "
-          f"2 workers {timings[2] / n:.2f} s (best of {args.repeat})")
-    print(f"2 workers / 1 worker: {timings[2] / timings[1]:.2f} (target <= 0.6)")
+    best = {tag: min(r[0] for r in rs) for tag, rs in runs.items()}
+    print(f"\nper video (best of {args.repeat}): here {best['here'] / n:.2f} s; 1 worker "
+          f"{best['dask1'] / n:.2f} s; 2 workers {best['dask2'] / n:.2f} s")
+    print(f"2 workers / 1 worker: {best['dask2'] / best['dask1']:.2f} (target <= 0.6)")
     print(f"Dask's cost per video, (1 worker - here) / videos: "
-          f"{(timings[1] - here) / n:+.3f} s (target < 0.3 s)")
+          f"{(best['dask1'] - best['here']) / n:+.3f} s (target < 0.3 s)")
+    # the same within each run on one worker: its wall time less its tasks' own time
+    within = min((wall - tasks) / n for wall, _, tasks in runs["dask1"])
+    print(f"Dask's cost per video within a run on 1 worker, (wall - the tasks' own "
+          f"seconds) / videos: {within:+.3f} s")
+    cpu = min(r[1] for r in runs["here"]) / n
     print(f"CPU per video here (the cost of a video on one core, less sensitive to the "
-          f"machine's other load than wall time): {here_cpu / n:.2f} s; "
+          f"machine's other load than wall time): {cpu:.2f} s; "
           f"{sum(sizes) / n:.1f} MB per video")
     print("rewriting the results table and run log once, as the client does after each "
           "result (or each group of results that came in together): "
           + ", ".join(f"{k} videos {v:.2f} s" for k, v in rewrites.items()))
-    print(f"every table the same, byte for byte: {len(reference)} runs")
+    print(f"every table the same, byte for byte: {sum(len(r) for r in runs.values())} runs")
 
 
 if __name__ == "__main__":
