@@ -27,6 +27,7 @@ import os
 import queue
 import shlex
 import socket
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
@@ -94,10 +95,19 @@ class VideoJob:
     settings: TrackingSettings = DEFAULT_SETTINGS
     decoder_threads: int = 1
     pipelined: bool = True
+    #: the folder a relative ``path`` and ``background`` are opened from, when not the
+    #: working directory of the process that scores it (a cluster's worker runs in
+    #: another); the results and traces still name ``path`` as given
+    folder: str | None = None
 
     def on_one_core(self) -> VideoJob:
         """The job done on one core: decoding and tracking take turns in one thread."""
         return dataclasses.replace(self, decoder_threads=1, pipelined=False)
+
+    def opened(self, file: str) -> str:
+        """Where ``file`` (``path`` or ``background``) is opened: in ``folder`` when
+        it is relative and a folder is given."""
+        return os.path.join(self.folder, file) if self.folder else file
 
 
 @dataclass
@@ -218,11 +228,12 @@ def _earlier_traces(job: VideoJob, traces_dir: str | Path, key: str) -> list[Tra
 
 def worker_name() -> str:
     """Where this code runs: a Dask worker's address, else ``host:pid``."""
+    # a Dask worker has imported distributed already; importing it here would cost
+    # every video scored without Dask a second
+    distributed = sys.modules.get("distributed")
     try:
-        from distributed import get_worker  # only present with the cluster extra
-
-        return str(get_worker().address)
-    except (ImportError, ValueError, AttributeError):
+        return str(distributed.get_worker().address)
+    except (ValueError, AttributeError):  # not in a Dask worker (or no Dask at all)
         return f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -263,13 +274,15 @@ def score_video(
 
 
 def _score_video(job, protocol, traces_dir, resume, progress, cancel, helper, result) -> None:
-    side = read_sidecar(job.path)
+    source = job.opened(job.path)
+    side = read_sidecar(source)
     rects = job.arenas or side.rects
     start_s = job.start_s if job.start_s is not None else (side.start_s or 0.0)
     end_s = job.end_s if job.end_s is not None else side.end_s
-    background = job.background or (str(side.background) if side.background else None)
-    key = (tracking_key(job.path, protocol, rects, job.n_arenas, start_s, background, end_s,
-                        job.settings) if Path(job.path).is_file() else "")
+    background = (job.opened(job.background) if job.background else
+                  str(side.background) if side.background else None)
+    key = (tracking_key(source, protocol, rects, job.n_arenas, start_s, background, end_s,
+                        job.settings) if Path(source).is_file() else "")
     earlier = (_earlier_traces(job, traces_dir, key)
                if resume and key and traces_dir else None)
     if earlier is not None:
@@ -278,7 +291,7 @@ def _score_video(job, protocol, traces_dir, resume, progress, cancel, helper, re
         return
     if cancel is not None:
         cancel.check()
-    with VideoReader(job.path, threads=job.decoder_threads) as video:
+    with VideoReader(source, threads=job.decoder_threads) as video:
         setup = prepare(video, protocol, arenas=number_arenas(list(rects)) if rects else None,
                         n_arenas=job.n_arenas, start_s=start_s, end_s=end_s,
                         background=background, settings=job.settings, sidecar=False)
@@ -286,6 +299,9 @@ def _score_video(job, protocol, traces_dir, resume, progress, cancel, helper, re
     for trace in tracked.traces:
         trace.video = job.path
         trace.meta["tracking_key"] = key
+        if source != job.path:  # the video as the batch names it, not where it was opened
+            trace.notices = [dataclasses.replace(n, video=job.path) if n.video == source
+                             else n for n in trace.notices]
     if traces_dir:
         written = [write_trace(t, traces_dir, stem=job.name) for t in tracked.traces]
         for stale in set(own_traces(job, traces_dir)) - set(written):
@@ -476,8 +492,12 @@ def write_run_log(out: Path, protocol: FstProtocol, state: str, started: str,
         "notices": [n.to_dict() for n in found],
     }
     path = Path(out).with_suffix(".log")
+    # libyaml's dumper writes the same text several times faster (a cluster's batch of
+    # thousands of videos rewrites a log of thousands of notices after each video)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     write_text(path, f"# behavior: how {Path(out).name} was made\n"
-               + yaml.safe_dump(record, sort_keys=False, allow_unicode=True, width=100))
+               + yaml.dump(record, Dumper=dumper, sort_keys=False, allow_unicode=True,
+                           width=100))
     return path
 
 
@@ -546,11 +566,18 @@ class _Run:
 
     # -- running --------------------------------------------------------------------
     def _done(self, i: int, result: VideoResult) -> None:
-        self.results[i] = result
+        self._take([(i, result)])
+
+    def _take(self, finished: list[tuple[int, VideoResult]]) -> None:
+        """Results into the table (one write for all of them), then their progress."""
+        for i, result in finished:
+            self.results[i] = result
         self._save()
         if self.progress is not None:
-            self.progress(BatchProgress(result.path, len(self.results), len(self.jobs),
-                                        None, result))
+            before = len(self.results) - len(finished)
+            for k, (_, result) in enumerate(finished, start=1):
+                self.progress(BatchProgress(result.path, before + k, len(self.jobs), None,
+                                            result))
 
     def here(self, resume: bool, helper: Executor | None) -> None:
         """Each video in this thread, one after the other."""
@@ -586,17 +613,27 @@ class _Run:
         try:
             while pending and not self.cancel.cancelled:
                 try:
-                    future = finished.get(timeout=0.1)
+                    arrived = [finished.get(timeout=0.1)]
                 except queue.Empty:
                     continue
-                if future not in pending:
-                    continue
-                pending.discard(future)
-                i = futures[future]
-                result = self._result_of(future, self.jobs[i])
-                if result.cancelled:
-                    continue
-                self._done(i, result)
+                # every result already in is written with this one: with many workers,
+                # videos finish faster than a long table can be rewritten for each
+                while True:
+                    try:
+                        arrived.append(finished.get_nowait())
+                    except queue.Empty:
+                        break
+                taken = []
+                for future in arrived:
+                    if future not in pending:
+                        continue
+                    pending.discard(future)
+                    i = futures[future]
+                    result = self._result_of(future, self.jobs[i])
+                    if not result.cancelled:
+                        taken.append((i, result))
+                if taken:
+                    self._take(taken)
         finally:
             for future in pending:  # cancelled, or interrupted: nothing more is taken
                 future.cancel()

@@ -171,6 +171,14 @@ def register(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
                             "were made from the same file with the same tracking settings "
                             "(an interrupted batch goes on where it stopped; a new threshold "
                             "needs no decoding); the other videos are tracked")
+    score.add_argument("--scheduler", metavar="ADDRESS",
+                       help="score on a Dask cluster, one task per video: a running "
+                            "scheduler's address (tcp://HOST:8786), its scheduler file "
+                            "(*.json), or 'local' to start --jobs worker processes here "
+                            "(with an address, --jobs is not used: the workers are the "
+                            "cluster's); "
+                            "the workers must see the videos and the traces folder at the "
+                            "same paths (needs pip install \"behavior[cluster]\")")
     score.add_argument("--no-progress", action="store_true", help="no progress bar")
     score.set_defaults(func=run_score)
 
@@ -214,6 +222,8 @@ def run_score(args: argparse.Namespace) -> int:
     args.videos = video_paths(args.videos)
     protocol = _protocol(args)
     n_jobs = args.jobs if args.jobs != "auto" else usable_cores()
+    if getattr(args, "scheduler", None):
+        return _score_on_cluster(args, protocol, n_jobs)
     pool = helper = None
     if n_jobs > 1 and args.videos:
         from behavior.parallel import LocalPool, start_workers
@@ -233,8 +243,39 @@ def run_score(args: argparse.Namespace) -> int:
                 executor.shutdown(wait=True, cancel_futures=True)
 
 
+def _score_on_cluster(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int) -> int:
+    """``--scheduler``: the batch as one Dask task per video (Dask imported only here)."""
+    import logging
+
+    from behavior.cluster import connect, require_distributed
+
+    require_distributed()  # a missing Dask is said before anything else
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:  # not --verbose
+        # Dask says every worker's arrival and departure at INFO; only problems here
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+    if not args.videos:
+        return _score(args, protocol, n_jobs, None, None)
+    with connect(args.scheduler, n_workers=n_jobs) as cluster:
+        workers = cluster.workers()
+        echo(f"behavior: scoring on the Dask cluster at {cluster.scheduler}: "
+             f"{len(workers)} workers, {sum(workers.values())} threads"
+             + (" (waiting for workers to join)" if not workers else "")
+             + (f"; dashboard {cluster.dashboard}" if cluster.dashboard else ""),
+             file=sys.stderr)
+        return _score(args, protocol, n_jobs, cluster, None, cluster.log_extra())
+
+
+def _failure_line(r, on_cluster: bool) -> str:
+    """A video that could not be scored, as one line (on a cluster: which worker)."""
+    said = not on_cluster or not r.worker or r.worker in r.error.message
+    where = "" if said else f"; worker {r.worker}"
+    message = r.error.message if r.error.message.startswith(r.path) else \
+        f"{r.path}: {r.error.message}"
+    return f"{error_line(message)} (skipped{where})"
+
+
 def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool,
-           helper) -> int:
+           helper, log_extra: dict | None = None) -> int:
     from tqdm import tqdm
 
     from behavior.errors import BehaviorError
@@ -254,12 +295,23 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool,
         jobs = [job.on_one_core() for job in jobs]
 
     show = not args.no_progress and sys.stderr.isatty()
+    on_cluster = log_extra is not None
     if pool is not None:  # videos in parallel: count finished videos
         bar = tqdm(total=len(jobs), unit="video", disable=not show, file=sys.stderr)
+        # a cluster's batch may run for hours, its output often a file: each video's
+        # end is said as it comes (a bar on a terminal, else a line), failures at once
+        lines = on_cluster and not show and not args.no_progress
 
         def progress(step) -> None:
-            if step.result is not None:
-                bar.update(1)
+            if step.result is None:
+                return
+            bar.update(1)
+            r = step.result
+            if on_cluster and r.error is not None:
+                tqdm.write(_failure_line(r, True), file=sys.stderr)
+            elif lines:
+                echo(f"behavior: {step.done}/{step.total} {r.path} "
+                     f"({r.worker}, {r.seconds:.1f} s)", file=sys.stderr)
     else:  # one video at a time here: count the video time tracked
         durations: dict[str, float] = {}
         for job in jobs if show else []:
@@ -287,14 +339,12 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool,
         batch = score_batch(jobs, protocol, out, traces,
                             submit=pool.submit if pool is not None else None,
                             progress=progress, resume=args.resume, helper=helper,
-                            command=getattr(args, "argv", sys.argv[1:]))
+                            command=getattr(args, "argv", sys.argv[1:]), log_extra=log_extra)
     finally:
         bar.close()
     echo_notices(batch.notices)
-    for r in batch.failed:
-        message = r.error.message if r.error.message.startswith(r.path) else \
-            f"{r.path}: {r.error.message}"
-        echo(error_line(message) + " (skipped)", file=sys.stderr)
+    for r in batch.failed if not on_cluster else []:  # a cluster's were said as they came
+        echo(_failure_line(r, False), file=sys.stderr)
     n_animals = sum(len(r.animals) for r in batch.results)
     n_ok = len(batch.results) - len(batch.failed)
     reused = sum(r.reused for r in batch.results)
