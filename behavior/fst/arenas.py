@@ -157,27 +157,112 @@ def clip_to_frame(arenas: list[Arena], width: int, height: int, source: str,
     return out
 
 
-def count_animals(samples: np.ndarray, background: np.ndarray, min_area: float = 4.0) -> int:
-    """Number of animals seen at once: the median over samples of the blobs that
-    differ from the background and are at least 30 % of the largest blob's size."""
+#: A divider: where nothing moves between two arenas. The temporal standard deviation
+#: of the column there (averaged over the rows) is at most this fraction of the
+#: usual (75th percentile) of the columns on either side. Synthetic cylinders: 0.21-
+#: 0.38; a real one-chamber video, at the best place for a cut: 0.59; one cylinder,
+#: with its animal on one side or not: 0.97-1.0.
+DIVIDER_RATIO = 0.45
+#: A quieter middle column than this (same ratio) hints at two arenas, not enough to
+#: split: one arena, with a notice.
+WEAK_DIVIDER_RATIO = 0.75
+
+
+def animal_blobs(diff: np.ndarray, cut: float, min_area: float) -> list[tuple[float, float]]:
+    """``(area, x centroid)`` of the blobs of ``diff > cut`` (after a 3x3 closing) of at
+    least ``min_area`` and 30 % of the largest, largest first."""
     import cv2
 
+    binary = cv2.morphologyEx((diff > cut).astype(np.uint8), cv2.MORPH_CLOSE,
+                              np.ones((3, 3), np.uint8))
+    count, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    blobs = sorted(((float(stats[i, cv2.CC_STAT_AREA]), float(centroids[i, 0]))
+                    for i in range(1, count)), reverse=True)
+    if not blobs or blobs[0][0] < min_area:
+        return []
+    return [b for b in blobs if b[0] >= max(min_area, 0.3 * blobs[0][0])]
+
+
+def count_animals(samples: np.ndarray, background: np.ndarray, min_area: float = 4.0,
+                  bounds: Sequence[int] | None = None) -> int:
+    """Number of animals seen at once: the median over samples of the blobs that
+    differ from the background, all darker or all lighter (an animal that rested in
+    the background leaves a blob of the other sign where it rested), and are at
+    least 30 % of the largest blob's size; with ``bounds`` (column edges of strips),
+    the strips those blobs are in (pieces of one animal are not two)."""
     frames = samples.astype(np.float32)
     bg = background.astype(np.float32)
     gains = frames.mean(axis=(1, 2), keepdims=True) / max(float(bg.mean()), 1e-3)
-    diffs = np.abs(frames - bg[None] * gains)
-    cut = max(8.0, 0.35 * float(np.percentile(diffs, 99.9)))
-    counts = []
-    for diff in diffs:
-        binary = (diff > cut).astype(np.uint8)
-        binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-        contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        areas = sorted((cv2.contourArea(c) for c in contours), reverse=True)
-        if not areas or areas[0] < min_area:
-            counts.append(0)
-            continue
-        counts.append(sum(1 for a in areas if a >= max(min_area, 0.3 * areas[0])))
-    return max(1, int(np.median(counts))) if counts else 1
+    darker = bg[None] * gains - frames
+    # one cut for both signs, from the largest differences either way (the animals')
+    cut = max(8.0, 0.35 * float(np.percentile(np.abs(darker), 99.9)))
+    best = 0
+    for sign in (1.0, -1.0):
+        diffs = sign * darker
+        counts = []
+        for diff in diffs:
+            blobs = animal_blobs(diff, cut, min_area)
+            if bounds is None:
+                counts.append(len(blobs))
+            else:
+                counts.append(len({int(np.searchsorted(bounds, x, side="right")) for _, x in blobs}))
+        best = max(best, int(np.median(counts)) if counts else 0)
+    return max(1, best)
+
+
+def motion_profile(samples: np.ndarray) -> np.ndarray:
+    """Per column, the temporal standard deviation of the brightness-matched samples,
+    averaged over the rows."""
+    frames = samples.astype(np.float32)
+    # remove global lighting changes before measuring motion
+    frames *= (frames.mean() / np.maximum(frames.mean(axis=(1, 2), keepdims=True), 1e-3))
+    return frames.std(axis=0).mean(axis=0)
+
+
+def strip_bounds(profile: np.ndarray, n: int) -> list[int]:
+    """Column edges of ``n`` strips: 0, the quietest column near each of the ``n - 1``
+    equal-spacing positions, and the width."""
+    w = profile.size
+    cuts = []
+    for i in range(1, n):
+        centre = i * w / n
+        lo, hi = int(centre - w / (4 * n)), int(centre + w / (4 * n)) + 1
+        cuts.append(lo + int(np.argmin(profile[lo:hi])))
+    return [0, *cuts, w]
+
+
+def dividers_for(profile: np.ndarray, n: int) -> bool:
+    """Whether the motion profile shows ``n - 1`` dividers (:data:`DIVIDER_RATIO`)."""
+    bounds = strip_bounds(profile, n)
+    levels = [np.percentile(profile[bounds[i]:bounds[i + 1]], 75) for i in range(n)]
+    return all(profile[bounds[i]] <= DIVIDER_RATIO * min(levels[i - 1], levels[i])
+               for i in range(1, n))
+
+
+def count_arenas(samples: np.ndarray, background: np.ndarray, most: int = 4
+                 ) -> tuple[int, str]:
+    """How many side-by-side arenas, and the evidence: ``"dividers"`` (columns where
+    nothing moves between columns that do, :func:`dividers_for`), ``"animals"`` (that
+    many animals seen at once, in as many strips, :func:`count_animals`), or, for one
+    arena, ``"doubt"`` (weaker hints of two: a column in the middle moving less than
+    :data:`WEAK_DIVIDER_RATIO` of either side, or two blobs at once) or ``""``. A
+    picture is split only on strong evidence: one chamber whose animal keeps to one
+    side, or rests in the background, stays one arena."""
+    raw = motion_profile(samples)
+    n_div = next((n for n in range(most, 1, -1) if dividers_for(raw, n)), 1)
+    smooth = moving_mean(raw, max(3, raw.size // 40))
+    n_anim = 1
+    for n in range(most, 1, -1):
+        if count_animals(samples, background, bounds=strip_bounds(smooth, n)[1:-1]) >= n:
+            n_anim = n
+            break
+    if n_div == 1 and n_anim == 1:
+        # weaker hints of more: a quiet column in the middle, or two blobs at once
+        bounds = strip_bounds(raw, 2)
+        levels = [np.percentile(raw[bounds[i]:bounds[i + 1]], 75) for i in range(2)]
+        quiet = raw[bounds[1]] <= WEAK_DIVIDER_RATIO * min(levels)
+        return 1, "doubt" if quiet or count_animals(samples, background) >= 2 else ""
+    return (n_div, "dividers") if n_div >= n_anim else (n_anim, "animals")
 
 
 def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1,
@@ -189,8 +274,7 @@ def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1,
     samples
         ``(k, h, w)`` grey frames sampled over the video (any resolution).
     n
-        Number of arenas if known; otherwise the number of animals seen at once
-        (:func:`count_animals`).
+        Number of arenas if known; otherwise counted (:func:`count_arenas`).
     scale
         Factor from the samples' pixels to frame pixels.
     background
@@ -203,20 +287,11 @@ def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1,
     the deepest trough near each of the ``n - 1`` equal-spacing positions.
     """
     k, h, w = samples.shape
-    frames = samples.astype(np.float32)
-    # remove global lighting changes before measuring motion
-    frames *= (frames.mean() / np.maximum(frames.mean(axis=(1, 2), keepdims=True), 1e-3))
     if n is None:
         median = np.median(samples, axis=0) if background is None else background
-        n = count_animals(samples, median)
-    profile = frames.std(axis=0).mean(axis=0)
-    profile = moving_mean(profile, max(3, w // 40))
-    cuts = []
-    for i in range(1, n):
-        centre = i * w / n
-        lo, hi = int(centre - w / (4 * n)), int(centre + w / (4 * n)) + 1
-        cuts.append(lo + int(np.argmin(profile[lo:hi])))
-    bounds = [0, *cuts, w]
+        n, _ = count_arenas(samples, median)
+    profile = moving_mean(motion_profile(samples), max(3, w // 40))
+    bounds = strip_bounds(profile, n)
     rects = [(bounds[i] * scale, 0, (bounds[i + 1] - bounds[i]) * scale, h * scale)
              for i in range(n)]
     return number_arenas(rects)

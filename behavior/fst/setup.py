@@ -21,6 +21,7 @@ from behavior.errors import InputError
 from behavior.fst.arenas import (
     Arena,
     clip_to_frame,
+    count_arenas,
     detect_arenas,
     earliest_start,
     number_arenas,
@@ -133,7 +134,8 @@ class Setup:
                              a.stats.threshold, a.stats.contrast, self.protocol.min_area_px,
                              self.protocol.blur_px, lags_s=tuple(self.settings.lags_s),
                              growth_limit=self.settings.growth_limit, present=a.present,
-                             alpha=alpha, shake_px=float(self.shake_px), ghost_px=a.ghost_px)
+                             alpha=alpha, shake_px=float(self.shake_px), ghost_px=a.ghost_px,
+                             soft=self.settings.soft_silhouettes)
                 for a in self.arenas]
 
 
@@ -239,8 +241,11 @@ def _prepare(video, protocol, arenas, n_arenas, start_s, end_s, background, sett
         found = (number_arenas([tuple(r) for r in arenas]) if not all(given)
                  else list(given))
         found = clip_to_frame(found, width, height, name, strict=True)
-    else:
+    elif n_arenas:
         found = locate_arenas(stack, n_arenas, name, median)
+    else:
+        found, note = counted_arenas(stack, median, name)
+        video_notes.extend([note] if note else [])
     starts = per_arena_times(start_s, len(found), name)
     ends = per_arena_times(end_s, len(found), name, default=math.inf, what="test end")
     numbers = sorted(a.number for a in found)
@@ -290,4 +295,23 @@ def locate_arenas(stack: np.ndarray, n_arenas: int | None, name: str,
     arenas = detect_arenas(stack[:, ::scale, ::scale], n=n_arenas, scale=scale,
                            background=median)
     return clip_to_frame(arenas, width, height, name)
+
+
+def counted_arenas(stack: np.ndarray, median: np.ndarray, name: str
+                   ) -> tuple[list[Arena], Notice | None]:
+    """Arenas counted and found (:func:`~behavior.fst.arenas.count_arenas`), and a
+    notice when one arena was kept although something hinted at more."""
+    height, width = stack.shape[1:]
+    scale = reduction_factor(width)
+    low, low_median = stack[:, ::scale, ::scale], median[::scale, ::scale]
+    n, evidence = count_arenas(low, low_median)
+    arenas = clip_to_frame(detect_arenas(low, n=n, scale=scale, background=low_median),
+                           width, height, name)
+    note = None
+    if evidence == "doubt":
+        note = notices.info(
+            "one_arena", "one arena: the picture was not split (no dividers between moving "
+            "parts, nor two animals seen at once); if it holds several chambers, set "
+            "n_arenas or arena_rects", settings=["n_arenas", "arena_rects"])
+    return arenas, note
 
