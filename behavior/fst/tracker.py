@@ -54,23 +54,28 @@ SOFT_LOW = 0.5
 SOFT_HIGH = 0.5
 
 
+#: A soft silhouette's full membership (uint8).
+SOFT_ONE = 255
+
+
 class _Silhouette(NamedTuple):
     time_s: float
-    mask: np.ndarray  # uint8 0/1, or float32 0-1 (soft), local to its box
+    mask: np.ndarray  # uint8: 0/1, or 0-SOFT_ONE (soft); local to its box
     cx: float  # centroid in the mask's local coordinates
     cy: float
     area: int
-    mass: float = 0.0  # sum of a soft mask (its area in whole pixels)
+    mass: float = 0.0  # a soft mask's sum over SOFT_ONE (its area in whole pixels)
+    soft: bool = False
 
 
 def aligned_change(a: _Silhouette, b: _Silhouette) -> float:
     """Share of the two silhouettes that differs once their centroids coincide.
 
-    Soft silhouettes (float masks): ``sum |a - b shifted| / (sum a + sum b)``, b
-    shifted by the exact, sub-pixel centroid difference (bilinear). Binary ones:
+    Soft silhouettes: ``sum |a - b shifted| / (sum a + sum b)``, b shifted by the
+    exact, sub-pixel centroid difference (bilinear). Binary ones:
     :func:`binary_change`.
     """
-    if a.mask.dtype == np.uint8:
+    if not (a.soft and b.soft):
         return binary_change(a, b)
     total = a.mass + b.mass
     if total <= 0:
@@ -80,12 +85,11 @@ def aligned_change(a: _Silhouette, b: _Silhouette) -> float:
     hb, wb = b.mask.shape
     x0, y0 = min(0, math.floor(dx)), min(0, math.floor(dy))
     x1, y1 = max(wa, math.ceil(wb + dx) + 1), max(ha, math.ceil(hb + dy) + 1)
-    canvas = np.zeros((y1 - y0, x1 - x0), np.float32)
-    canvas[-y0:-y0 + ha, -x0:-x0 + wa] = a.mask
+    canvas = cv2.copyMakeBorder(a.mask, -y0, y1 - ha, -x0, x1 - wa, cv2.BORDER_CONSTANT,
+                                value=0)
     moved = cv2.warpAffine(b.mask, np.float32([[1, 0, dx - x0], [0, 1, dy - y0]]),
-                           (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return min(1.0, cv2.norm(canvas, moved, cv2.NORM_L1) / total)
+                           (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR)
+    return min(1.0, cv2.norm(canvas, moved, cv2.NORM_L1) / (SOFT_ONE * total))
 
 
 def binary_change(a: _Silhouette, b: _Silhouette) -> float:
@@ -167,6 +171,11 @@ class ArenaTracker:
         self._core_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
         self._core_kernel_low = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         self._near_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+        # a difference's soft membership, (d - low) / (high - low) clipped to 0-1
+        low = SOFT_LOW * self.threshold
+        high = max(2.0 * self.threshold, SOFT_HIGH * self.contrast)
+        levels = (np.arange(256, dtype=np.float64) - low) / (high - low)
+        self._soft_lut = np.rint(SOFT_ONE * np.clip(levels, 0.0, 1.0)).astype(np.uint8)
         self._ksize = box_size(self.blur_px)
         self._pairs = 0  # segmentations that found two pieces of about the same size
         self._blobs = 0  # segmentations that found an animal
@@ -340,7 +349,7 @@ class ArenaTracker:
             soft = self._soft(diff, mask, kx, ky)
             if soft is not None:
                 return soft._replace(time_s=time_s, area=area)
-        return _Silhouette(time_s, mask, cx, cy, area, float(area))
+        return _Silhouette(time_s, mask, cx, cy, area, float(area), False)
 
     def _soft(self, diff: np.ndarray, mask: np.ndarray, kx: int, ky: int
               ) -> _Silhouette | None:
@@ -358,22 +367,16 @@ class ArenaTracker:
         h, w = diff.shape
         sx0, sy0 = max(0, kx - 2), max(0, ky - 2)
         sx1, sy1 = min(w, kx + kw + 2), min(h, ky + kh + 2)
-        near = np.zeros((sy1 - sy0, sx1 - sx0), np.uint8)
-        near[ky - sy0:ky - sy0 + kh, kx - sx0:kx - sx0 + kw] = mask
+        near = cv2.copyMakeBorder(mask, ky - sy0, sy1 - ky - kh, kx - sx0, sx1 - kx - kw,
+                                  cv2.BORDER_CONSTANT, value=0)
         near = cv2.dilate(near, self._near_kernel)
-        low = SOFT_LOW * self.threshold
-        high = max(2.0 * self.threshold, SOFT_HIGH * self.contrast)
-        # (d - low) / (high - low), clipped to 0-1, outside the blob's surroundings 0
-        soft = diff[sy0:sy1, sx0:sx1].astype(np.float32)
-        soft *= np.float32(1.0 / (high - low))
-        soft -= np.float32(low / (high - low))
-        np.clip(soft, 0.0, 1.0, out=soft)
-        soft[near == 0] = 0.0
+        soft = cv2.multiply(cv2.LUT(diff[sy0:sy1, sx0:sx1], self._soft_lut), near)
         m = cv2.moments(soft)
         if m["m00"] <= 0:
             return None
         self._origin = (self._origin[0] - (kx - sx0), self._origin[1] - (ky - sy0))
-        return _Silhouette(0.0, soft, m["m10"] / m["m00"], m["m01"] / m["m00"], 0, m["m00"])
+        return _Silhouette(0.0, soft, m["m10"] / m["m00"], m["m01"] / m["m00"], 0,
+                           m["m00"] / SOFT_ONE, True)
 
     def _changes(self, sil: _Silhouette) -> list[float]:
         """Change against the silhouette one lag ago, for each lag.
