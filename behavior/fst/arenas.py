@@ -160,9 +160,15 @@ def clip_to_frame(arenas: list[Arena], width: int, height: int, source: str,
 #: A divider: where nothing moves between two arenas. The temporal standard deviation
 #: of the column there (averaged over the rows) is at most this fraction of the
 #: usual (75th percentile) of the columns on either side. Synthetic cylinders: 0.21-
-#: 0.38; a real one-chamber video, at the best place for a cut: 0.59; one cylinder,
-#: with its animal on one side or not: 0.97-1.0.
-DIVIDER_RATIO = 0.45
+#: 0.38, 0.54 beside a cylinder whose animal floats still throughout; a real
+#: one-chamber video, at the best place for a cut: 0.59 (but no edge there); one
+#: cylinder, its animal on one side or not: 0.97-1.0.
+DIVIDER_RATIO = 0.6
+#: ... and the background's horizontal gradient there is at least this many times its
+#: median over the columns (synthetic dividers: 140; quiet water between an animal's
+#: places in 8 samples: 2.3-3.4; a real chamber's posts: up to 10, where things move on
+#: one side only).
+DIVIDER_EDGE = 5.0
 #: A quieter middle column than this (same ratio) hints at two arenas, not enough to
 #: split: one arena, with a notice.
 WEAK_DIVIDER_RATIO = 0.75
@@ -231,11 +237,24 @@ def strip_bounds(profile: np.ndarray, n: int) -> list[int]:
     return [0, *cuts, w]
 
 
-def dividers_for(profile: np.ndarray, n: int) -> bool:
-    """Whether the motion profile shows ``n - 1`` dividers (:data:`DIVIDER_RATIO`)."""
+def edge_profile(background: np.ndarray) -> np.ndarray:
+    """Per column, the mean absolute horizontal gradient of the background (grey
+    levels per px): high at the vertical edges of dividers and walls."""
+    steps = np.abs(np.diff(np.asarray(background, np.float32), axis=1)).mean(axis=0)
+    return np.r_[steps, steps[-1:]]
+
+
+def dividers_for(profile: np.ndarray, n: int, edges: np.ndarray) -> bool:
+    """Whether there are ``n - 1`` dividers: at each cut (:func:`strip_bounds`) a
+    column where nothing moves between columns that do (:data:`DIVIDER_RATIO`), and
+    a vertical edge in the background within 3 px of it (:data:`DIVIDER_EDGE`; the
+    quiet water between two places an animal happened to be, in few samples, has
+    none)."""
     bounds = strip_bounds(profile, n)
     levels = [np.percentile(profile[bounds[i]:bounds[i + 1]], 75) for i in range(n)]
+    usual = max(float(np.median(edges)), 1e-3)
     return all(profile[bounds[i]] <= DIVIDER_RATIO * min(levels[i - 1], levels[i])
+               and edges[max(0, bounds[i] - 3):bounds[i] + 4].max() >= DIVIDER_EDGE * usual
                for i in range(1, n))
 
 
@@ -249,7 +268,8 @@ def count_arenas(samples: np.ndarray, background: np.ndarray, most: int = 4
     picture is split only on strong evidence: one chamber whose animal keeps to one
     side, or rests in the background, stays one arena."""
     raw = motion_profile(samples)
-    n_div = next((n for n in range(most, 1, -1) if dividers_for(raw, n)), 1)
+    edges = edge_profile(background)
+    n_div = next((n for n in range(most, 1, -1) if dividers_for(raw, n, edges)), 1)
     smooth = moving_mean(raw, max(3, raw.size // 40))
     n_anim = 1
     for n in range(most, 1, -1):

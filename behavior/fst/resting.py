@@ -79,6 +79,7 @@ def find_resting_animal(bg: np.ndarray, samples: np.ndarray, thresholds: dict[fl
         region = _resting_region(uncovered, min_area)
         if region is None:
             continue
+        region = _whole_body(bg, region, polarity, threshold)
         predicted = predict_from_surroundings(bg, region)
         unlike = float(np.mean(polarity * (predicted[region] - bg[region])))
         if unlike < MIN_UNLIKE * threshold or (best is not None and unlike <= best.unlike):
@@ -119,6 +120,36 @@ def _resting_region(uncovered: np.ndarray, min_area: float) -> np.ndarray | None
     region = np.zeros(uncovered.shape, np.uint8)
     cv2.fillPoly(region, [cv2.convexHull(np.concatenate(contours))], 1)
     return cv2.dilate(region, np.ones((5, 5), np.uint8)).astype(bool)
+
+
+#: :func:`_whole_body` grows the resting region to at most this many times its size.
+GROW_LIMIT = 4.0
+
+
+def _whole_body(bg: np.ndarray, region: np.ndarray, polarity: float,
+                threshold: float) -> np.ndarray:
+    """``region`` grown to the whole resting animal: the blobs of the median darker
+    (``polarity`` +1; lighter for -1) by over ``threshold`` than the floor just around
+    the region (the median of a 5-px ring) that touch it. A body turning about its
+    middle uncovers only its two ends, and the region found from them (the largest
+    end) misses the rest. Kept only if at most :data:`GROW_LIMIT` times the region:
+    a dark corner or a grid joined to the animal is not the animal."""
+    ring = cv2.dilate(region.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool)
+    ring &= ~region
+    if not ring.any():
+        return region
+    floor = float(np.median(bg[ring]))
+    body = (polarity * (floor - bg) > threshold).astype(np.uint8)
+    count, labels = cv2.connectedComponents(body | region.astype(np.uint8), connectivity=8)
+    touching = np.unique(labels[region])
+    grown = np.isin(labels, touching[touching > 0])
+    if grown.sum() > GROW_LIMIT * region.sum():
+        return region
+    contours, _ = cv2.findContours((grown | region).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                   cv2.CHAIN_APPROX_SIMPLE)
+    hull = np.zeros(region.shape, np.uint8)
+    cv2.fillPoly(hull, [cv2.convexHull(np.concatenate(contours))], 1)
+    return cv2.dilate(hull, np.ones((5, 5), np.uint8)).astype(bool)
 
 
 def _core(bg: np.ndarray, region: np.ndarray, uncovered: np.ndarray, polarity: float,
