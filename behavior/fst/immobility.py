@@ -67,6 +67,9 @@ NO_MOVEMENT_RATIO = 4.0
 #: threshold falls back to :data:`AUTO_FALLBACK`. Synthetic floating animals 0.019-
 #: 0.039; a real freezing mouse 0.010; barely paddling 0.045-0.07.
 MAX_STILL = 0.05
+#: A still level is taken to be at least this (a perfectly static picture, such as
+#: a title card taken for the animal, measures 0).
+MIN_STILL = 0.001
 #: The threshold when no still level can be found.
 AUTO_FALLBACK = 0.05
 #: Fewer windows than this: no still level.
@@ -182,7 +185,7 @@ def choose_threshold(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProt
                           area_px)
     still = still_level(t, levels)
     moving = moving_level(t, levels, still) if math.isfinite(still) else math.nan
-    separation = (float(np.clip(1.0 - still / moving, 0.0, 1.0))
+    separation = (float(np.clip(1.0 - max(still, MIN_STILL) / moving, 0.0, 1.0))
                   if math.isfinite(moving) and moving > 0 else math.nan)
     reason = ""
     if not math.isfinite(still):
@@ -198,6 +201,7 @@ def choose_threshold(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProt
             reason = (f"its quietest stretches move {still:.3f}, more than a floating "
                       f"animal's (at most {MAX_STILL:g}): it may never float")
         return ThresholdChoice(AUTO_FALLBACK, "fallback", still, moving, separation, reason)
+    still = max(still, MIN_STILL)
     ratio = moving / still if math.isfinite(moving) else NO_MOVEMENT_RATIO
     threshold = still * max(ratio, 1.0) ** THRESHOLD_WEIGHT
     return ThresholdChoice(float(threshold), "auto", still, moving, separation, reason)

@@ -147,3 +147,35 @@ def test_arenas_are_split_on_dividers_only_where_something_moves_on_both_sides()
                                  start_immobile=True, drift=False, **small))[0] == 4
     # one cylinder, its animal on the left: one arena
     assert counted(SyntheticSpec(n_arenas=1, x_range=(0.0, 0.3), **small))[0] == 1
+
+
+def test_calibration_says_how_far_its_threshold_lies_from_the_automatic_one(tmp_path):
+    import pandas as pd
+
+    from behavior.blinding.calibrate import calibrate, calibrated_protocol_text, manual_raters
+    from behavior.fst.traces import Trace
+
+    # two animals floating (mobility 0.02) then swimming (0.2), 100 s each, scored
+    # by hand exactly so: any threshold from 0.02 to 0.2 agrees; the automatic one
+    # is 0.02 * 10 ** 0.8 = 0.126
+    traces = []
+    for video in ("a", "b"):
+        t = np.arange(2000) / 10.0
+        mobility = np.where(t < 100, 0.02, 0.2)
+        table = pd.DataFrame({"frame": np.arange(t.size), "time_s": t, "x_px": 50.0,
+                              "y_px": 100.0, "area_px": 1600.0, "mobility": mobility,
+                              "immobile": (mobility < 0.1).astype(int)})
+        traces.append(Trace(f"{video}.mp4", 1, table, 200.0))
+    manual = tmp_path / "manual.csv"
+    manual.write_text("video,behaviour,start_s,end_s\na.mp4,immobility,0,100\n"
+                      "b.mp4,immobility,0,100\n")
+    protocol = load_fst_protocol("mouse_fst").with_overrides(
+        duration_s=200, window_s=(0, 200), bin_s=100, threshold=0.1)
+    result = calibrate(manual_raters([manual]), traces, protocol,
+                       thresholds=[0.05, 0.1, 0.15], min_bouts=(1.0,))
+    assert result.threshold == pytest.approx(0.05)
+    assert result.automatic == pytest.approx((0.1262, 0.1262), abs=1e-4)
+    assert result.versus_automatic == ("threshold: auto would choose 0.126-0.126 on these "
+                                       "videos (median 0.126); the calibrated 0.05 is 0.40 "
+                                       "times that")
+    assert result.versus_automatic in calibrated_protocol_text(protocol, result, ["m.csv"])
