@@ -164,11 +164,12 @@ def clip_to_frame(arenas: list[Arena], width: int, height: int, source: str,
 #: one-chamber video, at the best place for a cut: 0.59 (but no edge there); one
 #: cylinder, its animal on one side or not: 0.97-1.0.
 DIVIDER_RATIO = 0.6
-#: ... and the background's horizontal gradient there is at least this many times its
-#: median over the columns (synthetic dividers: 140; quiet water between an animal's
-#: places in 8 samples: 2.3-3.4; a real chamber's posts: up to 10, where things move on
+#: ... and a vertical edge in the background within 3 px of it: the median over the
+#: rows of its horizontal step is at least this many grey levels per px (synthetic
+#: dividers: 20-106; quiet water between an animal's places, or JPEG block edges in a
+#: dim MJPEG video: 0-5.5; a real chamber's posts: up to 25, where things move on
 #: one side only).
-DIVIDER_EDGE = 5.0
+DIVIDER_EDGE = 10.0
 #: A quieter middle column than this (same ratio) hints at two arenas, not enough to
 #: split: one arena, with a notice.
 WEAK_DIVIDER_RATIO = 0.75
@@ -195,23 +196,30 @@ def count_animals(samples: np.ndarray, background: np.ndarray, min_area: float =
     differ from the background, all darker or all lighter (an animal that rested in
     the background leaves a blob of the other sign where it rested), and are at
     least 30 % of the largest blob's size; with ``bounds`` (column edges of strips),
-    the strips those blobs are in (pieces of one animal are not two)."""
+    the strips those blobs are in (pieces of one animal are not two). Blobs under 30 %
+    of the usual largest blob of either sign (an animal's size) are not counted."""
     frames = samples.astype(np.float32)
     bg = background.astype(np.float32)
     gains = frames.mean(axis=(1, 2), keepdims=True) / max(float(bg.mean()), 1e-3)
     darker = bg[None] * gains - frames
     # one cut for both signs, from the largest differences either way (the animals')
     cut = max(8.0, 0.35 * float(np.percentile(np.abs(darker), 99.9)))
+    blobs = {sign: [animal_blobs(sign * diff, cut, min_area) for diff in darker]
+             for sign in (1.0, -1.0)}
+    # an animal's size: the usual largest blob of either sign (pieces of a glare
+    # flickering on a wall are far smaller)
+    sizes = [max([b[0][0] for b in (blobs[1.0][i], blobs[-1.0][i]) if b] or [0.0])
+             for i in range(len(darker))]
+    smallest = 0.3 * float(np.median(sizes)) if sizes else 0.0
     best = 0
     for sign in (1.0, -1.0):
-        diffs = sign * darker
         counts = []
-        for diff in diffs:
-            blobs = animal_blobs(diff, cut, min_area)
+        for found in blobs[sign]:
+            found = [b for b in found if b[0] >= smallest]
             if bounds is None:
-                counts.append(len(blobs))
+                counts.append(len(found))
             else:
-                counts.append(len({int(np.searchsorted(bounds, x, side="right")) for _, x in blobs}))
+                counts.append(len({int(np.searchsorted(bounds, x, side="right")) for _, x in found}))
         best = max(best, int(np.median(counts)) if counts else 0)
     return max(1, best)
 
@@ -238,9 +246,11 @@ def strip_bounds(profile: np.ndarray, n: int) -> list[int]:
 
 
 def edge_profile(background: np.ndarray) -> np.ndarray:
-    """Per column, the mean absolute horizontal gradient of the background (grey
-    levels per px): high at the vertical edges of dividers and walls."""
-    steps = np.abs(np.diff(np.asarray(background, np.float32), axis=1)).mean(axis=0)
+    """Per column, the median over the rows of the background's absolute horizontal
+    step to the next column (grey levels per px): high where a vertical edge runs
+    the whole height (a divider, a wall), low at edges of a few rows (compression
+    blocks, an animal resting in the median)."""
+    steps = np.median(np.abs(np.diff(np.asarray(background, np.float32), axis=1)), axis=0)
     return np.r_[steps, steps[-1:]]
 
 
@@ -252,9 +262,8 @@ def dividers_for(profile: np.ndarray, n: int, edges: np.ndarray) -> bool:
     none)."""
     bounds = strip_bounds(profile, n)
     levels = [np.percentile(profile[bounds[i]:bounds[i + 1]], 75) for i in range(n)]
-    usual = max(float(np.median(edges)), 1e-3)
     return all(profile[bounds[i]] <= DIVIDER_RATIO * min(levels[i - 1], levels[i])
-               and edges[max(0, bounds[i] - 3):bounds[i] + 4].max() >= DIVIDER_EDGE * usual
+               and edges[max(0, bounds[i] - 3):bounds[i] + 4].max() >= DIVIDER_EDGE
                for i in range(1, n))
 
 
