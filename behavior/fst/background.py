@@ -286,7 +286,9 @@ def without_resting_animal(
     ``animal: auto`` and differences of both signs of similar size, the polarity
     chosen is the one under which an animal is seen in more of the samples; a
     real animal is somewhere in every frame, the floor under a ghost only now
-    and then.
+    and then. When a ghost was cleared, the animal is seen in few samples, or its
+    colour is still unclear, an animal resting in one place nearly all the time is
+    looked for and taken out too (:func:`_without_still_animal`).
     """
     stats = arena_thresholds(bg, samples, animal)
     filled, n_px = fill_ghost(bg, samples, stats.polarity, stats.threshold, min_area)
@@ -368,8 +370,8 @@ def fill_ghost(bg: np.ndarray, samples: np.ndarray, polarity: float, threshold: 
     least ``min_area`` such pixels are found, the background takes the
     lightest-tenth value (darkest for a light animal); blobs under a quarter of the
     animal's size (a glint that comes and goes) are left alone. Samples are
-    brightness-matched first. An animal that never leaves its place in nine tenths
-    of the samples stays in the background: give an image of the empty apparatus.
+    brightness-matched first. An animal that leaves its place in fewer samples is
+    looked for by :func:`behavior.fst.resting.find_resting_animal` instead.
 
     Returns the new background and the number of pixels replaced.
     """

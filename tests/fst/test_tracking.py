@@ -24,8 +24,8 @@ def _protocol(**kw):
     """The mouse FST protocol with a fixed threshold (the old default, 0.1): these tests
     are about tracking; the automatic threshold has tests of its own
     (tests/fst/test_accuracy.py)."""
-    return load_fst_protocol("mouse_fst").with_overrides(window_s=WINDOW,
-                                                         **{"threshold": 0.1, **kw})
+    return load_fst_protocol("mouse_fst").with_overrides(
+        **{"window_s": WINDOW, "threshold": 0.1, **kw})
 
 
 def _truth_immobility(truth, arena, window=WINDOW):
