@@ -63,9 +63,10 @@ class TrackingSettings:
         Thresholds of the warnings for a low frame rate, two animals in one arena,
         and of the contrast an animal must have to be found.
     soft_silhouettes
-        Measure mobility on soft silhouettes (membership rising with the grey-level
-        difference, aligned to a fraction of a pixel) rather than binary ones
-        (:meth:`behavior.fst.tracker.ArenaTracker._soft`).
+        Measure the mobility of animals smaller than
+        :data:`behavior.fst.tracker.SOFT_BELOW_PX` on soft silhouettes (membership
+        rising with the grey-level difference, aligned to a fraction of a pixel)
+        rather than binary ones (:meth:`behavior.fst.tracker.ArenaTracker._soft`).
     """
 
     lags_s: tuple[float, ...] = tracker.LAGS_S

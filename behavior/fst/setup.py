@@ -32,12 +32,13 @@ from behavior.fst.arenas import (
 from behavior.fst.background import (
     ArenaStats,
     arena_background,
+    largest_blobs,
     measure_shake,
     sample_video,
     without_odd_samples,
 )
 from behavior.fst.settings import DEFAULT_SETTINGS, TrackingSettings
-from behavior.fst.tracker import ArenaTracker, reduction_factor
+from behavior.fst.tracker import SOFT_BELOW_PX, ArenaTracker, reduction_factor
 from behavior.io.video import ArrayVideo, VideoInfo, VideoReader
 from behavior.notices import Notice
 from behavior.protocols import FstProtocol
@@ -65,6 +66,14 @@ class ArenaSetup:
     notices: list[Notice] = field(default_factory=list)
     #: where the test ended in the video when that was given (s), else infinity
     end_s: float = math.inf
+    #: the animal's usual area in the sampled frames (px; NaN if not seen)
+    area_px: float = math.nan
+
+    @property
+    def soft(self) -> bool:
+        """Whether its mobility is measured on soft silhouettes: for an animal under
+        :data:`~behavior.fst.tracker.SOFT_BELOW_PX` (or of unknown size)."""
+        return not self.area_px >= SOFT_BELOW_PX
 
     @property
     def number(self) -> int:
@@ -135,7 +144,7 @@ class Setup:
                              self.protocol.blur_px, lags_s=tuple(self.settings.lags_s),
                              growth_limit=self.settings.growth_limit, present=a.present,
                              alpha=alpha, shake_px=float(self.shake_px), ghost_px=a.ghost_px,
-                             soft=self.settings.soft_silhouettes)
+                             soft=self.settings.soft_silhouettes and a.soft)
                 for a in self.arenas]
 
 
@@ -275,10 +284,20 @@ def _prepare(video, protocol, arenas, n_arenas, start_s, end_s, background, sett
                 contrast=round(float(stats.contrast), 1)))
         length = min(protocol.duration_s, end_of[number] - start_of[number])
         prepared.append(ArenaSetup(arena, bg, stats, present, start_of[number], length,
-                                   ghost_px, arena_notes, end_of[number]))
+                                   ghost_px, arena_notes, end_of[number],
+                                   animal_area(bg, stack[:, arena.slices[0], arena.slices[1]],
+                                               stats) if present else math.nan))
     return Setup(name, video.info, protocol, settings, prepared, background, first_start,
                  samples.seekable, shake, scale, video_notes, list(samples.times_s),
                  video if isinstance(video, ArrayVideo) else None)
+
+
+def animal_area(bg: np.ndarray, samples: np.ndarray, stats: ArenaStats) -> float:
+    """The animal's usual area (px): the median of the largest blob in the sampled
+    frames where one is seen (NaN if none)."""
+    areas = largest_blobs(bg, samples, stats.polarity, stats.threshold)
+    seen = areas[areas > 0]
+    return float(np.median(seen)) if seen.size else math.nan
 
 
 def locate_arenas(stack: np.ndarray, n_arenas: int | None, name: str,

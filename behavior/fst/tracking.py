@@ -309,6 +309,7 @@ def to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: f
         "segmentation_threshold": f"{tracker.threshold:.2f}",
         "shake_px": f"{tracker.shake_px:g}",
         "resting_animal_cleared_px": str(tracker.ghost_px),
+        "silhouettes": "soft" if tracker.soft else "binary",
         "lags_s": ",".join(f"{lag:g}" for lag in tracker.lags_s),
         "animal_found": str(tracker.present).lower(),
         "video_start_s": f"{start_s:g}",
