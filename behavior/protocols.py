@@ -186,7 +186,9 @@ class FstProtocol:
     bin_s
         Width of the time bins reported (s), over the whole test from 0.
     threshold
-        Mobility (see :mod:`behavior.fst.tracking`) at or below which a frame is immobile.
+        Mobility (see :mod:`behavior.fst.tracking`) at or below which a frame is
+        immobile, or ``"auto"`` (the default): chosen for each animal from its own
+        trace (:func:`behavior.fst.immobility.choose_threshold`).
     min_bout_s
         Immobile stretches shorter than this are counted as mobile; also the
         minimum duration of the bout that ends the latency.
@@ -221,7 +223,7 @@ class FstProtocol:
     duration_s: float
     window_s: tuple[float, float]
     bin_s: float
-    threshold: float
+    threshold: float | str
     min_bout_s: float
     smoothing_s: float = 0.0
     blur_px: float = 0.75
@@ -284,7 +286,7 @@ def parse_fst_protocol(data: Mapping[str, Any], path: str | Path) -> FstProtocol
         duration_s=duration,
         window_s=window,
         bin_s=s.number("bin_s", min=0, min_exclusive=True),
-        threshold=s.number("threshold", min=0),
+        threshold=_auto_or_number(s, "threshold", 0, 1),
         min_bout_s=s.number("min_bout_s", 0.0, min=0),
         smoothing_s=s.number("smoothing_s", 0.0, min=0),
         blur_px=s.number("blur_px", 0.75, min=0),

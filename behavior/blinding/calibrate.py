@@ -34,7 +34,7 @@ from behavior.blinding.reliability import (
 from behavior.blinding.session import IMMOBILITY
 from behavior.blinding.tables import OBSERVER, read_intervals
 from behavior.errors import AnalysisError, InputError
-from behavior.fst.immobility import immobility_bouts, smooth_mobility
+from behavior.fst.immobility import AUTO, choose_threshold, immobility_bouts, smooth_mobility
 from behavior.fst.traces import Trace
 from behavior.protocols import FstProtocol
 
@@ -58,6 +58,19 @@ class Calibration:
     curve: pd.DataFrame
     videos: tuple[str, ...]
     notes: tuple[str, ...] = ()  # videos left out, and why
+    #: the threshold ``threshold: auto`` chooses for each of the videos
+    automatic: tuple[float, ...] = ()
+
+    @property
+    def versus_automatic(self) -> str:
+        """How the calibrated threshold compares with the automatic ones."""
+        if not self.automatic:
+            return ""
+        auto = np.asarray(self.automatic, float)
+        middle = float(np.median(auto))
+        return (f"threshold: auto would choose {auto.min():.3g}-{auto.max():.3g} on these "
+                f"videos (median {middle:.3g}); the calibrated {self.threshold:.3g} is "
+                f"{self.threshold / middle:.2f} times that")
 
 
 def manual_raters(inputs: Sequence[str | Path], behaviour: str = IMMOBILITY, *,
@@ -150,8 +163,13 @@ def calibrate(
                          **_agreement(ref_total, ref_state, totals, states)})
     curve = pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
     best = _best(curve, criterion, "threshold")
+    auto = protocol.with_overrides(threshold=AUTO)
+    automatic = tuple(choose_threshold(by_id[v].time_s, by_id[v].mobility, auto,
+                                       area_px=by_id[v].table["area_px"].to_numpy(float)
+                                       ).threshold for v in videos)
     return Calibration(float(best["threshold"]), float(best["min_bout_s"]), criterion,
-                       {c: float(best[c]) for c in CURVE_COLUMNS}, curve, tuple(videos), notes)
+                       {c: float(best[c]) for c in CURVE_COLUMNS}, curve, tuple(videos), notes,
+                       automatic)
 
 
 #: Heights tried by :func:`calibrate_climbing` by default (body sizes).
@@ -300,4 +318,6 @@ def calibrated_protocol_text(protocol: FstProtocol, result: Calibration | ClimbC
         f"{b['pct_agreement']:.1f} %, ICC {b['icc']:.3f}, bias {b['bias_s']:.2f} s",
         f"# base protocol: {protocol.source or protocol.name}",
     ]
+    if isinstance(result, Calibration) and result.automatic:
+        header.append(f"# {result.versus_automatic}")
     return "\n".join(header) + "\n" + chosen.to_yaml()

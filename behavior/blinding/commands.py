@@ -401,6 +401,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     echo(f"chosen: threshold {result.threshold:g}, min_bout_s {result.min_bout_s:g} "
          f"(kappa {b['kappa']:.3f}, {b['pct_agreement']:.1f} % agreement, ICC {b['icc']:.3f}, "
          f"bias {b['bias_s']:.2f} s)")
+    echo(result.versus_automatic)
     _write_calibration(args, protocol, result)
     return 0
 

@@ -157,27 +157,142 @@ def clip_to_frame(arenas: list[Arena], width: int, height: int, source: str,
     return out
 
 
-def count_animals(samples: np.ndarray, background: np.ndarray, min_area: float = 4.0) -> int:
-    """Number of animals seen at once: the median over samples of the blobs that
-    differ from the background and are at least 30 % of the largest blob's size."""
+#: A divider: where nothing moves between two arenas. The temporal standard deviation
+#: of the column there (averaged over the rows) is at most this fraction of the
+#: usual (75th percentile) of the columns on either side. Synthetic cylinders: 0.21-
+#: 0.38, 0.54 beside a cylinder whose animal floats still throughout; a real
+#: one-chamber video, at the best place for a cut: 0.59 (but no edge there); one
+#: cylinder, its animal on one side or not: 0.97-1.0.
+DIVIDER_RATIO = 0.6
+#: ... and a vertical edge in the background within 3 px of it: the median over the
+#: rows of its horizontal step is at least this many grey levels per px (synthetic
+#: dividers: 20-106; quiet water between an animal's places, or JPEG block edges in a
+#: dim MJPEG video: 0-5.5; a real chamber's posts: up to 25, where things move on
+#: one side only).
+DIVIDER_EDGE = 10.0
+#: A quieter middle column than this (same ratio) hints at two arenas, not enough to
+#: split: one arena, with a notice.
+WEAK_DIVIDER_RATIO = 0.75
+
+
+def animal_blobs(diff: np.ndarray, cut: float, min_area: float) -> list[tuple[float, float]]:
+    """``(area, x centroid)`` of the blobs of ``diff > cut`` (after a 3x3 closing) of at
+    least ``min_area`` and 30 % of the largest, largest first."""
     import cv2
 
+    binary = cv2.morphologyEx((diff > cut).astype(np.uint8), cv2.MORPH_CLOSE,
+                              np.ones((3, 3), np.uint8))
+    count, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    blobs = sorted(((float(stats[i, cv2.CC_STAT_AREA]), float(centroids[i, 0]))
+                    for i in range(1, count)), reverse=True)
+    if not blobs or blobs[0][0] < min_area:
+        return []
+    return [b for b in blobs if b[0] >= max(min_area, 0.3 * blobs[0][0])]
+
+
+def count_animals(samples: np.ndarray, background: np.ndarray, min_area: float = 4.0,
+                  bounds: Sequence[int] | None = None) -> int:
+    """Number of animals seen at once: the median over samples of the blobs that
+    differ from the background, all darker or all lighter (an animal that rested in
+    the background leaves a blob of the other sign where it rested), and are at
+    least 30 % of the largest blob's size; with ``bounds`` (column edges of strips),
+    the strips those blobs are in (pieces of one animal are not two). Blobs under 30 %
+    of the usual largest blob of either sign (an animal's size) are not counted."""
     frames = samples.astype(np.float32)
     bg = background.astype(np.float32)
     gains = frames.mean(axis=(1, 2), keepdims=True) / max(float(bg.mean()), 1e-3)
-    diffs = np.abs(frames - bg[None] * gains)
-    cut = max(8.0, 0.35 * float(np.percentile(diffs, 99.9)))
-    counts = []
-    for diff in diffs:
-        binary = (diff > cut).astype(np.uint8)
-        binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-        contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        areas = sorted((cv2.contourArea(c) for c in contours), reverse=True)
-        if not areas or areas[0] < min_area:
-            counts.append(0)
-            continue
-        counts.append(sum(1 for a in areas if a >= max(min_area, 0.3 * areas[0])))
-    return max(1, int(np.median(counts))) if counts else 1
+    darker = bg[None] * gains - frames
+    # one cut for both signs, from the largest differences either way (the animals')
+    cut = max(8.0, 0.35 * float(np.percentile(np.abs(darker), 99.9)))
+    blobs = {sign: [animal_blobs(sign * diff, cut, min_area) for diff in darker]
+             for sign in (1.0, -1.0)}
+    # an animal's size: the usual largest blob of either sign (pieces of a glare
+    # flickering on a wall are far smaller)
+    sizes = [max([b[0][0] for b in (blobs[1.0][i], blobs[-1.0][i]) if b] or [0.0])
+             for i in range(len(darker))]
+    smallest = 0.3 * float(np.median(sizes)) if sizes else 0.0
+    best = 0
+    for sign in (1.0, -1.0):
+        counts = []
+        for found in blobs[sign]:
+            found = [b for b in found if b[0] >= smallest]
+            if bounds is None:
+                counts.append(len(found))
+            else:
+                strips = {int(np.searchsorted(bounds, x, side="right")) for _, x in found}
+                counts.append(len(strips))
+        best = max(best, int(np.median(counts)) if counts else 0)
+    return max(1, best)
+
+
+def motion_profile(samples: np.ndarray) -> np.ndarray:
+    """Per column, the temporal standard deviation of the brightness-matched samples,
+    averaged over the rows."""
+    frames = samples.astype(np.float32)
+    # remove global lighting changes before measuring motion
+    frames *= (frames.mean() / np.maximum(frames.mean(axis=(1, 2), keepdims=True), 1e-3))
+    return frames.std(axis=0).mean(axis=0)
+
+
+def strip_bounds(profile: np.ndarray, n: int) -> list[int]:
+    """Column edges of ``n`` strips: 0, the quietest column near each of the ``n - 1``
+    equal-spacing positions, and the width."""
+    w = profile.size
+    cuts = []
+    for i in range(1, n):
+        centre = i * w / n
+        lo, hi = int(centre - w / (4 * n)), int(centre + w / (4 * n)) + 1
+        cuts.append(lo + int(np.argmin(profile[lo:hi])))
+    return [0, *cuts, w]
+
+
+def edge_profile(background: np.ndarray) -> np.ndarray:
+    """Per column, the median over the rows of the background's absolute horizontal
+    step to the next column (grey levels per px): high where a vertical edge runs
+    the whole height (a divider, a wall), low at edges of a few rows (compression
+    blocks, an animal resting in the median)."""
+    steps = np.median(np.abs(np.diff(np.asarray(background, np.float32), axis=1)), axis=0)
+    return np.r_[steps, steps[-1:]]
+
+
+def dividers_for(profile: np.ndarray, n: int, edges: np.ndarray) -> bool:
+    """Whether there are ``n - 1`` dividers: at each cut (:func:`strip_bounds`) a
+    column where nothing moves between columns that do (:data:`DIVIDER_RATIO`), and
+    a vertical edge in the background within 3 px of it (:data:`DIVIDER_EDGE`; the
+    quiet water between two places an animal happened to be, in few samples, has
+    none)."""
+    bounds = strip_bounds(profile, n)
+    levels = [np.percentile(profile[bounds[i]:bounds[i + 1]], 75) for i in range(n)]
+    return all(profile[bounds[i]] <= DIVIDER_RATIO * min(levels[i - 1], levels[i])
+               and edges[max(0, bounds[i] - 3):bounds[i] + 4].max() >= DIVIDER_EDGE
+               for i in range(1, n))
+
+
+def count_arenas(samples: np.ndarray, background: np.ndarray, most: int = 4
+                 ) -> tuple[int, str]:
+    """How many side-by-side arenas, and the evidence: ``"dividers"`` (columns where
+    nothing moves between columns that do, :func:`dividers_for`), ``"animals"`` (that
+    many animals seen at once, in as many strips, :func:`count_animals`), or, for one
+    arena, ``"doubt"`` (weaker hints of two: a column in the middle moving less than
+    :data:`WEAK_DIVIDER_RATIO` of either side, or two blobs at once) or ``""``. A
+    picture is split only on strong evidence: one chamber whose animal keeps to one
+    side, or rests in the background, stays one arena."""
+    raw = motion_profile(samples)
+    edges = edge_profile(background)
+    n_div = next((n for n in range(most, 1, -1) if dividers_for(raw, n, edges)), 1)
+    smooth = moving_mean(raw, max(3, raw.size // 40))
+    n_anim = 1
+    for n in range(most, 1, -1):
+        if count_animals(samples, background, bounds=strip_bounds(smooth, n)[1:-1]) >= n:
+            n_anim = n
+            break
+    if n_div == 1 and n_anim == 1:
+        # weaker hints of more: a quiet column in the middle, or two blobs at once
+        bounds = strip_bounds(raw, 2)
+        levels = [np.percentile(raw[bounds[i]:bounds[i + 1]], 75) for i in range(2)]
+        quiet = raw[bounds[1]] <= WEAK_DIVIDER_RATIO * min(levels)
+        return 1, "doubt" if quiet or count_animals(samples, background) >= 2 else ""
+    return (n_div, "dividers") if n_div >= n_anim else (n_anim, "animals")
 
 
 def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1,
@@ -189,8 +304,7 @@ def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1,
     samples
         ``(k, h, w)`` grey frames sampled over the video (any resolution).
     n
-        Number of arenas if known; otherwise the number of animals seen at once
-        (:func:`count_animals`).
+        Number of arenas if known; otherwise counted (:func:`count_arenas`).
     scale
         Factor from the samples' pixels to frame pixels.
     background
@@ -203,20 +317,11 @@ def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1,
     the deepest trough near each of the ``n - 1`` equal-spacing positions.
     """
     k, h, w = samples.shape
-    frames = samples.astype(np.float32)
-    # remove global lighting changes before measuring motion
-    frames *= (frames.mean() / np.maximum(frames.mean(axis=(1, 2), keepdims=True), 1e-3))
     if n is None:
         median = np.median(samples, axis=0) if background is None else background
-        n = count_animals(samples, median)
-    profile = frames.std(axis=0).mean(axis=0)
-    profile = moving_mean(profile, max(3, w // 40))
-    cuts = []
-    for i in range(1, n):
-        centre = i * w / n
-        lo, hi = int(centre - w / (4 * n)), int(centre + w / (4 * n)) + 1
-        cuts.append(lo + int(np.argmin(profile[lo:hi])))
-    bounds = [0, *cuts, w]
+        n, _ = count_arenas(samples, median)
+    profile = moving_mean(motion_profile(samples), max(3, w // 40))
+    bounds = strip_bounds(profile, n)
     rects = [(bounds[i] * scale, 0, (bounds[i + 1] - bounds[i]) * scale, h * scale)
              for i in range(n)]
     return number_arenas(rects)

@@ -21,6 +21,7 @@ import numpy as np
 from behavior import notices
 from behavior.fst.arenas import Arena
 from behavior.fst.frames import frames_from
+from behavior.fst.resting import find_resting_animal
 from behavior.io.video import ArrayVideo, Frame, VideoReader
 from behavior.notices import Notice
 from behavior.protocols import FstProtocol
@@ -285,28 +286,75 @@ def without_resting_animal(
     ``animal: auto`` and differences of both signs of similar size, the polarity
     chosen is the one under which an animal is seen in more of the samples; a
     real animal is somewhere in every frame, the floor under a ghost only now
-    and then.
+    and then. When a ghost was cleared, the animal is seen in few samples, or its
+    colour is still unclear, an animal resting in one place nearly all the time is
+    looked for and taken out too (:func:`_without_still_animal`).
     """
     stats = arena_thresholds(bg, samples, animal)
     filled, n_px = fill_ghost(bg, samples, stats.polarity, stats.threshold, min_area)
     if n_px:
-        stats = arena_thresholds(filled, samples, "dark" if stats.polarity > 0 else "light")
-    if animal != "auto" or stats.other < 0.5 * stats.contrast:
-        return filled, stats, n_px, None
-    flipped, n_flip = fill_ghost(bg, samples, -stats.polarity, stats.threshold, min_area)
-    if not n_flip:
-        return filled, stats, n_px, None
-    flip_stats = arena_thresholds(flipped, samples, "dark" if stats.polarity < 0 else "light")
-    seen = presence(filled, samples, stats.polarity, stats.threshold, min_area)
-    seen_flip = presence(flipped, samples, flip_stats.polarity, flip_stats.threshold, min_area)
-    if seen_flip > seen + 0.2:
-        colour = "dark" if flip_stats.polarity > 0 else "light"
-        other = "light" if colour == "dark" else "dark"
-        note = (f"the animal's colour was not clear from the background alone: taken as "
-                f"{colour} (seen in {100 * seen_flip:.0f}% of the sampled frames, "
-                f"{100 * seen:.0f}% as {other}); if wrong, set animal: {other}")
-        return flipped, flip_stats, n_flip, note
-    return filled, stats, n_px, None
+        stats = arena_thresholds(filled, samples, _colour(stats.polarity))
+    note = None
+    if animal == "auto" and stats.other >= 0.5 * stats.contrast:
+        flipped, n_flip = fill_ghost(bg, samples, -stats.polarity, stats.threshold, min_area)
+        if n_flip:
+            flip_stats = arena_thresholds(flipped, samples, _colour(-stats.polarity))
+            seen = presence(filled, samples, stats.polarity, stats.threshold, min_area)
+            seen_flip = presence(flipped, samples, flip_stats.polarity, flip_stats.threshold,
+                                 min_area)
+            if seen_flip > seen + 0.2:
+                colour, other = _colour(flip_stats.polarity), _colour(stats.polarity)
+                note = (f"the animal's colour was not clear from the background alone: taken "
+                        f"as {colour} (seen in {100 * seen_flip:.0f}% of the sampled frames, "
+                        f"{100 * seen:.0f}% as {other}); if wrong, set animal: {other}")
+                filled, stats, n_px = flipped, flip_stats, n_flip
+    ambiguous = animal == "auto" and stats.other >= 0.5 * stats.contrast
+    return _without_still_animal(bg, filled, samples, animal, min_area, stats, n_px, note,
+                                 ambiguous)
+
+
+#: An animal seen against the background in fewer of the sampled frames than this
+#: may be resting in it: :func:`behavior.fst.resting.find_resting_animal` looks.
+RESTING_PRESENCE = 0.8
+
+
+def _colour(polarity: float) -> str:
+    return "dark" if polarity > 0 else "light"
+
+
+def _without_still_animal(median: np.ndarray, bg: np.ndarray, samples: np.ndarray,
+                          animal: str, min_area: float, stats: ArenaStats, n_px: int,
+                          note: str | None, ambiguous: bool
+                          ) -> tuple[np.ndarray, ArenaStats, int, str | None]:
+    """``bg`` (the samples' ``median`` with ghosts cleared, :func:`fill_ghost`), or,
+    when the animal is seen in few of the samples or its colour is unclear, the
+    median with an animal that rested in one place nearly all the time taken out
+    (:func:`~behavior.fst.resting.find_resting_animal`), if one is found there and
+    the animal is then seen in most samples."""
+    seen = presence(bg, samples, stats.polarity, stats.threshold, min_area)
+    if seen >= RESTING_PRESENCE and not ambiguous and not n_px:
+        return bg, stats, n_px, note
+    colours = ("dark", "light") if animal == "auto" else (animal,)
+    thresholds = {}
+    for colour in colours:
+        own = arena_thresholds(median, samples, colour)
+        thresholds[own.polarity] = own.threshold
+    # a ghost cleared (fill_ghost) may leave the animal's core, never uncovered, behind
+    start = bg if n_px and not ambiguous else None
+    rest = find_resting_animal(median, samples, thresholds, min_area, start)
+    if rest is None:
+        return bg, stats, n_px, note
+    rest_stats = arena_thresholds(rest.background, samples, _colour(rest.polarity))
+    seen_rest = presence(rest.background, samples, rest.polarity, rest_stats.threshold,
+                         min_area)
+    if seen_rest < RESTING_PRESENCE and seen_rest < seen + 0.25:
+        return bg, stats, n_px, note
+    if animal == "auto" and rest.polarity != stats.polarity:
+        note = (f"the animal rests in one place in most of the video; taken as "
+                f"{_colour(rest.polarity)} (it differs from its surroundings that way by "
+                f"{rest.unlike:.0f} grey levels there); if wrong, set animal: "
+                f"{_colour(-rest.polarity)}")
+    return rest.background, rest_stats, max(n_px, int(rest.region.sum())), note
 
 
 def fill_ghost(bg: np.ndarray, samples: np.ndarray, polarity: float, threshold: float,
@@ -322,8 +370,8 @@ def fill_ghost(bg: np.ndarray, samples: np.ndarray, polarity: float, threshold: 
     least ``min_area`` such pixels are found, the background takes the
     lightest-tenth value (darkest for a light animal); blobs under a quarter of the
     animal's size (a glint that comes and goes) are left alone. Samples are
-    brightness-matched first. An animal that never leaves its place in nine tenths
-    of the samples stays in the background: give an image of the empty apparatus.
+    brightness-matched first. An animal that leaves its place in fewer samples is
+    looked for by :func:`behavior.fst.resting.find_resting_animal` instead.
 
     Returns the new background and the number of pixels replaced.
     """

@@ -3,14 +3,93 @@
 This is the re-scoring path: it needs only a saved trace (see
 :mod:`behavior.fst.traces`), never the video, so thresholds can be changed and a
 batch re-scored in seconds.
+
+The threshold (:func:`choose_threshold`) is the protocol's number, or, with
+``threshold: auto`` (the default), chosen for each animal from its own trace:
+
+* its **still level** ``F``: the mobility of its quietest stretches (the
+  :data:`QUIET_QUANTILE`-th percentile of the medians of :data:`QUIET_WINDOW_S`-s
+  windows of the smoothed mobility);
+* where its **sustained movement** begins, ``M``: the :data:`MOVING_QUANTILE`-th
+  percentile of the frames in stretches of at least :data:`SUSTAINED_S` s above
+  :data:`SUSTAINED_RISE` times ``F`` (a paddle of a floating animal or the end of a
+  swimming bout is brief; swimming, even barely paddling, is sustained);
+* threshold ``F (M / F) ** THRESHOLD_WEIGHT``: just below where its movement
+  begins, nearer to it the further it lies from the still level.
+
+Both are measured in the scored window, on frames where the animal is of its
+usual size.
+
+An animal whose quietest stretches move more than :data:`MAX_STILL` (it may never
+float), or with too few frames, is scored with :data:`AUTO_FALLBACK`, and the
+choice says why. The still level scales with what makes a still animal's
+silhouette change (its size in pixels, compression, noise, drift with the water);
+where movement begins scales with how vigorously it swims: a fixed threshold
+follows neither.
+
+The **separation** ``1 - F / M`` (0-1) says how clearly an animal's mobility
+separates into still and moving: near 0.85 for vigorous swimmers, 0.5 when its
+sustained movement begins at twice its still level (barely paddling).
 """
 
 from __future__ import annotations
+
+import math
+from typing import NamedTuple
 
 import numpy as np
 
 from behavior.fst.summary import apply_min_bout, frames_to_bouts, summarize_bouts
 from behavior.protocols import FstProtocol
+
+#: ``threshold: auto``: the threshold is chosen per animal (:func:`choose_threshold`).
+AUTO = "auto"
+#: Windows (s) whose medians give an animal's still level.
+QUIET_WINDOW_S = 3.0
+#: The still level: this percentile of the windows' medians (its quietest twentieth:
+#: with the tenth, an animal floating only a tenth of the time got a still level
+#: raised by its swimming).
+QUIET_QUANTILE = 5.0
+#: Movement is sustained above this many times the still level ...
+SUSTAINED_RISE = 1.5
+#: ... for at least this long (s).
+SUSTAINED_S = 2.0
+#: Where sustained movement begins: this percentile of its frames.
+MOVING_QUANTILE = 10.0
+#: The threshold's place between the still level (0) and where movement begins (1),
+#: on a log scale (chosen on the synthetic tuning set and the first held-out set of
+#: benchmarks/bench_fst_accuracy.py).
+THRESHOLD_WEIGHT = 0.8
+#: An animal with no sustained movement: taken to begin at this many times its still
+#: level (the threshold then lies 3 times above it).
+NO_MOVEMENT_RATIO = 4.0
+#: A still level above this is not floating (the animal may never float): the
+#: threshold falls back to :data:`AUTO_FALLBACK`. Synthetic floating animals 0.019-
+#: 0.039; a real freezing mouse 0.010; barely paddling 0.045-0.07.
+MAX_STILL = 0.05
+#: A still level is taken to be at least this (a perfectly static picture, such as
+#: a title card taken for the animal, measures 0).
+MIN_STILL = 0.001
+#: The threshold when no still level can be found.
+AUTO_FALLBACK = 0.05
+#: Fewer windows than this: no still level.
+MIN_WINDOWS = 5
+
+
+class ThresholdChoice(NamedTuple):
+    """The threshold an animal was scored with, and what it was chosen from."""
+
+    threshold: float
+    #: ``"fixed"`` (the protocol's number), ``"auto"`` or ``"fallback"`` (auto, but
+    #: no still level was found)
+    method: str
+    #: the still level F and where sustained movement begins M (NaN if not found)
+    still: float
+    moving: float
+    #: 1 - F / M, 0-1 (NaN when either is not found)
+    separation: float
+    #: why the automatic threshold fell back, or why separation is empty ("" if neither)
+    reason: str = ""
 
 
 def smooth_mobility(time_s: np.ndarray, mobility: np.ndarray, smoothing_s: float) -> np.ndarray:
@@ -45,22 +124,136 @@ def moving_median(values: np.ndarray, width: int) -> np.ndarray:
     return np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
 
 
-def immobile_flags(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProtocol) -> np.ndarray:
-    """Frames whose (smoothed) mobility is at or below the protocol's threshold.
+def still_level(time_s: np.ndarray, smoothed: np.ndarray) -> float:
+    """The mobility of an animal's quietest stretches: the :data:`QUIET_QUANTILE`-th
+    percentile of the medians of :data:`QUIET_WINDOW_S`-s windows in which it was
+    found in at least half the frames (NaN with fewer than :data:`MIN_WINDOWS`)."""
+    t = np.asarray(time_s, float)
+    m = np.asarray(smoothed, float)
+    if t.size == 0:
+        return math.nan
+    window = np.floor((t - t[0]) / QUIET_WINDOW_S).astype(int)
+    found = np.isfinite(m)
+    medians = []
+    for start, stop in _runs(window):
+        part = m[start:stop][found[start:stop]]
+        if part.size and part.size >= 0.5 * (stop - start):
+            medians.append(float(np.median(part)))
+    if len(medians) < MIN_WINDOWS:
+        return math.nan
+    return float(np.percentile(medians, QUIET_QUANTILE))
+
+
+def moving_level(time_s: np.ndarray, smoothed: np.ndarray, still: float) -> float:
+    """Where an animal's sustained movement begins: the :data:`MOVING_QUANTILE`-th
+    percentile of the frames in stretches of at least :data:`SUSTAINED_S` s above
+    :data:`SUSTAINED_RISE` times its still level (NaN when there are none)."""
+    t = np.asarray(time_s, float)
+    m = np.asarray(smoothed, float)
+    with np.errstate(invalid="ignore"):
+        above = m > SUSTAINED_RISE * still
+    edges = np.flatnonzero(np.diff(np.r_[0, above.astype(np.int8), 0]))
+    kept = [m[a:b] for a, b in zip(edges[::2], edges[1::2], strict=True)
+            if t[b - 1] - t[a] >= SUSTAINED_S - 1e-9]
+    if not kept:
+        return math.nan
+    return float(np.percentile(np.concatenate(kept), MOVING_QUANTILE))
+
+
+def _runs(labels: np.ndarray) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each run of equal values in a sorted label array."""
+    cuts = np.flatnonzero(np.diff(labels)) + 1
+    starts = np.r_[0, cuts]
+    return list(zip(starts.tolist(), np.r_[cuts, labels.size].tolist(), strict=True))
+
+
+def choose_threshold(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProtocol,
+                     smoothed: np.ndarray | None = None, area_px: np.ndarray | None = None
+                     ) -> ThresholdChoice:
+    """The threshold one animal is scored with (see the module's docstring): the
+    protocol's number, or with ``threshold: auto`` one chosen from its own trace.
+
+    The levels are measured in the scored window (the whole trace when that holds
+    too few frames), on the frames where what was found is of about the animal's
+    usual size (``area_px``, if given: within :data:`USUAL_AREA` of its median), so
+    that a title card or a hand taken for the animal does not set them.
+    ``smoothed``: the trace's mobility already smoothed (:func:`smooth_mobility`).
+    """
+    if smoothed is None:
+        smoothed = smooth_mobility(time_s, mobility, protocol.smoothing_s)
+    t, levels = _measured(np.asarray(time_s, float), np.asarray(smoothed, float), protocol,
+                          area_px)
+    still = still_level(t, levels)
+    moving = moving_level(t, levels, still) if math.isfinite(still) else math.nan
+    separation = (float(np.clip(1.0 - max(still, MIN_STILL) / moving, 0.0, 1.0))
+                  if math.isfinite(moving) and moving > 0 else math.nan)
+    reason = ""
+    if not math.isfinite(still):
+        reason = (f"too few frames with the animal to find its still level (fewer than "
+                  f"{MIN_WINDOWS} windows of {QUIET_WINDOW_S:g} s)")
+    elif not math.isfinite(moving):
+        reason = "no sustained movement to tell its still level from"
+    if protocol.threshold != AUTO:
+        return ThresholdChoice(float(protocol.threshold), "fixed", still, moving, separation,
+                               reason)
+    if not math.isfinite(still) or still > MAX_STILL:
+        if math.isfinite(still):
+            reason = (f"its quietest stretches move {still:.3f}, more than a floating "
+                      f"animal's (at most {MAX_STILL:g}): it may never float")
+        return ThresholdChoice(AUTO_FALLBACK, "fallback", still, moving, separation, reason)
+    still = max(still, MIN_STILL)
+    ratio = moving / still if math.isfinite(moving) else NO_MOVEMENT_RATIO
+    threshold = still * max(ratio, 1.0) ** THRESHOLD_WEIGHT
+    return ThresholdChoice(float(threshold), "auto", still, moving, separation, reason)
+
+
+#: Frames where what was found is smaller or larger than its median size by more
+#: than this factor do not set an animal's levels (:func:`choose_threshold`).
+USUAL_AREA = 2.0
+
+
+def _measured(t: np.ndarray, smoothed: np.ndarray, protocol: FstProtocol,
+              area_px: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The times and smoothed mobility the levels are measured on: the scored
+    window's (else all), NaN where the area is unusual."""
+    levels = smoothed.copy()
+    if area_px is not None:
+        area = np.asarray(area_px, float)
+        usual = np.nanmedian(area) if np.isfinite(area).any() else math.nan
+        with np.errstate(invalid="ignore"):
+            odd = ~((area >= usual / USUAL_AREA) & (area <= usual * USUAL_AREA))
+        levels[odd] = np.nan
+    w0, w1 = protocol.window_s
+    inside = (t >= w0) & (t < w1)
+    if np.isfinite(levels[inside]).sum() and t[inside].size and \
+            t[inside][-1] - t[inside][0] >= MIN_WINDOWS * QUIET_WINDOW_S * 2:
+        return t[inside], levels[inside]
+    return t, levels
+
+
+def immobile_flags(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProtocol,
+                   threshold: float | None = None, area_px: np.ndarray | None = None
+                   ) -> np.ndarray:
+    """Frames whose (smoothed) mobility is at or below the threshold: ``threshold``
+    if given, else the protocol's (:func:`choose_threshold`, with ``area_px``).
 
     Frames with no animal (NaN mobility) are never immobile. The minimum bout
     duration is applied afterwards, on bouts (:func:`immobility_bouts`).
     """
     smoothed = smooth_mobility(time_s, mobility, protocol.smoothing_s)
+    if threshold is None:
+        threshold = choose_threshold(time_s, mobility, protocol, smoothed, area_px).threshold
     with np.errstate(invalid="ignore"):
-        return smoothed <= protocol.threshold
+        return smoothed <= threshold
 
 
 def immobility_bouts(
-    time_s: np.ndarray, mobility: np.ndarray, protocol: FstProtocol, end_s: float | None = None
+    time_s: np.ndarray, mobility: np.ndarray, protocol: FstProtocol, end_s: float | None = None,
+    threshold: float | None = None,
 ) -> np.ndarray:
-    """Immobility bouts ``[start_s, end_s)`` of at least ``protocol.min_bout_s``."""
-    flags = immobile_flags(time_s, mobility, protocol)
+    """Immobility bouts ``[start_s, end_s)`` of at least ``protocol.min_bout_s``
+    (``threshold``: as :func:`immobile_flags`)."""
+    flags = immobile_flags(time_s, mobility, protocol, threshold)
     return apply_min_bout(frames_to_bouts(time_s, flags, end_s), protocol.min_bout_s)
 
 
@@ -74,7 +267,8 @@ def score_mobility(
     Immobility is scored as in DBscorer and EthoVision: a frame is immobile when the
     animal's mobility is at or below a threshold; stretches shorter than a minimum
     bout duration count as mobile. Time comes from frame timestamps, never from
-    frame index × nominal frame rate.
+    frame index × nominal frame rate. The threshold is the protocol's, or chosen
+    for the animal (``threshold: auto``, :func:`choose_threshold`).
     """
     bouts = immobility_bouts(time_s, mobility, protocol, end_s)
     observed_end = end_s if end_s is not None else (float(time_s[-1]) if len(time_s) else 0.0)

@@ -24,8 +24,20 @@ scored: only ``video`` and ``warnings``), columns :data:`RESULT_COLUMNS`, then
 ``threshold_sensitivity_s``   immobility_s with the threshold 20 % higher minus
                      with it 20 % lower: large (a warning over 5 % of the window)
                      when the animal's movement lies near the threshold
+``separation``       how clearly the animal's mobility separates into still and
+                     moving, 0-1: ``1 - F / M``, F its still level (the mobility of
+                     its quietest stretches) and M where its sustained movement
+                     begins (:mod:`behavior.fst.immobility`); about 0.65-0.9 for
+                     animals that swim or struggle, 0.5 when sustained movement
+                     begins at twice the still level (barely paddling). Under
+                     :data:`SEPARATION_WARN` a warning says to check the threshold on
+                     a few videos scored by hand. Empty when either level could not
+                     be found (``note`` says why)
 ``frames``           frames decoded and tracked
-``threshold``, ``min_bout_s``  the scoring parameters used
+``threshold``        the mobility threshold this animal was scored with: the
+                     protocol's number, or with ``threshold: auto`` the one chosen
+                     from its own trace
+``min_bout_s``       the protocol's minimum bout
 ``note``             why a value of the row is empty (the window not reached by the
                      recording, bins after its end, no animal found); empty when
                      every value was observed
@@ -50,7 +62,12 @@ import pandas as pd
 
 from behavior import notices
 from behavior.errors import BehaviorError, InputError
-from behavior.fst.immobility import immobile_flags, immobility_bouts
+from behavior.fst.immobility import (
+    ThresholdChoice,
+    choose_threshold,
+    immobile_flags,
+    immobility_bouts,
+)
 from behavior.fst.states import active_bouts
 from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns, overlap_s, summarize_bouts
 from behavior.fst.traces import Trace, find_traces, read_trace
@@ -60,11 +77,11 @@ from behavior.protocols import FstProtocol
 
 RESULT_COLUMNS = ("video", "arena", *SUMMARY_COLUMNS, "swimming_s", "climbing_s",
                   "swimming_bins", "climbing_bins", "tracked_pct", "threshold_sensitivity_s",
-                  "frames", "threshold", "min_bout_s")
+                  "separation", "frames", "threshold", "min_bout_s")
 #: The values that are empty when nothing of an animal was observed.
 _OBSERVED_COLUMNS = ("immobility_s", "immobility_pct", "latency_s", "bouts", "mean_bout_s",
                      "longest_bout_s", "immobile_bins", "swimming_s", "climbing_s",
-                     "swimming_bins", "climbing_bins", "threshold_sensitivity_s")
+                     "swimming_bins", "climbing_bins", "threshold_sensitivity_s", "separation")
 
 
 def result_columns(protocol: FstProtocol) -> list[str]:
@@ -98,6 +115,35 @@ def coverage_notice(end_s: float, protocol: FstProtocol) -> Notice | None:
     return None
 
 
+#: A separation under this gets a warning: the animal's sustained movement begins
+#: within 2.5 times its still level, so still and moving frames are told apart by a
+#: small margin (synthetic barely paddling swimmers: 0.43-0.63, their scores off by
+#: up to 6 s, one with the water sloshing by 33 s; swimmers and strugglers: 0.63-0.89).
+SEPARATION_WARN = 0.6
+
+
+def threshold_notices(choice: ThresholdChoice, arena: int) -> list[Notice]:
+    """Warnings about how an animal's threshold was chosen: no still level found
+    (the fallback used), or still and moving not clearly apart."""
+    what = ("score a few of these videos by hand (behavior blind) and calibrate the "
+            "threshold on them (behavior fst calibrate), then set it in the protocol")
+    if choice.method == "fallback":
+        return [notices.warning(
+            "no_still_level", f"arena {arena}: no still level found to set the threshold "
+            f"from ({choice.reason}); scored with threshold {choice.threshold:g}: check "
+            f"this animal; {what}", arena=arena, settings=["threshold"],
+            threshold=choice.threshold)]
+    if math.isfinite(choice.separation) and choice.separation < SEPARATION_WARN:
+        return [notices.warning(
+            "unclear_separation", f"arena {arena}: its movement is hard to tell from "
+            f"stillness (separation {choice.separation:.2f}: sustained movement begins at "
+            f"{choice.moving / choice.still:.1f} times its still level), so its immobility "
+            f"depends on the threshold ({choice.threshold:.3g}); {what}", arena=arena,
+            settings=["threshold"], separation=round(choice.separation, 3),
+            threshold=round(choice.threshold, 5))]
+    return []
+
+
 #: The threshold is moved by this fraction either way to measure how much the
 #: immobility depends on it (:func:`threshold_sensitivity`).
 SENSITIVITY_STEP = 0.2
@@ -107,8 +153,8 @@ SENSITIVITY_WARN = 0.05
 SENSITIVITY_MIN_S = 3.0
 
 
-def threshold_sensitivity(trace: Trace, protocol: FstProtocol, scored_s: float
-                          ) -> tuple[float, Notice | None]:
+def threshold_sensitivity(trace: Trace, protocol: FstProtocol, scored_s: float,
+                          threshold: float | None = None) -> tuple[float, Notice | None]:
     """Immobility in the window with the threshold raised by :data:`SENSITIVITY_STEP`
     minus with it lowered by as much (s), and a warning when that is large.
 
@@ -120,15 +166,16 @@ def threshold_sensitivity(trace: Trace, protocol: FstProtocol, scored_s: float
     """
     w0, w1 = protocol.window_s
     end = min(w1, trace.end_s)
+    if threshold is None:
+        threshold = choose_threshold(trace.time_s, trace.mobility, protocol,
+                                     area_px=trace.table["area_px"].to_numpy(float)).threshold
     seconds = []
     for factor in (1 - SENSITIVITY_STEP, 1 + SENSITIVITY_STEP):
-        moved = protocol.with_overrides(threshold=protocol.threshold * factor)
-        seconds.append(overlap_s(immobility_bouts(trace.time_s, trace.mobility, moved,
-                                                  trace.end_s), w0, end))
+        seconds.append(overlap_s(immobility_bouts(trace.time_s, trace.mobility, protocol,
+                                                  trace.end_s, threshold * factor), w0, end))
     spread = seconds[1] - seconds[0]
     if scored_s > 0 and spread > max(SENSITIVITY_MIN_S, SENSITIVITY_WARN * scored_s):
-        low, high = (protocol.threshold * f for f in (1 - SENSITIVITY_STEP,
-                                                       1 + SENSITIVITY_STEP))
+        low, high = (threshold * f for f in (1 - SENSITIVITY_STEP, 1 + SENSITIVITY_STEP))
         return spread, notices.warning(
             "threshold_sensitive", f"immobility changes by {spread:.1f} s between thresholds "
             f"{low:.3g} and {high:.3g}: much of this animal's movement is close to the "
@@ -172,7 +219,9 @@ def score_trace(trace: Trace, protocol: FstProtocol) -> AnimalResult:
     reason in ``note`` (never a 0 for an animal that was not seen).
     """
     t = trace.time_s
-    bouts = immobility_bouts(t, trace.mobility, protocol, trace.end_s)
+    choice = choose_threshold(t, trace.mobility, protocol,
+                              area_px=trace.table["area_px"].to_numpy(float))
+    bouts = immobility_bouts(t, trace.mobility, protocol, trace.end_s, choice.threshold)
     others: dict[str, np.ndarray] = {}
     found_notices: list[Notice] = [n.at(trace.video, None) for n in trace.notices]
     if protocol.test != "tst":  # a hanging animal neither swims nor climbs
@@ -190,11 +239,16 @@ def score_trace(trace: Trace, protocol: FstProtocol) -> AnimalResult:
     found = np.isfinite(trace.table["area_px"].to_numpy(float))[in_window]
     values: dict[str, object] = {"video": trace.video, "arena": trace.arena, **summary}
     values["tracked_pct"] = 100.0 * found.mean() if found.size else math.nan
-    spread, spread_note = threshold_sensitivity(trace, protocol, float(summary["scored_s"]))
+    spread, spread_note = threshold_sensitivity(trace, protocol, float(summary["scored_s"]),
+                                                choice.threshold)
     values["threshold_sensitivity_s"] = spread if summary["scored_s"] > 0 else math.nan
+    values["separation"] = choice.separation
     values["frames"] = len(t)
-    values["threshold"] = protocol.threshold
+    values["threshold"] = choice.threshold
     values["min_bout_s"] = protocol.min_bout_s
+    choice_notes = threshold_notices(choice, trace.arena)
+    if not math.isfinite(choice.separation) and choice.reason and found.any():
+        note = "; ".join(filter(None, [note, f"separation empty: {choice.reason}"]))
     if found.size and not found.any():
         # the window was recorded, but no animal was seen in it: nothing to score
         for column in _OBSERVED_COLUMNS:
@@ -205,8 +259,11 @@ def score_trace(trace: Trace, protocol: FstProtocol) -> AnimalResult:
         note = (f"no animal was found in arena {trace.arena} in the window; nothing to "
                 "score" + (f"; {note}" if note else ""))
         spread_note = None
+        choice_notes = []
+        if choice.method != "fixed":
+            values["threshold"] = math.nan
     values["note"] = note
-    for extra in (spread_note, gone_before_the_end(trace, protocol),
+    for extra in (spread_note, *choice_notes, gone_before_the_end(trace, protocol),
                   coverage_notice(trace.end_s, protocol)):
         if extra is not None:
             found_notices.append(extra.at(trace.video, trace.arena))
@@ -280,7 +337,8 @@ def rescore_dir(directory: str | Path, protocol: FstProtocol
 def relabel_immobile(trace: Trace, protocol: FstProtocol) -> Trace:
     """A copy of the trace whose ``immobile`` column follows ``protocol``."""
     table = trace.table.copy()
-    table["immobile"] = immobile_flags(trace.time_s, trace.mobility, protocol).astype(np.int8)
+    table["immobile"] = immobile_flags(trace.time_s, trace.mobility, protocol,
+                                       area_px=table["area_px"].to_numpy(float)).astype(np.int8)
     return Trace(trace.video, trace.arena, table, trace.end_s, dict(trace.meta),
                  list(trace.notices))
 

@@ -62,6 +62,11 @@ class TrackingSettings:
     min_fps, twin_share, min_contrast
         Thresholds of the warnings for a low frame rate, two animals in one arena,
         and of the contrast an animal must have to be found.
+    soft_silhouettes
+        Measure the mobility of animals smaller than
+        :data:`behavior.fst.tracker.SOFT_BELOW_PX` on soft silhouettes (membership
+        rising with the grey-level difference, aligned to a fraction of a pixel)
+        rather than binary ones (:meth:`behavior.fst.tracker.ArenaTracker._soft`).
     """
 
     lags_s: tuple[float, ...] = tracker.LAGS_S
@@ -77,6 +82,7 @@ class TrackingSettings:
     min_fps: float = MIN_FPS
     twin_share: float = TWIN_SHARE
     min_contrast: float = MIN_CONTRAST
+    soft_silhouettes: bool = True
 
     def replace(self, **changes: Any) -> TrackingSettings:
         """A copy with some settings changed."""

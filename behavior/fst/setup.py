@@ -21,6 +21,7 @@ from behavior.errors import InputError
 from behavior.fst.arenas import (
     Arena,
     clip_to_frame,
+    count_arenas,
     detect_arenas,
     earliest_start,
     number_arenas,
@@ -31,12 +32,13 @@ from behavior.fst.arenas import (
 from behavior.fst.background import (
     ArenaStats,
     arena_background,
+    largest_blobs,
     measure_shake,
     sample_video,
     without_odd_samples,
 )
 from behavior.fst.settings import DEFAULT_SETTINGS, TrackingSettings
-from behavior.fst.tracker import ArenaTracker, reduction_factor
+from behavior.fst.tracker import SOFT_BELOW_PX, ArenaTracker, reduction_factor
 from behavior.io.video import ArrayVideo, VideoInfo, VideoReader
 from behavior.notices import Notice
 from behavior.protocols import FstProtocol
@@ -64,6 +66,14 @@ class ArenaSetup:
     notices: list[Notice] = field(default_factory=list)
     #: where the test ended in the video when that was given (s), else infinity
     end_s: float = math.inf
+    #: the animal's usual area in the sampled frames (px; NaN if not seen)
+    area_px: float = math.nan
+
+    @property
+    def soft(self) -> bool:
+        """Whether its mobility is measured on soft silhouettes: for an animal under
+        :data:`~behavior.fst.tracker.SOFT_BELOW_PX` (or of unknown size)."""
+        return not self.area_px >= SOFT_BELOW_PX
 
     @property
     def number(self) -> int:
@@ -133,7 +143,8 @@ class Setup:
                              a.stats.threshold, a.stats.contrast, self.protocol.min_area_px,
                              self.protocol.blur_px, lags_s=tuple(self.settings.lags_s),
                              growth_limit=self.settings.growth_limit, present=a.present,
-                             alpha=alpha, shake_px=float(self.shake_px), ghost_px=a.ghost_px)
+                             alpha=alpha, shake_px=float(self.shake_px), ghost_px=a.ghost_px,
+                             soft=self.settings.soft_silhouettes and a.soft)
                 for a in self.arenas]
 
 
@@ -239,8 +250,11 @@ def _prepare(video, protocol, arenas, n_arenas, start_s, end_s, background, sett
         found = (number_arenas([tuple(r) for r in arenas]) if not all(given)
                  else list(given))
         found = clip_to_frame(found, width, height, name, strict=True)
-    else:
+    elif n_arenas:
         found = locate_arenas(stack, n_arenas, name, median)
+    else:
+        found, note = counted_arenas(stack, median, name)
+        video_notes.extend([note] if note else [])
     starts = per_arena_times(start_s, len(found), name)
     ends = per_arena_times(end_s, len(found), name, default=math.inf, what="test end")
     numbers = sorted(a.number for a in found)
@@ -270,10 +284,20 @@ def _prepare(video, protocol, arenas, n_arenas, start_s, end_s, background, sett
                 contrast=round(float(stats.contrast), 1)))
         length = min(protocol.duration_s, end_of[number] - start_of[number])
         prepared.append(ArenaSetup(arena, bg, stats, present, start_of[number], length,
-                                   ghost_px, arena_notes, end_of[number]))
+                                   ghost_px, arena_notes, end_of[number],
+                                   animal_area(bg, stack[:, arena.slices[0], arena.slices[1]],
+                                               stats) if present else math.nan))
     return Setup(name, video.info, protocol, settings, prepared, background, first_start,
                  samples.seekable, shake, scale, video_notes, list(samples.times_s),
                  video if isinstance(video, ArrayVideo) else None)
+
+
+def animal_area(bg: np.ndarray, samples: np.ndarray, stats: ArenaStats) -> float:
+    """The animal's usual area (px): the median of the largest blob in the sampled
+    frames where one is seen (NaN if none)."""
+    areas = largest_blobs(bg, samples, stats.polarity, stats.threshold)
+    seen = areas[areas > 0]
+    return float(np.median(seen)) if seen.size else math.nan
 
 
 def locate_arenas(stack: np.ndarray, n_arenas: int | None, name: str,
@@ -290,4 +314,23 @@ def locate_arenas(stack: np.ndarray, n_arenas: int | None, name: str,
     arenas = detect_arenas(stack[:, ::scale, ::scale], n=n_arenas, scale=scale,
                            background=median)
     return clip_to_frame(arenas, width, height, name)
+
+
+def counted_arenas(stack: np.ndarray, median: np.ndarray, name: str
+                   ) -> tuple[list[Arena], Notice | None]:
+    """Arenas counted and found (:func:`~behavior.fst.arenas.count_arenas`), and a
+    notice when one arena was kept although something hinted at more."""
+    height, width = stack.shape[1:]
+    scale = reduction_factor(width)
+    low, low_median = stack[:, ::scale, ::scale], median[::scale, ::scale]
+    n, evidence = count_arenas(low, low_median)
+    arenas = clip_to_frame(detect_arenas(low, n=n, scale=scale, background=low_median),
+                           width, height, name)
+    note = None
+    if evidence == "doubt":
+        note = notices.info(
+            "one_arena", "one arena: the picture was not split (no dividers between moving "
+            "parts, nor two animals seen at once); if it holds several chambers, set "
+            "n_arenas or arena_rects", settings=["n_arenas", "arena_rects"])
+    return arenas, note
 

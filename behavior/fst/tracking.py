@@ -68,9 +68,10 @@ log = logging.getLogger(__name__)
 
 #: Raised whenever a change to tracking changes the traces it writes (2: long tests
 #: tracked as two halves; 3: sampled frames unlike the rest, e.g. a title card, left
-#: out of the background), so that ``fst score --resume`` tracks again rather than
-#: mixing traces of two versions in one table.
-TRACKING_REVISION = 3
+#: out of the background; 4: soft silhouettes, an animal resting in the background
+#: found, arenas split only on strong evidence), so that ``fst score --resume``
+#: tracks again rather than mixing traces of two versions in one table.
+TRACKING_REVISION = 4
 #: A recording whose frames end this long or more before the end its header declares
 #: (and before the test's end) breaks off: an error notice says where.
 BREAK_TOLERANCE_S = 1.0
@@ -316,19 +317,22 @@ def to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: f
         # nor are those after its test ends while another arena's goes on
         table = table.loc[in_test].reset_index(drop=True)
         time_s = table["time_s"].to_numpy()
-    flags = immobile_flags(time_s, table["mobility"].to_numpy(), protocol)
+    flags = immobile_flags(time_s, table["mobility"].to_numpy(), protocol,
+                           area_px=table["area_px"].to_numpy())
     table["immobile"] = flags.astype(np.int8)
     step = float(np.median(np.diff(time_s))) if len(time_s) > 1 else 0.0
     meta = {
         "arena_rect_px": tracker.arena.as_text(),
         "protocol": protocol.name,
-        "threshold": f"{protocol.threshold:g}",
+        "threshold": (protocol.threshold if isinstance(protocol.threshold, str)
+                      else f"{protocol.threshold:g}"),
         "smoothing_s": f"{protocol.smoothing_s:g}",
         "min_bout_s": f"{protocol.min_bout_s:g}",
         "polarity": "dark" if tracker.polarity > 0 else "light",
         "segmentation_threshold": f"{tracker.threshold:.2f}",
         "shake_px": f"{tracker.shake_px:g}",
         "resting_animal_cleared_px": str(tracker.ghost_px),
+        "silhouettes": "soft" if tracker.soft else "binary",
         "lags_s": ",".join(f"{lag:g}" for lag in tracker.lags_s),
         "animal_found": str(tracker.present).lower(),
         "video_start_s": f"{start_s:g}",

@@ -35,14 +35,19 @@ def frame_times(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[np.ndarr
 
 
 def _draw_state_bouts(
-    rng: np.random.Generator, duration_s: float, fraction: float, early_mobile: bool
+    rng: np.random.Generator,
+    duration_s: float,
+    fraction: float,
+    early_mobile: bool,
+    start_immobile: bool = False,
 ) -> list[tuple[float, float, int]]:
-    """Alternating mobile/immobile bouts ``(start_s, end_s, state)`` covering the video."""
+    """Alternating mobile/immobile bouts ``(start_s, end_s, state)`` covering the video
+    (the first immobile when ``start_immobile``)."""
     bouts: list[tuple[float, float, int]] = []
     t = 0.0
     imm = {True: 0.0, False: 0.0}  # accumulated immobile time per phase (early?)
     tot = {True: 0.0, False: 0.0}
-    immobile_first = rng.random() < fraction and not early_mobile
+    immobile_first = (rng.random() < fraction or start_immobile) and not early_mobile
     while t < duration_s:
         early = t < _EARLY_S
         f = fraction * (0.35 if (early and early_mobile) else 1.0)
@@ -71,6 +76,8 @@ def _draw_state_bouts(
         need = (f * tot[early] - imm[early]) / (1.0 - f) if f < 1.0 else 40.0
         typical = 2.0 + 20.0 * f
         aim = max(need, 0.5 * typical) if need > 0 else 0.0
+        if start_immobile and not bouts:
+            aim = typical  # nothing to make up for yet: an ordinary first bout
         if aim < 1.0:
             continue  # skip: the next mobile bout follows directly
         d = float(np.clip(aim * rng.lognormal(0.0, 0.35), 2.0, 40.0))
@@ -257,16 +264,19 @@ def _simulate_animal(
     fraction: float,
     rng: np.random.Generator,
     rng_weak: np.random.Generator | None = None,
-) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
-    """State per frame, the pose that the renderer draws and the weak-swimming frames.
+    rng_vigour: np.random.Generator | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """State per frame, the pose that the renderer draws, the weak-swimming frames
+    and the vigour of each frame's swimming (NaN when not swimming).
 
-    ``rng_weak`` draws the weak swimming bouts (its own stream, so that the rest
-    is the same with and without them).
+    ``rng_weak`` and ``rng_vigour`` draw the weak swimming bouts and the swimming
+    vigour (their own streams, so that the rest is the same with and without them).
     """
-    s = lay.scale
+    s = lay.scale * spec.animal_scale
     n = t.size
     dt = np.diff(t, append=t[-1] + (t[-1] - t[-2] if n > 1 else 1.0 / spec.fps))
-    bouts = _draw_state_bouts(rng, float(t[-1] + dt[-1]), fraction, spec.early_mobile)
+    bouts = _draw_state_bouts(rng, float(t[-1] + dt[-1]), fraction, spec.early_mobile,
+                              spec.start_immobile)
     state = _states_at(bouts, t)
     bout_id = np.searchsorted(np.array([b[0] for b in bouts]), t, side="right") - 1
     nb = len(bouts)
@@ -284,15 +294,32 @@ def _simulate_animal(
         swim_speed = np.where(weak_bout, rng_weak.uniform(10, 25, nb) * s, swim_speed)
         swim_amp = np.where(weak_bout, rng_weak.uniform(12, 18, nb), swim_amp)
         swim_hz = np.where(weak_bout, rng_weak.uniform(2, 4, nb), swim_hz)
+    vigour = np.ones(nb)
+    varied = spec.swim_vigour != (1.0, 1.0) and rng_vigour is not None
+    if varied:
+        # per swimming bout, from barely paddling (0) to the full swimming above (1)
+        codes = np.array([b[2] for b in bouts])
+        lo, hi = spec.swim_vigour
+        drawn = rng_vigour.uniform(lo, hi, nb)
+        gentle_speed = rng_vigour.uniform(2.0, 8.0, nb) * s
+        gentle_amp = rng_vigour.uniform(12.0, 20.0, nb)
+        gentle_hz = rng_vigour.uniform(2.0, 4.0, nb)
+        vigour = np.where((codes == SWIMMING) & ~weak_bout, drawn, 1.0)
+        swim_speed = gentle_speed + vigour * (swim_speed - gentle_speed)
+        hind_amp = gentle_amp + vigour * (swim_amp - gentle_amp)
+        fore_amp = vigour * swim_amp
+        swim_hz = gentle_hz + vigour * (swim_hz - gentle_hz)
     limb_hz = np.where(state == STRUGGLING, strug_hz[bout_id], swim_hz[bout_id])
     limb_hz = np.where(state == IMMOBILE, 0.0, limb_hz)
     is_imm, is_swim, is_str = state == IMMOBILE, state == SWIMMING, state == STRUGGLING
     weak = weak_bout[bout_id] & is_swim
+    frame_vigour = np.where(is_swim, vigour[bout_id], np.nan)
 
     # posture targets, then lag-smoothed
-    tgt = np.zeros((n, 8))
+    tgt = np.zeros((n, 9 if varied else 8))
     tgt[:, 0] = np.select([is_imm, is_swim, is_str], [22.0, 10.0, 60.0])  # tilt deg
-    tgt[:, 1] = np.select([is_imm, is_swim, is_str], [0.0, swim_amp[bout_id], strug_amp[bout_id]])
+    hind = hind_amp if varied else swim_amp
+    tgt[:, 1] = np.select([is_imm, is_swim, is_str], [0.0, hind[bout_id], strug_amp[bout_id]])
     tgt[:, 2] = np.select([is_imm, is_swim, is_str], [0.0, 7.0, 15.0])  # body undulation deg
     tgt[:, 3] = np.select([is_imm, is_swim, is_str], [0.0, 0.06, 0.03])  # length pulse
     tgt[:, 4] = np.select([is_imm, is_swim, is_str], [4.0, 25.0, 15.0])  # tail sway deg
@@ -305,6 +332,15 @@ def _simulate_animal(
         tgt[weak, 3] = 0.02
         tgt[weak, 4] = 8.0
         tgt[weak, 7] = 1.5 * s
+    if varied:  # the forelimbs, body, tail and posture calm down with the vigour
+        v = np.where(is_swim, vigour[bout_id], 1.0)
+        gentle = is_swim & ~weak
+        tgt[:, 8] = np.select([is_swim, is_str], [fore_amp[bout_id], strug_amp[bout_id]])
+        tgt[gentle, 0] = 20.0 - 10.0 * v[gentle]
+        tgt[gentle, 2] = 7.0 * v[gentle]
+        tgt[gentle, 3] = 0.06 * v[gentle]
+        tgt[gentle, 4] = 5.0 + 20.0 * v[gentle]
+        tgt[gentle, 7] = (0.5 + 2.5 * v[gentle]) * s
     post = _lag(tgt, dt)
 
     # oscillator phases
@@ -327,6 +363,8 @@ def _simulate_animal(
     rx, _, rw, _ = rect
     margin = 48.0 * s
     xmin, xmax = rx + margin, rx + rw - margin
+    if spec.x_range != (0.0, 1.0):  # the animal keeps to a part of its cylinder
+        xmin, xmax = max(xmin, rx + spec.x_range[0] * rw), min(xmax, rx + spec.x_range[1] * rw)
     if xmax <= xmin:
         xmin = xmax = rx + rw / 2.0
     drift_speed = (15.0 + 10.0 * np.tanh(_ou(rng, dt, 3.0, 1.0))) * s * spec.drift_scale
@@ -392,12 +430,15 @@ def _simulate_animal(
         "head_pitch_deg": post[:, 6],
         "paddle_deg": paddle,
     }
-    return state, pose, weak
+    if varied:
+        pose["fore_amp_deg"] = post[:, 8]
+    return state, pose, weak, frame_vigour
 
 
 #: Spawn keys of the opt-in nuisances' random streams, apart from the original ones
 #: (children 0 .. 3 + n_arenas of the seed), so that those stay as they were.
-_EXTRA_KEYS = {"weak_swimming": 100, "camera": 110, "reflections": 120, "table_bumps": 130}
+_EXTRA_KEYS = {"weak_swimming": 100, "camera": 110, "reflections": 120, "table_bumps": 130,
+               "swim_vigour": 140}
 
 
 def _extra_rng(spec: SyntheticSpec, name: str, index: int = 0) -> np.random.Generator:

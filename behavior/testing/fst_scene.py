@@ -46,9 +46,10 @@ class _Scene:
         n_a = spec.n_arenas
         states = np.empty((n_a, self.t.size), dtype=np.int8)
         weak = np.zeros((n_a, self.t.size), bool)
+        vigour = np.full((n_a, self.t.size), np.nan)
         self.poses = []
         for a in range(n_a):
-            st, pose, weak[a] = _simulate_animal(
+            st, pose, weak[a], vigour[a] = _simulate_animal(
                 spec,
                 lay,
                 self.surface,
@@ -57,6 +58,7 @@ class _Scene:
                 spec.fractions()[a],
                 np.random.default_rng(seeds[4 + a]),
                 _extra_rng(spec, "weak_swimming", a),
+                _extra_rng(spec, "swim_vigour", a),
             )
             states[a] = st
             self.poses.append(pose)
@@ -78,6 +80,7 @@ class _Scene:
             centroid_px=centroid,
             arena_rects=list(lay.rects),
             weak_swimming=weak,
+            vigour=vigour,
             shake_px=np.zeros((self.t.size, 2)) if self.shake is None else self.shake.copy(),
             events=pd.DataFrame(events, columns=list(EVENT_COLUMNS)).astype(
                 {"kind": str, "arena": int, "start_s": float, "end_s": float, "size": float}
@@ -175,6 +178,12 @@ class _Scene:
             self.gain = (1.0 + walk + mains).astype(np.float32)
         else:
             self.gain = np.ones(t.size, np.float32)
+        if self.spec.brightness != 1.0 or self.spec.light_step is not None:
+            level = np.full(t.size, self.spec.brightness)
+            if self.spec.light_step is not None:
+                at, factor = self.spec.light_step
+                level[t >= at] *= factor
+            self.gain = (self.gain * level).astype(np.float32)
         if self.spec.ripples:
             shimmer = 1.0 + 0.15 * np.sin(2 * np.pi * 0.9 * t) + 0.1 * _ou(rng, dt, 0.3, 1.0)
         else:
@@ -291,7 +300,7 @@ class _Scene:
             roi *= 1.0 - gx[None, :]
 
     def _draw_animal(self, buf: np.ndarray, p: dict[str, np.ndarray], i: int, ys: np.ndarray):
-        s = self.lay.scale
+        s = self.lay.scale * self.spec.animal_scale
         cx, cy = float(p["x"][i]), float(p["y"][i])
         half = int(math.ceil(62 * s)) + 4
         h, w = buf.shape
@@ -340,6 +349,7 @@ def _draw_mouse(mask: np.ndarray, cx: float, cy: float, s: float, q: dict[str, f
     # limbs first (the body covers their roots)
     limb_len = {"fore": 12.0 * s, "hind": 14.0 * s}
     amp = q["limb_amp_deg"]
+    fore_amp = q.get("fore_amp_deg", amp)  # limb_amp_deg for all four unless given
     ph = q["limb_phase"]
     up = q["fore_up"]
     for name, u0, v0, rest, phase_off in (
@@ -351,7 +361,7 @@ def _draw_mouse(mask: np.ndarray, cx: float, cy: float, s: float, q: dict[str, f
         rest_deg = rest
         if name == "fore":
             rest_deg = (1.0 - up) * rest + up * -25.0  # struggling: forepaws reach ahead, up
-        ang = rest_deg + amp * math.sin(ph + phase_off)
+        ang = rest_deg + (fore_amp if name == "fore" else amp) * math.sin(ph + phase_off)
         if name == "hind" and u0 == -21.0:
             ang += q["paddle_deg"]
         base = at(u0 * s * stretch, v0 * s)

@@ -89,6 +89,25 @@ class SyntheticSpec:
     table_bumps
         Someone knocks the bench: the water sloshes (4–10 s px waves) and the
         caustics flare; events per minute. Not movement. Default 0 (off).
+    swim_vigour
+        ``(low, high)``: each swimming bout's vigour is drawn from this range, from
+        0 (barely paddling: both hind limbs stroke ±12–20° at 2–4 Hz, the forelimbs,
+        body and tail nearly still, travel 2–8 s px/s) to 1 (the swimming above).
+        Still mobile in the ground truth (:attr:`GroundTruth.vigour`). Default
+        ``(1, 1)``: every bout at full vigour, as before.
+    animal_scale
+        Multiplies the animal's size (and its speeds, in its own lengths); the
+        scene keeps its size. Default 1.
+    brightness, light_step
+        The whole picture (before camera noise) multiplied by ``brightness`` (dim
+        below 1, bright above), and from ``light_step = (time_s, factor)`` on by
+        ``factor`` as well (a light switched on or off). Defaults 1 and None.
+    x_range
+        ``(low, high)``, fractions of the cylinder's width: the animal's centre
+        stays within them (an animal keeping to one side). Default ``(0, 1)``.
+    start_immobile
+        The first bout is immobile (unless ``early_mobile``): an animal that floats
+        from the first frame. Default False.
 
     :data:`HARD` holds the values of the benchmark's hard condition.
     """
@@ -112,6 +131,12 @@ class SyntheticSpec:
     camera_shake: float = 0.0
     reflections: float = 0.0
     table_bumps: float = 0.0
+    swim_vigour: tuple[float, float] = (1.0, 1.0)
+    animal_scale: float = 1.0
+    brightness: float = 1.0
+    light_step: tuple[float, float] | None = None
+    x_range: tuple[float, float] = (0.0, 1.0)
+    start_immobile: bool = False
 
     def __post_init__(self) -> None:
         if not (self.duration_s > 0 and math.isfinite(self.duration_s)):
@@ -142,6 +167,24 @@ class SyntheticSpec:
             value = getattr(self, name)
             if not 0.0 <= value <= top:
                 raise ValueError(f"{name} must be within 0-{top:g}, got {value}")
+        for name, low, high in (("swim_vigour", 0.0, 1.0), ("x_range", 0.0, 1.0)):
+            pair = tuple(float(v) for v in getattr(self, name))
+            if len(pair) != 2 or not low <= pair[0] <= pair[1] <= high:
+                raise ValueError(f"{name} must be (low, high) within {low:g}-{high:g}, "
+                                 f"got {getattr(self, name)}")
+            object.__setattr__(self, name, pair)
+        if self.x_range[1] - self.x_range[0] < 0.05:
+            raise ValueError(f"x_range must span at least 0.05, got {self.x_range}")
+        if not 0.2 <= self.animal_scale <= 4.0:
+            raise ValueError(f"animal_scale must be within 0.2-4, got {self.animal_scale}")
+        if not 0.1 <= self.brightness <= 2.0:
+            raise ValueError(f"brightness must be within 0.1-2, got {self.brightness}")
+        if self.light_step is not None:
+            step = tuple(float(v) for v in self.light_step)
+            if len(step) != 2 or step[0] < 0 or not 0.1 <= step[1] <= 4.0:
+                raise ValueError(f"light_step must be (time_s >= 0, factor 0.1-4), "
+                                 f"got {self.light_step}")
+            object.__setattr__(self, "light_step", step)
         if not isinstance(self.immobility_fraction, (int, float)):
             # a tuple keeps the frozen spec hashable
             fractions = tuple(float(v) for v in self.immobility_fraction)
@@ -189,6 +232,9 @@ class GroundTruth:
         (``camera_shake``; zeros without it). ``centroid_px`` and ``arena_rects``
         are in the unshaken scene: the body centre appears at
         ``centroid_px + shake_px``.
+    vigour
+        ``(n_arenas, n_frames)`` vigour (0–1) of the swimming bout each frame is
+        in (``swim_vigour``; 1 for full swimming), NaN when not swimming.
     events
         The opt-in nuisance events, columns :data:`EVENT_COLUMNS`: ``kind``
         (``"camera_knock"``, ``"glint"``, ``"shadow"`` or ``"table_bump"``),
@@ -196,7 +242,7 @@ class GroundTruth:
         ``end_s`` and ``size`` (knock px, glint grey levels, shadow darkening
         fraction, table-bump wave amplitude px). Empty without them.
 
-    Truths pickled before these three existed load with them ``None``.
+    Truths pickled before these existed load with them ``None``.
     """
 
     time_s: np.ndarray
@@ -208,6 +254,7 @@ class GroundTruth:
     weak_swimming: np.ndarray | None = None
     shake_px: np.ndarray | None = None
     events: pd.DataFrame | None = None
+    vigour: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:

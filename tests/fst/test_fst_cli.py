@@ -66,7 +66,7 @@ def test_a_log_beside_the_results_says_how_they_were_made(scored):
     (error,) = record["errors"]
     assert error["video"].endswith("broken.mp4") and error["code"] == "VideoError"
     assert "broken.mp4" in error["message"]
-    assert record["protocol"]["threshold"] == 0.1
+    assert record["protocol"]["threshold"] == "auto"
     assert record["protocol"]["window_s"] == [5.0, 40.0]  # the override, not the file's
     assert record["protocol"]["source"].endswith("mouse_fst.yaml")
     assert record["started"] <= record["finished"]

@@ -162,7 +162,8 @@ def test_threshold_sensitivity_flags_movement_near_the_threshold():
     from behavior.fst.scoring import score_trace
     from behavior.protocols import load_fst_protocol
 
-    protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(0, 240), duration_s=240)
+    protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(0, 240), duration_s=240,
+                                                              threshold=0.1)
     # floating (0.02) 100 s, weak swimming at 0.11 40 s, swimming (0.4) 100 s: at the
     # threshold 0.08 only the floating is immobile, at 0.12 the weak swimming too
     row = score_trace(_trace_of([(0.02, 100), (0.11, 40), (0.4, 100)]), protocol).row()
@@ -173,3 +174,87 @@ def test_threshold_sensitivity_flags_movement_near_the_threshold():
     row = score_trace(_trace_of([(0.02, 100), (0.3, 40), (0.4, 100)]), protocol).row()
     assert row["threshold_sensitivity_s"] == pytest.approx(0.0, abs=1e-9)
     assert "between thresholds" not in row["warnings"]
+
+
+def _auto_protocol(**kw):
+    from behavior.protocols import load_fst_protocol
+
+    return load_fst_protocol("mouse_fst").with_overrides(window_s=(0, 200), duration_s=200, **kw)
+
+
+def test_the_automatic_threshold_lies_between_the_still_level_and_sustained_movement():
+    from behavior.fst.immobility import THRESHOLD_WEIGHT, choose_threshold
+    from behavior.fst.scoring import score_trace
+
+    protocol = _auto_protocol()
+    assert protocol.threshold == "auto"
+    # floating at 0.02 for 100 s, then swimming at 0.2 for 100 s: still level 0.02,
+    # movement from 0.2, threshold 0.02 * 10 ** 0.8
+    trace = _trace_of([(0.02, 100), (0.2, 100)])
+    choice = choose_threshold(trace.time_s, trace.mobility, protocol)
+    assert (choice.method, choice.still, choice.moving) == ("auto", 0.02, 0.2)
+    assert choice.threshold == pytest.approx(0.02 * 10 ** THRESHOLD_WEIGHT)
+    row = score_trace(trace, protocol).row()
+    assert row["immobility_s"] == pytest.approx(100.0, abs=0.15)
+    assert row["threshold"] == pytest.approx(0.1262, abs=1e-4)
+    assert row["separation"] == pytest.approx(0.9) and "separation" not in row["warnings"]
+
+
+def test_barely_paddling_is_mobile_with_the_automatic_threshold_and_flagged():
+    from behavior.fst.scoring import score_trace
+
+    # floating (0.02) 100 s, barely paddling (0.045) 60 s, struggling (0.25) 40 s: a
+    # fixed 0.1 takes the paddling for floating (160 s); the animal's own levels do not
+    trace = _trace_of([(0.02, 100), (0.045, 60), (0.25, 40)])
+    fixed = score_trace(trace, _auto_protocol(threshold=0.1)).row()
+    assert fixed["immobility_s"] == pytest.approx(160.0, abs=0.15)
+    assert fixed["threshold"] == 0.1
+    row = score_trace(trace, _auto_protocol()).row()
+    assert row["immobility_s"] == pytest.approx(100.0, abs=0.15)
+    assert row["threshold"] == pytest.approx(0.02 * 2.25 ** 0.8, abs=1e-4)  # 0.0383
+    # sustained movement begins at 2.25 times the still level: 1 - 1 / 2.25, a small
+    # margin: a warning naming what to do
+    assert row["separation"] == pytest.approx(1 - 0.02 / 0.045)
+    assert "arena 1: its movement is hard to tell from stillness (separation 0.56" in \
+        row["warnings"]
+    assert "behavior fst calibrate" in row["warnings"]
+    # movement beginning at 3 times the still level: no warning
+    row = score_trace(_trace_of([(0.02, 100), (0.06, 60), (0.25, 40)]), _auto_protocol()).row()
+    assert row["separation"] == pytest.approx(1 - 0.02 / 0.06)
+    assert row["immobility_s"] == pytest.approx(100.0, abs=0.15)
+    assert "separation" not in row["warnings"]
+
+
+def test_an_animal_that_never_floats_or_never_moves():
+    from behavior.fst.immobility import AUTO_FALLBACK, NO_MOVEMENT_RATIO
+    from behavior.fst.scoring import score_trace
+
+    # swimming the whole time at 0.07: no still level, the fallback threshold, a warning
+    row = score_trace(_trace_of([(0.07, 200)]), _auto_protocol()).row()
+    assert row["threshold"] == AUTO_FALLBACK and row["immobility_s"] == 0
+    assert "no still level found" in row["warnings"] and "0.070" in row["warnings"]
+    # floating the whole time, a brief paddle now and then: no sustained movement
+    stretches = [(0.02, 9.5), (0.3, 0.5)] * 20
+    row = score_trace(_trace_of(stretches), _auto_protocol()).row()
+    assert row["threshold"] == pytest.approx(0.02 * NO_MOVEMENT_RATIO ** 0.8)
+    assert np.isnan(row["separation"]) and "no sustained movement" in row["note"]
+    assert row["immobility_s"] == pytest.approx(190.0, abs=1.0)
+
+
+def test_the_levels_come_from_the_window_and_frames_of_the_animals_size():
+    from behavior.fst.immobility import choose_threshold
+
+    # a still title card (mobility 0, the whole picture "found") before the window
+    trace = _trace_of([(0.0, 20), (0.02, 90), (0.2, 90)])
+    trace.table.loc[trace.table["time_s"] < 20, "area_px"] = 70000.0
+    protocol = _auto_protocol().with_overrides(window_s=(20, 200))
+    choice = choose_threshold(trace.time_s, trace.mobility, protocol,
+                              area_px=trace.table["area_px"].to_numpy())
+    assert choice.still == 0.02
+    # the window alone leaves the card out, the area alone too
+    assert choose_threshold(trace.time_s, trace.mobility, protocol).still == 0.02
+    everything = _auto_protocol()
+    spoilt = choose_threshold(trace.time_s, trace.mobility, everything)
+    assert spoilt.still < 0.015 and spoilt.threshold < 0.05
+    assert choose_threshold(trace.time_s, trace.mobility, everything,
+                            area_px=trace.table["area_px"].to_numpy()).still == 0.02

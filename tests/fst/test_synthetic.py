@@ -513,3 +513,75 @@ def test_table_bumps_slosh_the_water_and_nothing_else():
     assert len(alone) >= 2
     assert (peak[alone] >= 0.3 * size[alone]).all(), (peak, size)
     assert (peak[alone] <= 1.95 * size[alone] + 1.0).all(), (peak, size)
+
+
+QUIET = dict(drift=False, ripples=False, flicker=False, noise_sigma=0.0)
+
+
+def test_widening_options_keep_the_behaviour_states_and_default_to_off():
+    spec = SyntheticSpec(duration_s=120.0, n_arenas=2, seed=6, **SMALL)
+    assert (spec.swim_vigour, spec.animal_scale, spec.brightness, spec.light_step,
+            spec.x_range, spec.start_immobile) == ((1.0, 1.0), 1.0, 1.0, None, (0.0, 1.0), False)
+    wide = replace(spec, swim_vigour=(0.0, 0.5), animal_scale=0.7, brightness=0.5,
+                   light_step=(30.0, 1.5))
+    plain, truth = ground_truth(spec), ground_truth(wide)
+    np.testing.assert_array_equal(truth.states, plain.states)
+    swimming = truth.states == "swimming"
+    assert np.isnan(truth.vigour[~swimming]).all()
+    assert (truth.vigour[swimming] >= 0).all() and (truth.vigour[swimming] <= 0.5).all()
+    assert (plain.vigour[swimming] == 1).all()
+    for name, bad in (("swim_vigour", (0.6, 0.2)), ("animal_scale", 0.1), ("brightness", 3.0),
+                      ("light_step", (10.0, 0.0)), ("x_range", (0.5, 0.52))):
+        with pytest.raises(ValueError, match=name):
+            replace(spec, **{name: bad})
+
+
+def test_gentle_swimming_paddles_with_the_body_nearly_still():
+    # the same bouts at full vigour and barely paddling; nuisances and drift off
+    spec = SyntheticSpec(duration_s=90.0, width=320, height=240, seed=12, **QUIET)
+    gentle_counts, truth = _changed_pixels(replace(spec, swim_vigour=(0.0, 0.0)))
+    strong_counts, _ = _changed_pixels(spec)
+    t, state = truth.time_s[1:], truth.states[0][1:]
+    settled = np.zeros(t.size, bool)  # 0.6 s into a bout: the 0.15-s lag has settled
+    floating = np.zeros(t.size, bool)
+    for start, end in frames_to_bouts(t, state == "swimming"):
+        settled |= (t >= start + 0.6) & (t < end)
+    for start, end in truth.bouts(1):
+        floating |= (t >= start + 0.6) & (t < end)
+    assert settled.sum() > 300 and floating.sum() > 300
+    gentle, strong = np.median(gentle_counts[settled]), np.median(strong_counts[settled])
+    still = np.median(strong_counts[floating])
+    assert gentle > 5 * max(1.0, still)  # the paddling limbs change pixels every frame ...
+    assert gentle < 0.3 * strong  # ... but far fewer than swimming does
+    # the body nearly still: travel 2-8 px/s (s = 0.5 here: 1-4 px/s), not 20-60
+    x = truth.centroid_px[0, 1:, 0]
+    speed = np.abs(np.gradient(x, t))
+    assert np.median(speed[settled]) < 4.5
+
+
+def test_animal_scale_brightness_light_step_and_x_range():
+    spec = SyntheticSpec(duration_s=6.0, width=320, height=240, seed=4,
+                         immobility_fraction=1.0, **QUIET)
+
+    def dark_pixels(s):  # the animal's, inside its cylinder (the dividers are dark too)
+        frames, truth = render(s, gray=True)
+        first = next(frames)
+        x, y, w, h = truth.arena_rects[0]
+        return int((first[y:y + h, x:x + w] < 110).sum()), first
+
+    base, first = dark_pixels(spec)
+    small, _ = dark_pixels(replace(spec, animal_scale=0.7))
+    assert small / base == pytest.approx(0.49, rel=0.12)
+    frames, truth = render(replace(spec, brightness=0.5, light_step=(3.0, 1.6)), gray=True)
+    means = np.array([f.mean() for f in frames])
+    before, after = means[truth.time_s < 3.0], means[truth.time_s >= 3.0]
+    assert before.mean() == pytest.approx(0.5 * first.mean(), rel=0.02)
+    assert after.mean() == pytest.approx(0.8 * first.mean(), rel=0.02)
+    kept = ground_truth(SyntheticSpec(duration_s=120.0, width=320, height=240, seed=5,
+                                      immobility_fraction=0.3, x_range=(0.0, 0.4)))
+    x0, _, w, _ = kept.arena_rects[0]
+    x = kept.centroid_px[0, :, 0]
+    assert x.max() <= x0 + 0.4 * w + 1e-6 and x.min() >= x0
+    floating = ground_truth(SyntheticSpec(duration_s=60.0, seed=7, immobility_fraction=0.9,
+                                          start_immobile=True, **SMALL))
+    assert floating.immobile[0, :30].all()

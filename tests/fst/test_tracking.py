@@ -21,7 +21,11 @@ WINDOW = (5.0, 40.0)
 
 
 def _protocol(**kw):
-    return load_fst_protocol("mouse_fst").with_overrides(window_s=WINDOW, **kw)
+    """The mouse FST protocol with a fixed threshold (the old default, 0.1): these tests
+    are about tracking; the automatic threshold has tests of its own
+    (tests/fst/test_accuracy.py)."""
+    return load_fst_protocol("mouse_fst").with_overrides(
+        **{"window_s": WINDOW, "threshold": 0.1, **kw})
 
 
 def _truth_immobility(truth, arena, window=WINDOW):
@@ -326,7 +330,7 @@ def _shadow_scene(n=240, fps=30.0):
 
 def test_a_shadow_passing_over_a_floating_animal_is_not_movement():
     video, empty = _shadow_scene()
-    protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(0.0, 8.0))
+    protocol = _protocol(window_s=(0.0, 8.0))
 
     def run(settings=None):
         result = track_video(video, protocol, arenas=[Arena(1, 12, 0, 296, 240)],
