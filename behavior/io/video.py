@@ -21,6 +21,7 @@ warning and sets :attr:`VideoReader.truncated`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ import av
 import numpy as np
 
 from behavior.errors import VideoError
+from behavior.io.video_index import FrameClock, PacketScan, scan_packets
 
 log = logging.getLogger(__name__)
 
@@ -100,32 +102,29 @@ def _open(path: str | Path) -> av.container.InputContainer:
     return container
 
 
-def _rotation(container: av.container.InputContainer) -> tuple[int, tuple[str, ...], bool]:
-    """The display matrix of the first frame that decodes: its turn (degrees
-    counter-clockwise, a multiple of 90; 0 if none), the steps that show the picture
-    upright (:func:`display_steps`), and whether the container could be rewound to
-    its start afterwards."""
-    stream = container.streams.video[0]
+def _rotation(frame: av.VideoFrame | None) -> tuple[int, tuple[str, ...]]:
+    """The display matrix a decoded frame carries (the decoder copies the stream's
+    onto every frame): its turn (degrees counter-clockwise, a multiple of 90; 0 if
+    none) and the steps that show the picture upright (:func:`display_steps`)."""
     angle, matrix = 0.0, None
-    try:
-        for frame in container.decode(stream):
-            angle = float(getattr(frame, "rotation", 0) or 0)
-            for side in getattr(frame, "side_data", ()):
-                data = bytes(side)
-                if getattr(side.type, "name", "") == "DISPLAYMATRIX" and len(data) >= 36:
-                    matrix = np.frombuffer(data[:36], dtype="<i4")
-            break
-    except av.error.FFmpegError:
-        pass  # a broken file: the reader reports it when it decodes
-    try:
-        container.seek(0, backward=True, any_frame=False, stream=stream)
-        rewound = True
-    except av.error.FFmpegError:
-        rewound = False
+    if frame is not None:
+        angle = float(getattr(frame, "rotation", 0) or 0)
+        for side in getattr(frame, "side_data", ()):
+            data = bytes(side)
+            if getattr(side.type, "name", "") == "DISPLAYMATRIX" and len(data) >= 36:
+                matrix = np.frombuffer(data[:36], dtype="<i4")
     if not math.isfinite(angle):
         angle = 0.0
     rotation = int(90 * round(angle / 90)) % 360
-    return rotation, display_steps(matrix, angle), rewound
+    return rotation, display_steps(matrix, angle)
+
+
+def _first_frame(container: av.container.InputContainer) -> av.VideoFrame | None:
+    """The first frame that decodes (None for a file that does not)."""
+    try:
+        return next(container.decode(container.streams.video[0]), None)
+    except av.error.FFmpegError:
+        return None  # a broken file: the reader reports it when it decodes
 
 
 #: Steps that turn the picture a quarter (its width and height swap).
@@ -191,20 +190,20 @@ def _unfinished_mp4(path: Path) -> bool:
     return True
 
 
-def _info(path: str | Path, container: av.container.InputContainer) -> tuple[VideoInfo, bool]:
-    """What the container says, and whether it is back at its start (reading the
-    rotation decodes a frame)."""
+def _info(path: str | Path, container: av.container.InputContainer,
+          first: av.VideoFrame | None) -> VideoInfo:
+    """What the container says; the rotation from ``first``, the first decoded frame
+    (PyAV does not expose the stream's display matrix without decoding)."""
     stream = container.streams.video[0]
     ctx = stream.codec_context
-    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-    fps = float(rate) if rate else math.nan
+    fps = _nominal_fps(stream)
     if stream.duration is not None and stream.time_base is not None:
         duration = float(stream.duration * stream.time_base)
     elif container.duration is not None:
         duration = container.duration / av.time_base
     else:
         duration = math.nan
-    rotation, steps, rewound = _rotation(container)
+    rotation, steps = _rotation(first)
     width, height = int(ctx.width), int(ctx.height)
     if _QUARTER_TURNS & set(steps):
         width, height = height, width
@@ -219,11 +218,12 @@ def _info(path: str | Path, container: av.container.InputContainer) -> tuple[Vid
         container=container.format.name,
         rotation=rotation,
         orientation=steps,
-    ), rewound
+    )
 
 
 def probe(path: str | Path) -> VideoInfo:
-    """Read a video's header: size, codec, nominal rate and duration (no decoding).
+    """Read a video's header: size, codec, nominal rate and duration (one frame is
+    decoded, for the display matrix).
 
     Raises
     ------
@@ -232,7 +232,7 @@ def probe(path: str | Path) -> VideoInfo:
     """
     container = _open(path)
     try:
-        return _info(path, container)[0]
+        return _info(path, container, _first_frame(container))
     finally:
         container.close()
 
@@ -246,8 +246,41 @@ def luma(frame: av.VideoFrame) -> np.ndarray:
     return frame.to_ndarray(format="gray")
 
 
+class _TimesDisagree(Exception):
+    """Decoding put out a frame whose time the packets did not promise."""
+
+
+class _Cursor:
+    """A decoding position: the frames still to come, and the last one taken."""
+
+    __slots__ = ("frames", "index", "time_s", "frame", "sequential")
+
+    def __init__(self, frames: Iterator[tuple[int, float, av.VideoFrame]], sequential: bool):
+        self.frames: Iterator[tuple[int, float, av.VideoFrame]] | None = frames
+        self.sequential = sequential  # decoding from the file's start (defines the frames)
+        self.index = -1
+        self.time_s = -math.inf
+        self.frame: av.VideoFrame | None = None
+
+    def step(self) -> bool:
+        """Take the next frame; False at the end."""
+        if self.frames is None:
+            return False
+        try:
+            self.index, self.time_s, self.frame = next(self.frames)
+        except StopIteration:
+            self.frames = None
+            return False
+        return True
+
+
+#: a forward step of at most this many frames beyond the nearest key frame decodes
+#: on from the current position instead of seeking
+_FORWARD_SLACK = 4
+
+
 class VideoReader:
-    """Decode a video file frame by frame with real timestamps.
+    """Decode a video file with real timestamps: in order, or any frame by index or time.
 
     Parameters
     ----------
@@ -257,34 +290,74 @@ class VideoReader:
     threads
         Decoder threads (0 = FFmpeg's choice). Frame and slice threading are used.
 
+    Notes
+    -----
+    **Frames and their times.** Frame ``i`` is the ``i``-th frame :meth:`frames`
+    yields from the start: frames come in presentation order, each timed by its
+    own timestamp from the stream's start, and a frame whose timestamp does not
+    increase is left out. :meth:`frame_times` gives all their times (from the
+    packets, without decoding, where they can be trusted — see
+    :mod:`behavior.io.video_index` — else from one decoding pass), :meth:`read`
+    frame ``i`` and :meth:`frame_at` the frame on screen at a time, exactly:
+    same pixels, index and time as decoding from the start would give.
+
+    **Seeking.** :meth:`read` decodes on from the last frame it returned when the
+    target lies before the next key frame (a player's "next frame" or playback
+    never seeks), else seeks to the key frame at or before the target and decodes
+    up to it, converting only the target to pixels. Frames decoded after a seek
+    count only from the first key frame that comes out: the leading B-frames of an
+    open GOP refer to the previous GOP and would come out damaged; when the
+    target precedes that key frame, or does not come out, the reader seeks
+    further back (at worst, it decodes from the start).
+
+    **Threads.** A reader is not thread-safe (PyAV containers and decoders are
+    not): use one reader per thread — a scoring GUI's player and a background
+    job each open their own. Opening is cheap (the header and one decoded frame,
+    for the display matrix, which this PyAV exposes only on frames; that frame is
+    kept, so reading from the start does not decode it again). Within a thread,
+    :meth:`read`, :meth:`frame_at` or :meth:`keyframes_near` move the decoder:
+    a :meth:`frames` iteration that is interrupted by them raises
+    ``RuntimeError`` when resumed.
+
     Examples
     --------
     >>> with VideoReader("videos/fst_2arenas_h264.mp4") as video:   # doctest: +SKIP
     ...     for frame in video.frames():
     ...         print(frame.index, frame.time_s, frame.image.shape)
+    ...     times = video.frame_times()
+    ...     middle = video.read(len(times) // 2)
+    ...     shown = video.frame_at(12.5)
     """
 
     def __init__(self, path: str | Path, threads: int = 0):
         self.path = Path(path)
         self._threads = threads
-        self._open_stream()
-        self.info, rewound = _info(self.path, self._container)  # decodes one frame
-        if not rewound:  # a file that cannot seek: start again from the top
-            self._container.close()
-            self._open_stream()
-        self._origin: float | None = None
         self.truncated = False
         self.decoded = 0
-        self._moved = False
-        tb = self._stream.time_base
-        self._tb: float | None = float(tb) if tb else None
-        self._tb_checked = False
+        self._times: np.ndarray | None = None
+        self._times_from = ""  # "packets" or "decoding"
+        self._scan: PacketScan | None = None
+        self._key_times: np.ndarray | None = None
+        self._epoch = 0  # bumped whenever the decoder is moved other than by frames()
+        self._at = (-1, math.nan)  # last frame decoded (index, time): for messages
+        self.info: VideoInfo | None = None
+        self._open_stream()
+        # The first frame gives the display matrix; kept as the decoding position,
+        # so nothing is decoded twice and nothing seeks.
+        cursor = _Cursor(self._sequential(), sequential=True)
+        try:
+            first = cursor.frame if cursor.step() else None
+        except VideoError:
+            first = None  # a broken file: reported when it is decoded
+        self._cursor = cursor if first is not None else None
+        self.info = _info(self.path, self._container, first)
 
     def _open_stream(self) -> None:
         self._container = _open(self.path)
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO" if self._threads != 1 else "SLICE"
         self._stream.thread_count = self._threads
+        self._clock = FrameClock(self._stream, _nominal_fps(self._stream))
 
     def __enter__(self) -> VideoReader:
         return self
@@ -293,141 +366,422 @@ class VideoReader:
         self.close()
 
     def close(self) -> None:
+        self._cursor = None
         self._container.close()
 
-    @property
-    def _start_time(self) -> float:
-        if self._origin is None:
-            st = self._stream.start_time
-            self._origin = float(st * self._stream.time_base) if st is not None else 0.0
-        return self._origin
+    # -- frame times -------------------------------------------------------------
 
-    def _time_of(self, frame: av.VideoFrame, index: int, last: float | None) -> float:
-        pts = frame.pts
-        if self._tb_checked is False:
-            self._tb_checked = True
-            if frame.time_base is not None and frame.time_base != self._stream.time_base:
-                self._tb = float(frame.time_base)
-        if pts is not None and self._tb is not None:
-            # exact rational time base as a float once: Fraction arithmetic per frame
-            # costs more than the rest of the reader
-            t = pts * self._tb - self._start_time
-        elif pts is not None and frame.time_base is not None:
-            t = float(pts * frame.time_base) - self._start_time
-        elif frame.time is not None:
-            t = float(frame.time) - self._start_time
-        else:
-            fps = self.info.fps if self.info.fps and math.isfinite(self.info.fps) else 30.0
-            t = (last + 1.0 / fps) if last is not None else 0.0
-        return t
+    def frame_times(self) -> np.ndarray:
+        """Every frame's time (s, from the stream's start), read-only: exactly the
+        ``time_s`` of the frames :meth:`frames` yields, in order.
 
-    def frames(self, gray: bool = True, start_s: float | None = None) -> Iterator[Frame]:
-        """Yield every decodable frame in order (from ``start_s`` if given).
-
-        Timestamps come from the stream: frames whose timestamp does not increase
-        (broken muxers) are dropped with a warning rather than mis-timed.
+        Taken from the packets without decoding where they can be trusted, else by
+        decoding the file once (the reason is logged at INFO); computed once.
         """
-        if start_s is not None and start_s > 0:
-            yield from self._frames_from(start_s, gray)
-            return
-        if self._moved:
-            self._container.seek(0, backward=True, any_frame=False, stream=self._stream)
-        self._moved = True
-        yield from self._decode(gray, index0=0, min_time=None)
+        if self._times is None:
+            scan = self._packet_scan()
+            if scan.times_s is not None:
+                self._set_times(scan.times_s, "packets")
+            else:
+                log.info("%s: frame times need decoding (%s)", self.path, scan.reason)
+                self._set_times(self._decoded_times(), "decoding")
+        return self._times
 
-    def _seek(self, time_s: float) -> None:
-        tb = self._stream.time_base or Fraction(1, 1000)
-        target = int((max(0.0, time_s) + self._start_time) / tb)
-        self._container.seek(target, backward=True, any_frame=False, stream=self._stream)
-        self._moved = True
+    def _set_times(self, times: np.ndarray, source: str) -> None:
+        times = np.array(times, dtype=np.float64)
+        times.setflags(write=False)
+        self._times, self._times_from = times, source
 
-    def _frames_from(self, start_s: float, gray: bool) -> Iterator[Frame]:
-        self._seek(start_s)
-        # Frame indices after a seek are unknown without decoding from the start: -1.
-        yield from self._decode(gray, index0=None, min_time=start_s - 1e-6)
+    def _packet_scan(self) -> PacketScan:
+        if self._scan is None:
+            try:
+                self._scan = scan_packets(self.path, _nominal_fps(self._stream))
+            except av.error.FFmpegError as exc:
+                self._scan = PacketScan(None, f"cannot be read again ({exc})")
+            keys = self._scan.key_times_s
+            self._key_times = np.sort(keys[np.isfinite(keys)])
+        return self._scan
 
-    def _decode(self, gray: bool, index0: int | None, min_time: float | None) -> Iterator[Frame]:
-        index = 0 if index0 is None else index0
-        last_t: float | None = None
-        dropped = 0
-        steps = self.info.orientation
+    def _decoded_times(self) -> np.ndarray:
+        """The times of one decoding pass from the start, in a decoder of its own."""
+        with VideoReader(self.path, threads=self._threads) as other:
+            times = np.fromiter((t for _, t, _ in other._walk()), dtype=np.float64)
+            if other.truncated:
+                self.truncated = True
+        return times
+
+    def _walk(self) -> Iterator[tuple[int, float, av.VideoFrame]]:
+        """Every frame from the start (the opening frame first)."""
+        cursor = self._cursor
+        if cursor is None or not cursor.sequential or cursor.index != 0:
+            self._rewind()
+            cursor = _Cursor(self._sequential(), sequential=True)
+            if not cursor.step():
+                return
+        self._cursor = cursor
+        while True:
+            yield cursor.index, cursor.time_s, cursor.frame
+            if not cursor.step():
+                return
+
+    def _cheap_times(self) -> np.ndarray | None:
+        """The frame times if known without decoding (None: they need a pass)."""
+        if self._times is None:
+            scan = self._packet_scan()
+            if scan.times_s is not None:
+                self._set_times(scan.times_s, "packets")
+        return self._times
+
+    # -- decoding ----------------------------------------------------------------
+
+    def _output(self) -> Iterator[av.VideoFrame]:
+        """Every frame the decoder puts out from the container's position."""
         packets = self._container.demux(self._stream)
         while True:
             try:
                 packet = next(packets)
             except StopIteration:
-                break
+                return
             except av.error.FFmpegError as exc:
-                self._broke_off(exc, index)
-                break
+                self._broke_off(exc)
+                return
             try:
                 decoded = packet.decode()
             except av.error.FFmpegError as exc:
                 # A damaged packet: skip it and keep going, as players do.
                 log.warning("%s: undecodable packet near frame %d skipped (%s)",
-                            self.path, index, exc)
+                            self.path, self._at[0], exc)
+                if self._times_from == "packets":
+                    # the packets promised a frame here: their times are not to be trusted
+                    self._times, self._times_from = None, ""
+                    self._scan = PacketScan(None, "a packet does not decode",
+                                            self._scan.key_times_s, self._scan.key_pts,
+                                            self._scan.key_dts, self._scan.n_packets)
                 continue
-            for frame in decoded:
-                t = self._time_of(frame, index, last_t)
-                if last_t is not None and t <= last_t:
-                    dropped += 1
-                    continue
-                last_t = t
-                self.decoded += 1
-                if min_time is not None and t < min_time:
-                    continue
-                image = luma(frame) if gray else frame.to_ndarray(format="bgr24")
-                if steps:
-                    image = upright(image, steps)
-                yield Frame(index if index0 is not None else -1, t, image)
-                index += 1
+            yield from decoded
+
+    def _sequential(self) -> Iterator[tuple[int, float, av.VideoFrame]]:
+        """(index, time, frame) from the container's start: the definition of frames."""
+        clock = self._clock
+        index = 0
+        last: float | None = None
+        dropped = 0
+        for frame in self._output():
+            t = clock.time(frame, last)
+            if last is not None and t <= last:
+                dropped += 1
+                continue
+            last = t
+            self.decoded += 1
+            self._at = (index, t)
+            yield index, t, frame
+            index += 1
         if dropped:
             log.warning("%s: %d frames with non-increasing timestamps dropped", self.path, dropped)
         if self.decoded == 0:
             raise VideoError(self.path, "no frame could be decoded (corrupt or unsupported codec)")
-        n = self.info.n_frames
-        if n and index0 == 0 and abs(index - n) > 1:
+        n = self.info.n_frames if self.info is not None else 0
+        if n and abs(index - n) > 1:
             log.info("%s: container says %d frames, %d decoded", self.path, n, index)
 
-    def _broke_off(self, exc: Exception, index: int) -> None:
+    def _anchored(self) -> Iterator[tuple[float, av.VideoFrame]]:
+        """(time, frame) after a seek, from the first key frame that comes out on,
+        times increasing (frames without a timestamp cannot be placed: skipped)."""
+        clock = self._clock
+        anchored = False
+        last = -math.inf
+        for frame in self._output():
+            if not anchored:
+                if not frame.key_frame:
+                    continue  # e.g. an open GOP's leading B-frames: damaged
+                anchored = True
+            if frame.pts is None:
+                continue
+            t = clock.time(frame, None)
+            if t <= last:
+                continue
+            last = t
+            self.decoded += 1
+            yield t, frame
+
+    def _indexed(self, times: np.ndarray) -> Iterator[tuple[int, float, av.VideoFrame]]:
+        """:meth:`_anchored` frames with their index among ``times``."""
+        n = times.size
+        for t, frame in self._anchored():
+            i = int(np.searchsorted(times, t))
+            if i == n or times[i] != t:
+                if self._times_from == "packets":
+                    raise _TimesDisagree(t)
+                continue  # a frame that decoding from the start leaves out
+            self._at = (i, t)
+            yield i, t, frame
+
+    def _broke_off(self, exc: Exception) -> None:
         if self.decoded == 0:
             raise VideoError(self.path, f"cannot be decoded: {exc}") from None
         self.truncated = True
         log.warning("%s: decoding stopped after frame %d (%s); using the part that decoded",
-                    self.path, index - 1, exc)
+                    self.path, self._at[0], exc)
+
+    def _rewind(self) -> None:
+        """Back to the first packet (a file that cannot seek is opened again)."""
+        self._cursor = None
+        try:
+            self._container.seek(0, backward=True, any_frame=False, stream=self._stream)
+        except av.error.FFmpegError:
+            self._container.close()
+            self._open_stream()
+
+    def _seek_ts(self, ts: int) -> bool:
+        self._cursor = None
+        try:
+            self._container.seek(int(ts), backward=True, any_frame=False, stream=self._stream)
+        except av.error.FFmpegError:
+            return False
+        return True
+
+    def _time_ts(self, time_s: float) -> int:
+        tb = self._stream.time_base or Fraction(1, 1000)
+        return int((max(0.0, time_s) + self._clock.origin) / tb)
+
+    def _seek_points(self, time_s: float) -> Iterator[int]:
+        """Timestamps to seek to for a frame at ``time_s``, nearest first: the key
+        frame at or before it (by pts, then by dts: demuxers index either), then
+        key frames further back, doubling the step."""
+        scan = self._packet_scan()
+        keys = scan.key_times_s
+        # key frames (in decoding order) whose presentation time is not after time_s
+        usable = np.flatnonzero(np.isfinite(keys) & (keys <= time_s + 1e-9))
+        if usable.size:
+            j, step, first = int(usable[-1]), 1, True
+            while True:
+                pts, dts = scan.key_pts[j], scan.key_dts[j]
+                yield pts
+                if first and dts is not None and dts != pts:
+                    yield dts
+                first = False
+                if j == 0:
+                    return
+                j, step = max(0, j - step), step * 2
+        elif not np.isfinite(keys).any():
+            for back in (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0):
+                yield self._time_ts(time_s - back)
+                if time_s - back <= 0:
+                    return
+
+    def _goto(self, i: int) -> _Cursor:
+        """A cursor on frame ``i`` (frame times known)."""
+        times = self._times
+        cursor = self._cursor
+        if cursor is not None and cursor.index == i and cursor.frame is not None:
+            return cursor
+        self._epoch += 1
+        if cursor is not None and cursor.frames is not None and i > cursor.index >= \
+                self._nearest_key(i) - _FORWARD_SLACK:
+            while cursor.step():
+                if cursor.index >= i:
+                    break
+            if cursor.index == i:
+                return cursor
+        for ts in self._seek_points(float(times[i])):
+            if not self._seek_ts(ts):
+                continue
+            cursor = _Cursor(self._indexed(times), sequential=False)
+            if not cursor.step() or cursor.index > i:
+                continue  # the seek landed after the frame: further back
+            while cursor.index < i and cursor.step():
+                pass
+            if cursor.index == i:
+                self._cursor = cursor
+                return cursor
+        self._rewind()
+        cursor = _Cursor(self._sequential(), sequential=True)
+        while cursor.step():
+            if cursor.index == i:
+                self._cursor = cursor
+                if cursor.time_s != times[i]:
+                    raise _TimesDisagree(cursor.time_s)
+                return cursor
+        raise _TimesDisagree(float(times[i]))
+
+    def _nearest_key(self, i: int) -> int:
+        """Index of the last key frame at or before frame ``i`` (0 if unknown)."""
+        keys = self._key_times
+        if keys is None or keys.size == 0:
+            return 0
+        k = int(np.searchsorted(keys, self._times[i], side="right")) - 1
+        if k < 0:
+            return 0
+        return int(np.searchsorted(self._times, keys[k]))
+
+    def _image(self, frame: av.VideoFrame, gray: bool, copy: bool = False) -> np.ndarray:
+        image = luma(frame) if gray else frame.to_ndarray(format="bgr24")
+        steps = self.info.orientation
+        if steps:
+            return upright(image, steps)  # a new array
+        if copy and gray:
+            return image.copy()  # the luma plane is a view into the decoder's frame
+        return image
+
+    # -- public reading ----------------------------------------------------------
+
+    def read(self, index: int, gray: bool = True) -> Frame:
+        """Frame ``index`` (the ``index``-th frame :meth:`frames` yields), exactly.
+
+        Raises
+        ------
+        IndexError
+            If there is no such frame.
+        """
+        times = self.frame_times()
+        if not 0 <= index < times.size:
+            raise IndexError(f"{self.path}: no frame {index} (frames 0 to {times.size - 1})")
+        try:
+            cursor = self._goto(int(index))
+        except _TimesDisagree as exc:
+            if self._times_from != "packets":
+                raise VideoError(self.path, f"frame {index} cannot be decoded again") from None
+            self._repair(exc)
+            return self.read(index, gray)
+        return Frame(cursor.index, cursor.time_s, self._image(cursor.frame, gray, copy=True))
+
+    def _repair(self, exc: _TimesDisagree) -> None:
+        log.warning("%s: decoding gave a frame at %.6f s that the packets did not; "
+                    "frame times taken from decoding instead", self.path, exc.args[0])
+        self._scan = PacketScan(None, "decoding disagreed with the packets",
+                                self._scan.key_times_s, self._scan.key_pts,
+                                self._scan.key_dts, self._scan.n_packets)
+        self._set_times(self._decoded_times(), "decoding")
 
     def frame_at(self, time_s: float, gray: bool = True) -> Frame:
-        """The frame shown at ``time_s`` (the last frame with timestamp ≤ time_s)."""
-        self._seek(time_s)
-        previous: Frame | None = None
-        for frame in self._decode(gray, index0=None, min_time=None):
-            if frame.time_s > time_s + 1e-9:
-                break
-            previous = Frame(frame.index, frame.time_s, frame.image.copy())
-        if previous is None:
-            raise VideoError(self.path, f"no frame at {time_s:.3f} s")
-        return previous
+        """The frame on screen at ``time_s``: the last frame with time ≤ ``time_s``
+        (a time after the last frame gives the last frame).
 
+        Raises
+        ------
+        VideoError
+            If ``time_s`` is before the first frame.
+        """
+        times = self.frame_times()
+        i = int(np.searchsorted(times, time_s + 1e-9, side="right")) - 1
+        if i < 0:
+            raise VideoError(self.path, f"no frame at {time_s:.3f} s (the first is at "
+                             f"{times[0] if times.size else math.nan:.3f} s)")
+        return self.read(i, gray)
+
+    def frames(self, gray: bool = True, start_s: float | None = None) -> Iterator[Frame]:
+        """Yield every decodable frame in order (from ``start_s`` if given).
+
+        Timestamps come from the stream: frames whose timestamp does not increase
+        (broken muxers) are dropped with a warning rather than mis-timed. From
+        ``start_s`` the first frame is the first at or after it; frames carry their
+        real index where the frame times are known without decoding, else -1 (a
+        file whose packets cannot be trusted is not decoded twice for them).
+        """
+        if start_s is not None and start_s > 0:
+            yield from self._frames_from(start_s, gray)
+            return
+        self._epoch += 1
+        epoch = self._epoch
+        for index, t, frame in self._walk():
+            yield Frame(index, t, self._image(frame, gray))
+            if self._epoch != epoch:
+                raise RuntimeError(self._interrupted)
+
+    _interrupted = ("VideoReader.frames() was interrupted: read(), frame_at() or "
+                    "keyframes_near() moved the same reader; use one reader per task")
+
+    def _frames_from(self, start_s: float, gray: bool) -> Iterator[Frame]:
+        times = self._cheap_times()
+        if times is not None:
+            i = int(np.searchsorted(times, start_s - 1e-6, side="left"))
+            if i >= times.size:
+                return
+            try:
+                cursor = self._goto(i)
+            except _TimesDisagree as exc:
+                self._repair(exc)
+                yield from self._frames_from(start_s, gray)
+                return
+            epoch = self._epoch
+            while True:
+                yield Frame(cursor.index, cursor.time_s, self._image(cursor.frame, gray))
+                if self._epoch != epoch:
+                    raise RuntimeError(self._interrupted)
+                if not cursor.step():
+                    return
+        self._epoch += 1
+        epoch = self._epoch
+        for t, frame in self._anchored_from(start_s):
+            yield Frame(-1, t, self._image(frame, gray))
+            if self._epoch != epoch:
+                raise RuntimeError(self._interrupted)
+
+    def _anchored_from(self, start_s: float) -> Iterator[tuple[float, av.VideoFrame]]:
+        """Frames at or after ``start_s`` without known frame times: seek to a key
+        frame before it (further back if the first key frame out is after it)."""
+        for ts in self._seek_points(start_s):
+            if not self._seek_ts(ts):
+                continue
+            frames = self._anchored()
+            first = next(frames, None)
+            if first is None:
+                return  # nothing from there on (a file cut off before start_s)
+            if first[0] > start_s + 1e-6:
+                continue  # landed after start_s: frames before the key frame are missed
+            yield from ((t, f) for t, f in itertools.chain([first], frames)
+                        if t >= start_s - 1e-6)
+            return
+        self._rewind()
+        yield from ((t, f) for _, t, f in self._sequential() if t >= start_s - 1e-6)
 
     def keyframes_near(self, times_s: list[float], gray: bool = True) -> list[Frame]:
-        """The key frame at or before each time (one decode per time, no scanning).
+        """The key frame at or before each time (one seek per time, no scanning).
 
         A cheap way to sample a whole video, e.g. for a background model. Times
-        that land on the same key frame give it once. Returns what could be read
+        that land on the same key frame give it once. Frames carry their index
+        if :meth:`frame_times` was computed, else -1. Returns what could be read
         (possibly nothing, for files that cannot seek).
         """
+        self._epoch += 1
         out: list[Frame] = []
         seen: set[float] = set()
         for t in times_s:
-            try:
-                self._seek(t)
-                frame = next(self._decode(gray, index0=None, min_time=None), None)
-            except (av.error.FFmpegError, VideoError, StopIteration):
+            if not self._seek_ts(self._time_ts(t)):
                 continue
-            if frame is not None and round(frame.time_s, 4) not in seen:
-                seen.add(round(frame.time_s, 4))
-                out.append(Frame(frame.index, frame.time_s, frame.image.copy()))
+            try:
+                found = self._first_key()
+            except VideoError:
+                continue
+            if found is None or round(found[0], 4) in seen:
+                continue
+            time_s, frame = found
+            seen.add(round(time_s, 4))
+            index = -1
+            if self._times is not None:
+                i = int(np.searchsorted(self._times, time_s))
+                index = i if i < self._times.size and self._times[i] == time_s else -1
+            out.append(Frame(index, time_s, self._image(frame, gray, copy=True)))
         return out
+
+    def _first_key(self, limit: int = 64) -> tuple[float, av.VideoFrame] | None:
+        """The first key frame out after a seek (else the first frame, after
+        ``limit`` frames without one)."""
+        first = None
+        for n, frame in enumerate(self._output()):
+            t = self._clock.time(frame, None)
+            if frame.key_frame:
+                return t, frame
+            if first is None:
+                first = (t, frame)
+            if n >= limit:
+                break
+        return first
+
+
+def _nominal_fps(stream: av.video.stream.VideoStream) -> float:
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    return float(rate) if rate else math.nan
 
 
 class ArrayVideo:
