@@ -48,7 +48,7 @@ def is_open(conn: sqlite3.Connection) -> bool:
     """True for a database made by :func:`open_video_scoring` (not a blinded session)."""
     row = conn.execute("SELECT detail FROM audit WHERE action = 'create' ORDER BY id LIMIT 1")
     first = row.fetchone()
-    return first is not None and bool(json.loads(first["detail"]).get("open", False))
+    return first is not None and bool(json.loads(first[0]).get("open", False))
 
 
 def open_video_scoring(
