@@ -59,6 +59,7 @@ class Timeline(QWidget):
         self.playhead_s = 0.0
         self.selected_id = -1
         self._drag: tuple[int, str, float] | None = None  # (event id, edge, t)
+        self._press_x = 0
         self._scrubbing = False
         self.setToolTip("")
         self.setFixedHeight(self.sizeHint().height())
@@ -215,6 +216,7 @@ class Timeline(QWidget):
             self.selected.emit(bout.id)
             if edge:
                 self._drag = (bout.id, edge, bout.start_s if edge == "start" else bout.end_s)
+                self._press_x = event.pos().x()
             self.update()
             return
         self._scrubbing = True
@@ -236,9 +238,11 @@ class Timeline(QWidget):
 
     def mouseReleaseEvent(self, event) -> None:
         if self._drag is not None:
-            event_id, edge, t = self._drag
+            event_id, edge, _ = self._drag
+            t = self.t_of(event.pos().x())  # where the edge was let go
             self._drag = None
-            self.edge_moved.emit(event_id, edge, t)
+            if abs(event.pos().x() - self._press_x) >= 3:  # a click on an edge only selects
+                self.edge_moved.emit(event_id, edge, t)
             self.update()
         self._scrubbing = False
 

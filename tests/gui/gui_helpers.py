@@ -105,3 +105,76 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.t += seconds
+
+
+# -- a real X server --------------------------------------------------------------------------
+XVFB, XDOTOOL = "/usr/bin/Xvfb", "/usr/bin/xdotool"
+
+
+class Xvfb:
+    """An Xvfb server on a free display, keyboard auto-repeat on (as ``xset r on``)."""
+
+    def __init__(self, size: str = "1280x800x24"):
+        import os
+        import subprocess
+
+        for n in range(91, 200):
+            if not Path(f"/tmp/.X{n}-lock").exists() and \
+                    not Path(f"/tmp/.X11-unix/X{n}").exists():
+                break
+        self.display = f":{n}"
+        self.proc = subprocess.Popen([XVFB, self.display, "-screen", "0", size, "-nolisten",
+                                      "tcp"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        socket = Path(f"/tmp/.X11-unix/X{n}")
+        for _ in range(100):
+            if socket.exists():
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Xvfb {self.display} exited ({self.proc.returncode})")
+            time.sleep(0.05)
+        self.env = dict(os.environ, DISPLAY=self.display)
+        self.env.pop("QT_QPA_PLATFORM", None)
+        self.auto_repeat = self._auto_repeat_on()
+
+    def _auto_repeat_on(self) -> bool:
+        """Switch the server's key auto-repeat on (libX11's XAutoRepeatOn) and read it back."""
+        import ctypes
+        import ctypes.util
+
+        lib = ctypes.util.find_library("X11")
+        if lib is None:
+            return False
+        x11 = ctypes.CDLL(lib)
+        x11.XOpenDisplay.restype = ctypes.c_void_p
+        x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        for name in ("XAutoRepeatOn", "XFlush", "XCloseDisplay"):
+            getattr(x11, name).argtypes = [ctypes.c_void_p]
+
+        class KeyboardState(ctypes.Structure):
+            _fields_ = [("key_click_percent", ctypes.c_int), ("bell_percent", ctypes.c_int),
+                        ("bell_pitch", ctypes.c_uint), ("bell_duration", ctypes.c_uint),
+                        ("led_mask", ctypes.c_ulong), ("global_auto_repeat", ctypes.c_int),
+                        ("auto_repeats", ctypes.c_char * 32)]
+
+        x11.XGetKeyboardControl.argtypes = [ctypes.c_void_p, ctypes.POINTER(KeyboardState)]
+        dpy = x11.XOpenDisplay(self.display.encode())
+        if not dpy:
+            return False
+        x11.XAutoRepeatOn(dpy)
+        x11.XFlush(dpy)
+        state = KeyboardState()
+        x11.XGetKeyboardControl(dpy, ctypes.byref(state))
+        x11.XCloseDisplay(dpy)
+        return state.global_auto_repeat == 1
+
+    def xdotool(self, *args: str, timeout: float = 20) -> str:
+        import subprocess
+
+        out = subprocess.run([XDOTOOL, *args], env=self.env, capture_output=True, text=True,
+                             timeout=timeout)
+        return out.stdout.strip()
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
