@@ -55,7 +55,7 @@ class HelpOverlay(QWidget):
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(20, 24, 32, 225))
+        painter.fillRect(self.rect(), QColor(20, 24, 32, 242))
         painter.end()
 
     def mousePressEvent(self, event) -> None:

@@ -43,6 +43,8 @@ class StartPage(QWidget):
         self.video_button.clicked.connect(lambda: self.open_video.emit(""))
         self.sessions = QListWidget()
         self.videos = QListWidget()
+        for lst in (self.sessions, self.videos):
+            lst.setMaximumHeight(260)
         self.sessions.itemActivated.connect(
             lambda item: self.open_session.emit(item.data(Qt.UserRole)))
         self.videos.itemActivated.connect(
@@ -61,7 +63,12 @@ class StartPage(QWidget):
         v.addWidget(title)
         v.addLayout(buttons)
         v.addSpacing(12)
-        v.addLayout(grid, 1)
+        v.addLayout(grid)
+        hint = QLabel("Double-click a recent entry to open it. F1 in the scoring window lists "
+                      "every key.")
+        hint.setStyleSheet("color: gray")
+        v.addWidget(hint)
+        v.addStretch(1)
         outer = QHBoxLayout(self)
         outer.addStretch(1)
         outer.addWidget(box, 4)
@@ -73,14 +80,14 @@ class StartPage(QWidget):
         (a video opened openly before could name what the codes hide)."""
         self.sessions.clear()
         for path in self.settings.recent("sessions"):
-            item = QListWidgetItem(Path(path).name)
+            item = QListWidgetItem(f"{Path(path).name}    ({Path(path).parent})")
             item.setData(Qt.UserRole, path)
             item.setToolTip(path)
             self.sessions.addItem(item)
         self.videos.clear()
         if show_videos:
             for path in self.settings.recent("videos"):
-                item = QListWidgetItem(Path(path).name)
+                item = QListWidgetItem(f"{Path(path).name}    ({Path(path).parent})")
                 item.setData(Qt.UserRole, path)
                 item.setToolTip(path)
                 self.videos.addItem(item)

@@ -51,7 +51,7 @@ class Timeline(QWidget):
         self.setFocusPolicy(Qt.NoFocus)
         self.behaviours: tuple[str, ...] = ("immobility",)
         self.keys: dict[str, str] = {}
-        self.duration_s = 0.0
+        self.duration_s = 1.0
         self.window_s = (0.0, 0.0)
         self.bin_s = 0.0
         self.bouts: list[Bout] = []
@@ -99,11 +99,12 @@ class Timeline(QWidget):
 
     def x_of(self, t_s: float) -> float:
         p = self._plot()
-        return p.left() + p.width() * t_s / self.duration_s
+        return p.left() + p.width() * t_s / max(self.duration_s, 1e-9)
 
     def t_of(self, x: float) -> float:
         p = self._plot()
-        return min(max(0.0, (x - p.left()) / p.width() * self.duration_s), self.duration_s)
+        return min(max(0.0, (x - p.left()) / max(p.width(), 1.0) * self.duration_s),
+                   self.duration_s)
 
     def _row(self, behaviour: str) -> QRectF:
         p = self._plot()
