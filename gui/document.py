@@ -41,7 +41,7 @@ class ScoringDocument(QObject):
         self.frame_times: np.ndarray = np.empty(0)
         self.read_only = session.locked
 
-    # -- what there is ----------------------------------------------------------------
+    # -- what there is -----------------------------------------------------------------
     @property
     def observer(self) -> str:
         return self.session.observer
@@ -94,7 +94,7 @@ class ScoringDocument(QObject):
     def held(self) -> tuple[str, float] | None:
         return self.session.held
 
-    # -- choosing a video ------------------------------------------------------------------
+    # -- choosing a video --------------------------------------------------------------
     def select(self, code: str, frame_times: np.ndarray | None = None) -> bool:
         """Make ``code`` the current video (a held state must be closed first)."""
         if not self._do(self.session.select, code, frame_times_s=frame_times)[0]:
@@ -127,7 +127,7 @@ class ScoringDocument(QObject):
         return next((c for c in self.codes if c not in done), self.codes[0] if self.codes
                     else None)
 
-    # -- hold-to-score ----------------------------------------------------------------------
+    # -- hold-to-score -----------------------------------------------------------------
     def hold_start(self, behaviour: str, t_s: float) -> bool:
         if self.read_only:
             self.message.emit("This session is locked: it opens read-only")
@@ -158,7 +158,7 @@ class ScoringDocument(QObject):
         self.changed.emit()
         return event
 
-    # -- editing -------------------------------------------------------------------------------
+    # -- editing -----------------------------------------------------------------------
     def delete(self, event_id: int) -> bool:
         ok = self._do(self.session.delete, event_id)[0]
         self.changed.emit()
@@ -212,7 +212,7 @@ class ScoringDocument(QObject):
             return self.duration()
         return float(times[max(0, j)])
 
-    # -- finishing -------------------------------------------------------------------------------
+    # -- finishing ---------------------------------------------------------------------
     def mark_finished(self) -> str | None:
         """Mark the current video finished; returns the next unfinished video (or None)."""
         if self.read_only:
@@ -226,7 +226,7 @@ class ScoringDocument(QObject):
         self.changed.emit()
         return nxt
 
-    # -- where the observer is --------------------------------------------------------------------
+    # -- where the observer is ---------------------------------------------------------
     def save_position(self, t_s: float) -> None:
         if self.current is None or not math.isfinite(t_s):
             return
@@ -251,7 +251,7 @@ class ScoringDocument(QObject):
     def close(self) -> None:
         self.session.close()
 
-    # -- internals ------------------------------------------------------------------------------------
+    # -- internals ---------------------------------------------------------------------
     def _do(self, action, *args, **kwargs) -> tuple[bool, object]:
         """Run a core action: ``(True, its result)``, or ``(False, None)`` when it was
         refused (the reason becomes a message)."""

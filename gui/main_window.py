@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from behavior_gui.document import ScoringDocument
+from behavior_gui.help_overlay import HelpOverlay
+from behavior_gui.score_page import ScorePage
+from behavior_gui.settings import COMMAND_BY_ID, Settings, SettingsDialog
+from behavior_gui.start_page import StartPage
 from PyQt5.QtCore import QEvent, Qt
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
@@ -30,11 +35,6 @@ from behavior.blinding import database as db
 from behavior.blinding.open_scoring import is_open, open_video_scoring
 from behavior.blinding.session import ScoringSession
 from behavior.errors import BehaviorError
-from behavior_gui.document import ScoringDocument
-from behavior_gui.help_overlay import HelpOverlay
-from behavior_gui.score_page import ScorePage
-from behavior_gui.settings import COMMAND_BY_ID, Settings, SettingsDialog
-from behavior_gui.start_page import StartPage
 
 #: shipped protocols offered for a new open-scoring database (file name, label)
 OPEN_PROTOCOLS = (("mouse_fst", "Mouse forced swim test (scored 120–360 s)"),
@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(1024, 680)
         self._update_state()
 
-    # -- pages ------------------------------------------------------------------------------------
+    # -- pages -------------------------------------------------------------------------
     def add_page(self, widget: QWidget, title: str) -> int:
         """Add a tab beside "Score" (for other parts of the GUI); returns its index."""
         return self.pages.addTab(widget, title)
@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         """True while a blinded session is open (pages must then show codes only)."""
         return self.doc is not None and self.doc.blinded
 
-    # -- menus ----------------------------------------------------------------------------------------
+    # -- menus -------------------------------------------------------------------------
     def _handlers(self) -> dict:
         p, s = self.score_page.player, self.score_page
         return {
@@ -130,7 +130,8 @@ class MainWindow(QMainWindow):
             "back_5s": lambda: p.jump(-5), "forward_5s": lambda: p.jump(5),
             "window_start": s.go_window_start, "video_start": lambda: p.seek_index(0),
             "prev_bout": lambda: s.select_neighbour(-1), "next_bout": lambda: s.select_neighbour(1),
-            "start_earlier": lambda: s.nudge("start", -1), "start_later": lambda: s.nudge("start", 1),
+            "start_earlier": lambda: s.nudge("start", -1),
+            "start_later": lambda: s.nudge("start", 1),
             "end_earlier": lambda: s.nudge("end", -1), "end_later": lambda: s.nudge("end", 1),
             "delete_bout": s.delete_selected, "undo": s.undo, "redo": s.redo, "finish": s.finish,
             "next_video": lambda: s.go_video(1), "prev_video": lambda: s.go_video(-1),
@@ -241,7 +242,7 @@ class MainWindow(QMainWindow):
         self.mode_label.setText(f"{mode.capitalize()} · observer {doc.observer}")
         self.progress_label.setText(doc.progress())
 
-    # -- asking (tests replace these) -------------------------------------------------------------------
+    # -- asking (tests replace these) --------------------------------------------------
     def ask_observer(self, observers: list[str], suggested: str) -> str | None:
         items = observers or [suggested or ""]
         current = items.index(suggested) if suggested in items else 0
@@ -294,7 +295,7 @@ class MainWindow(QMainWindow):
     def show_error(self, text: str) -> None:
         QMessageBox.warning(self, "behavior", text)
 
-    # -- opening ----------------------------------------------------------------------------------------
+    # -- opening -----------------------------------------------------------------------
     def open_session(self, path: str | Path | None, observer: str | None = None) -> bool:
         """Open a blinded session folder (asks for the folder and the observer as needed)."""
         path = path or self.ask_session_dir()
@@ -406,7 +407,7 @@ class MainWindow(QMainWindow):
         self._fill_holds()
         self._update_state()
 
-    # -- other commands ------------------------------------------------------------------------------------
+    # -- other commands ----------------------------------------------------------------
     def edit_settings(self) -> None:
         behaviours = self.doc.behaviours if self.doc else ("immobility", "swimming", "climbing")
         if SettingsDialog(self.settings, behaviours, self).exec_():
@@ -430,7 +431,7 @@ class MainWindow(QMainWindow):
                           "prepulse inhibition and group statistics.<br>Scores are saved "
                           "in the session's database as they are made.")
 
-    # -- window events -------------------------------------------------------------------------------------------
+    # -- window events -----------------------------------------------------------------
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.ActivationChange and not self.isActiveWindow():
             # a key released while another window has the keyboard never comes here

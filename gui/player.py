@@ -173,7 +173,7 @@ class DecoderThread(QThread):
         self._next = 0
         self.times: np.ndarray | None = None
 
-    # -- called from the GUI thread -------------------------------------------
+    # -- called from the GUI thread ----------------------------------------------------
     def request_seek(self, generation: int, index: int) -> None:
         with self._cond:
             self._generation = generation
@@ -200,7 +200,7 @@ class DecoderThread(QThread):
             self._cond.notify()
         self.wait()
 
-    # -- the decoding thread ----------------------------------------------------
+    # -- the decoding thread -----------------------------------------------------------
     def run(self) -> None:
         try:
             reader = VideoReader(self.path)
@@ -317,7 +317,7 @@ class Player(QObject):
     def _view_changed(self) -> None:
         self.set_display(Display(self.view.display_size(), self.view.crop_tuple()))
 
-    # -- opening ----------------------------------------------------------------
+    # -- opening -----------------------------------------------------------------------
     @property
     def ready(self) -> bool:
         return self.times.size > 0
@@ -367,7 +367,7 @@ class Player(QObject):
         self.seek_time(self._start_s)
         self.opened.emit(times, info)
 
-    # -- what is on screen ---------------------------------------------------
+    # -- what is on screen -------------------------------------------------------------
     def time(self) -> float:
         """The player's current time: the clock (the shown frame's time when paused
         after a seek)."""
@@ -423,7 +423,7 @@ class Player(QObject):
                 self._generation += 1
                 self._decoder.request_seek(self._generation, self.shown_index)
 
-    # -- commands -----------------------------------------------------------------
+    # -- commands ----------------------------------------------------------------------
     def play(self) -> None:
         if not self.ready or self.clock.playing:
             return
@@ -518,7 +518,7 @@ class Player(QObject):
         if self.ready:
             self.seek_time(min(max(0.0, self.clock.time() + seconds), float(self.times[-1])))
 
-    # -- while playing ---------------------------------------------------------------
+    # -- while playing -----------------------------------------------------------------
     def _on_tick(self) -> None:
         t = self.clock.time()
         self.position_changed.emit(t)

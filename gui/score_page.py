@@ -10,6 +10,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from behavior_gui.document import ScoringDocument
+from behavior_gui.player import SPEEDS, Player, index_at
+from behavior_gui.scoring import HoldKeys
+from behavior_gui.settings import Settings, key_code
+from behavior_gui.timeline import Bout, Timeline
+from behavior_gui.video_view import VideoView
 from PyQt5.QtCore import QRect, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QFont
 from PyQt5.QtWidgets import (
@@ -29,13 +35,6 @@ from PyQt5.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from behavior_gui.document import ScoringDocument
-from behavior_gui.player import SPEEDS, Player, index_at
-from behavior_gui.scoring import HoldKeys
-from behavior_gui.settings import Settings, key_code
-from behavior_gui.timeline import Bout, Timeline
-from behavior_gui.video_view import VideoView
 
 #: how often the position is saved while playing (ms)
 SAVE_EVERY_MS = 5000
@@ -92,7 +91,7 @@ class ScorePage(QWidget):
         self._seek_save.setInterval(1000)
         self._seek_save.timeout.connect(self.save_position)
 
-    # -- layout ----------------------------------------------------------------------------------
+    # -- layout ------------------------------------------------------------------------
     def _build(self) -> None:
         left = QWidget()
         left.setFixedWidth(190)
@@ -214,7 +213,7 @@ class ScorePage(QWidget):
         b["frame_forward"].clicked.connect(lambda: self.player.step(1))
         b["forward_5s"].clicked.connect(lambda: self.player.jump(5))
 
-    # -- the document ------------------------------------------------------------------------------
+    # -- the document ------------------------------------------------------------------
     def set_document(self, doc: ScoringDocument | None) -> None:
         """Score ``doc`` (None: nothing open). Opens nothing yet: see :meth:`open_code`."""
         if self.doc is not None:
@@ -289,7 +288,7 @@ class ScorePage(QWidget):
         self.view.clear("This video cannot be played")
         self.message.emit(problem)
 
-    # -- updating the widgets ---------------------------------------------------------------------------
+    # -- updating the widgets ----------------------------------------------------------
     def _fill_summary_rows(self) -> None:
         while self.summary_form.rowCount():
             self.summary_form.removeRow(0)
@@ -417,7 +416,7 @@ class ScorePage(QWidget):
         if self.player.ready:
             self.player.preview_time(float(self.player.times[index]))
 
-    # -- hold-to-score ----------------------------------------------------------------------------------
+    # -- hold-to-score -----------------------------------------------------------------
     def _hold_started(self, behaviour: str, t_s: float) -> None:
         if self.doc is not None and self.player.ready:
             self.doc.hold_start(behaviour, t_s)
@@ -426,7 +425,7 @@ class ScorePage(QWidget):
         if self.doc is not None:
             self.doc.hold_end(behaviour, t_s)
 
-    # -- commands (the main window's actions call these) ---------------------------------------------
+    # -- commands (the main window's actions call these) -------------------------------
     def go_window_start(self) -> None:
         if self.doc is not None:
             self.player.seek_time(self.doc.protocol.window_s[0])

@@ -59,7 +59,7 @@ class HoldKeys(QObject):
     def held_keys(self) -> set[int]:
         return set(self._down)
 
-    # -- raw events (the event filter calls these; tests may too) ----------------------------
+    # -- raw events (the event filter calls these; tests may too) ----------------------
     def press(self, key: int, auto_repeat: bool = False) -> bool:
         """A press of ``key``; True if it is a hold key (the event is used up)."""
         behaviour = self.bindings.get(key)
@@ -119,7 +119,7 @@ class HoldKeys(QObject):
         if self._log is not None:
             self._log.write(f"{time.monotonic():.6f} {what} {key} {int(auto_repeat)}\n")
 
-    # -- as an application event filter ---------------------------------------------------------
+    # -- as an application event filter ------------------------------------------------
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
         if kind not in (QEvent.KeyPress, QEvent.KeyRelease):

@@ -105,7 +105,7 @@ class Settings:
         else:
             self.q = QSettings(QSettings.IniFormat, QSettings.UserScope, "behavior", "behavior-gui")
 
-    # -- keys -------------------------------------------------------------------------
+    # -- keys --------------------------------------------------------------------------
     def hold_key(self, behaviour: str) -> str:
         return str(self.q.value(f"hold_keys/{behaviour}", DEFAULT_HOLD_KEYS.get(behaviour, "")))
 
@@ -126,7 +126,7 @@ class Settings:
     def release_grace_ms(self, ms: int) -> None:
         self.q.setValue("scoring/release_grace_ms", int(ms))
 
-    # -- names and recent files -------------------------------------------------------------
+    # -- names and recent files --------------------------------------------------------
     @property
     def last_observer(self) -> str:
         return str(self.q.value("last_observer", ""))

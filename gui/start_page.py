@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from behavior_gui.settings import Settings
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import (
     QGridLayout,
@@ -15,8 +16,6 @@ from PyQt5.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from behavior_gui.settings import Settings
 
 
 class StartPage(QWidget):

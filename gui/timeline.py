@@ -64,7 +64,7 @@ class Timeline(QWidget):
         self.setToolTip("")
         self.setFixedHeight(self.sizeHint().height())
 
-    # -- data ------------------------------------------------------------------------------
+    # -- data --------------------------------------------------------------------------
     def set_layout(self, behaviours: tuple[str, ...], duration_s: float,
                    window_s: tuple[float, float], bin_s: float,
                    keys: dict[str, str] | None = None) -> None:
@@ -87,7 +87,7 @@ class Timeline(QWidget):
         self.selected_id = event_id
         self.update()
 
-    # -- geometry -----------------------------------------------------------------------------
+    # -- geometry ----------------------------------------------------------------------
     LABEL_W, AXIS_H, ROW_H, PAD, RIGHT = 124, 22, 26, 6, 28
 
     def sizeHint(self) -> QSize:
@@ -126,7 +126,7 @@ class Timeline(QWidget):
                 return b, ""
         return None, ""
 
-    # -- painting -----------------------------------------------------------------------------
+    # -- painting ----------------------------------------------------------------------
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.Antialiasing, False)
@@ -207,7 +207,7 @@ class Timeline(QWidget):
         painter.drawLine(QPointF(x, plot.top() - 8), QPointF(x, plot.bottom() + 2))
         painter.end()
 
-    # -- mouse ------------------------------------------------------------------------------------
+    # -- mouse -------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
         if event.button() != Qt.LeftButton:
             return

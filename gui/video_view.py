@@ -94,7 +94,7 @@ class VideoView(QWidget):
         self._choosing_crop = True
         self.setCursor(Qt.CrossCursor)
 
-    # -- geometry -----------------------------------------------------------------
+    # -- geometry ----------------------------------------------------------------------
     def source_rect(self) -> QRect:
         """The part of the decoded frame shown (frame pixels)."""
         if self.frame_size is None:
@@ -159,7 +159,7 @@ class VideoView(QWidget):
         painter.end()
         self.painted.emit(self.index)
 
-    # -- drawing the crop ------------------------------------------------------------------
+    # -- drawing the crop --------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
         if self._choosing_crop and event.button() == Qt.LeftButton:
             self._drag = (event.pos(), event.pos())

@@ -42,13 +42,13 @@ def main() -> None:
 
 def shoot(keep: Path, out: Path) -> None:
     import pandas as pd
+    from behavior_gui.app import make_app
     from PyQt5.QtCore import QEventLoop, Qt, QTimer
     from PyQt5.QtTest import QTest
 
     from behavior.blinding.create import create_session
     from behavior.protocols import load_fst_protocol
     from behavior.testing import SyntheticSpec, write_video
-    from behavior_gui.app import make_app
 
     keep.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
@@ -65,7 +65,7 @@ def shoot(keep: Path, out: Path) -> None:
     made = create_session(videos, table, work / "fst_cohort3", work / "key.json",
                           load_fst_protocol("mouse_fst"), observers=["ann", "bob"])
     os.environ["BEHAVIOR_GUI_SETTINGS"] = str(work / "settings.ini")
-    app = make_app()
+    app = make_app()  # noqa: F841 (the widgets need it)
     from behavior_gui.main_window import MainWindow
     from behavior_gui.settings import SettingsDialog
 

@@ -8,12 +8,12 @@ import subprocess
 import sys
 
 import pytest
+from behavior_gui.app import check_arguments
 from gui_helpers import wait_ready, write_clip
 from PyQt5.QtCore import Qt
 
 from behavior.blinding.session import ScoringSession
 from behavior.errors import BehaviorError, InputError
-from behavior_gui.app import check_arguments
 
 
 def args(**kw):

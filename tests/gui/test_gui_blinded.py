@@ -54,7 +54,7 @@ def test_blinded_window_never_shows_a_path_name_or_group(qtbot, window_factory, 
     wait_ready(qtbot, w)
     bad = forbidden(originals, table)
     seen = []
-    for step in range(3):  # every video, a bout, the help overlay, a refused action
+    for _ in range(3):  # every video, a bout, the help overlay, a refused action
         seek_and_wait(qtbot, w, 10)
         QTest.keyPress(w, Qt.Key_J)
         seek_and_wait(qtbot, w, 20)

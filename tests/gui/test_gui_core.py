@@ -7,14 +7,13 @@ import sqlite3
 
 import numpy as np
 import pytest
+from gui_helpers import make_gui_session, write_clip
 
 from behavior.blinding.database import ScoringError
 from behavior.blinding.open_scoring import default_database, is_open, open_video_scoring
 from behavior.blinding.session import ScoringSession
 from behavior.errors import InputError
 from behavior.io.video import VideoReader
-
-from gui_helpers import make_gui_session, write_clip
 
 
 @pytest.fixture

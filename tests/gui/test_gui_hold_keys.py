@@ -7,11 +7,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from behavior_gui.player import PlaybackClock
 from gui_helpers import FakeClock, seek_and_wait, wait_ready
 from PyQt5.QtCore import QEvent, Qt
 from PyQt5.QtGui import QKeyEvent
-
-from behavior_gui.player import PlaybackClock
 
 
 def key(window, kind, k=Qt.Key_J, auto_repeat=False):

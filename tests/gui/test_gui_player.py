@@ -5,11 +5,10 @@ from __future__ import annotations
 import av
 import numpy as np
 import pytest
-from gui_helpers import write_clip
-from PyQt5.QtCore import QSize
-
 from behavior_gui.player import Display, PlaybackClock, Player, display_array, index_at
 from behavior_gui.video_view import VideoView
+from gui_helpers import write_clip
+from PyQt5.QtCore import QSize
 
 
 def decode_all(path):
@@ -107,7 +106,8 @@ def test_playback_clock_from_wall_time_and_frames_drop_when_late(qtbot, vfr_clip
     player.play()
     wall[0] += 0.5  # half a second of wall time: 2 s of video
     assert player.time() == pytest.approx(2.0)
-    qtbot.waitUntil(lambda: bool(shown) and shown[-1][0] == index_at(player.times, 2.0), timeout=5000)
+    last = index_at(player.times, 2.0)
+    qtbot.waitUntil(lambda: bool(shown) and shown[-1][0] == last, timeout=5000)
     assert len(shown) < index_at(player.times, 2.0)  # the late frames were not shown
     assert all(t <= 2.0 for _, t in shown)
     wall[0] += 10.0  # past the end: the clock stops at the end, playback pauses

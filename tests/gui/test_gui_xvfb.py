@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from gui_helpers import XDOTOOL, XVFB, Xvfb, make_gui_session
