@@ -50,6 +50,7 @@ CHILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_bouts_survive_sigkill_and_the_held_one_is_offered_back(qtbot, window_factory,
                                                                   session_dir, tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")

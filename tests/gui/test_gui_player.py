@@ -112,7 +112,7 @@ def test_playback_clock_from_wall_time_and_frames_drop_when_late(qtbot, vfr_clip
     assert all(t <= 2.0 for _, t in shown)
     wall[0] += 10.0  # past the end: the clock stops at the end, playback pauses
     qtbot.waitUntil(lambda: not player.playing, timeout=5000)
-    assert player.shown_index == len(player.times) - 1
+    qtbot.waitUntil(lambda: player.shown_index == len(player.times) - 1, timeout=5000)
     player.close()
 
 
