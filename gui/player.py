@@ -33,7 +33,7 @@ from behavior.io.video import VideoReader
 log = logging.getLogger(__name__)
 
 #: how far ahead of the clock (wall seconds) the decoder may run
-AHEAD_WALL_S = 0.12
+AHEAD_WALL_S = 0.25
 #: the speeds offered (× real time)
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0, 4.0)
 
