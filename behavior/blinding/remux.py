@@ -5,6 +5,11 @@ title, comment, creation time, encoder-set file name and stream handler names ar
 dropped. Only the first video stream is kept — audio, subtitle and data streams can
 carry a spoken or written condition. Packets are copied as they are (no re-encoding),
 so the coded file decodes to exactly the same frames at the same timestamps.
+
+Nothing is encoded here, so :class:`behavior.io.video_writer.VideoWriter` is not
+used; what is shared with it is the writing: atomically (a temporary name in the
+same folder, renamed when complete, removed on failure) and bit-exact (FFmpeg
+writes no encoder tag and no dates of its own).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 import av
 
 from behavior.errors import VideoError
+from behavior.io.video_writer import MUXERS, atomic_output, output_format
 
 #: Container metadata keys that may hold a condition, a name or a date (for reports).
 STRIPPED_KEYS = ("title", "comment", "description", "creation_time", "date", "filename",
@@ -46,8 +52,9 @@ def remux_without_metadata(src: str | Path, dst: str | Path) -> RemuxResult:
 
     Notes
     -----
-    FFmpeg muxers write a few tags of their own (``encoder: Lavf…``, ``handler_name:
-    VideoHandler``, ``major_brand``); these name the software, not the animal.
+    FFmpeg muxers write a few tags of their own (``handler_name: VideoHandler``,
+    ``major_brand``); these name the software, not the animal. The ``encoder``
+    tag and header dates are left out (bit-exact muxing).
     """
     src, dst = Path(src), Path(dst)
     try:
@@ -101,13 +108,14 @@ def find_leaks(path: str | Path, words: list[str], min_bytes_len: int = 8) -> li
 
 
 def _remux(src: Path, dst: Path) -> tuple[int, float]:
-    with av.open(str(src), mode="r") as inp:
+    fmt = output_format(dst, MUXERS)
+    with av.open(str(src), mode="r") as inp, atomic_output(dst, overwrite=True) as tmp:
         if not inp.streams.video:
             raise VideoError(src, "no video stream")
         in_stream = inp.streams.video[0]
         n = 0
         first, last = math.inf, -math.inf
-        with av.open(str(dst), mode="w") as out:
+        with av.open(str(tmp), mode="w", format=fmt, options={"fflags": "+bitexact"}) as out:
             out_stream = out.add_stream_from_template(in_stream)
             for key in list(out_stream.metadata):
                 del out_stream.metadata[key]

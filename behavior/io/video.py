@@ -4,7 +4,8 @@ One interface, two backends (as in SLEAP): :class:`VideoReader` decodes a file w
 PyAV (FFmpeg), :class:`ArrayVideo` serves frames held in memory, so synthetic arrays
 and real files go through the same tracking code.
 
-Every frame comes with its presentation time in seconds from the first frame,
+Every frame comes with its presentation time in seconds from the stream's start
+(the first frame, as a rule),
 taken from the container's timestamps — never frame index × nominal frame rate — so
 variable-frame-rate video (phones, some DVRs) is timed correctly. The container's
 frame count is only a hint: files whose header count disagrees with what decodes
@@ -13,6 +14,12 @@ frame count is only a hint: files whose header count disagrees with what decodes
 Frames are turned upright as the container's display matrix asks (a phone held
 upright records its picture sideways and says so there), so arenas are left to
 right as anyone watching the video sees them.
+
+Besides reading in order (:meth:`VideoReader.frames`), a player or a scorer can
+have any frame exactly — by index (:meth:`VideoReader.read`) or as shown at a time
+(:meth:`VideoReader.frame_at`) — and every frame's time without decoding
+(:meth:`VideoReader.frame_times`, from the packets: :mod:`behavior.io.video_index`).
+A reader serves one thread (see :class:`VideoReader`).
 
 A file that cannot be opened raises :class:`~behavior.errors.VideoError`; a file
 that breaks off part-way (truncated or corrupt) yields what decoded, then logs a
@@ -250,14 +257,27 @@ class _TimesDisagree(Exception):
     """Decoding put out a frame whose time the packets did not promise."""
 
 
+class _Skip:
+    """Packets presenting before ``pts`` may skip frames nothing refers to (None: none)."""
+
+    __slots__ = ("pts",)
+
+    def __init__(self) -> None:
+        self.pts: int | None = None
+
+
 class _Cursor:
     """A decoding position: the frames still to come, and the last one taken."""
 
-    __slots__ = ("frames", "index", "time_s", "frame", "sequential")
+    __slots__ = ("frames", "index", "time_s", "frame", "sequential", "skip")
 
-    def __init__(self, frames: Iterator[tuple[int, float, av.VideoFrame]], sequential: bool):
+    def __init__(self, frames: Iterator[tuple[int, float, av.VideoFrame]], sequential: bool,
+                 skip: _Skip | None = None):
         self.frames: Iterator[tuple[int, float, av.VideoFrame]] | None = frames
-        self.sequential = sequential  # decoding from the file's start (defines the frames)
+        # decoding from the file's start, which defines the frames (counted, so
+        # none may be skipped); else frames found by their time
+        self.sequential = sequential
+        self.skip = skip
         self.index = -1
         self.time_s = -math.inf
         self.frame: av.VideoFrame | None = None
@@ -304,11 +324,14 @@ class VideoReader:
     **Seeking.** :meth:`read` decodes on from the last frame it returned when the
     target lies before the next key frame (a player's "next frame" or playback
     never seeks), else seeks to the key frame at or before the target and decodes
-    up to it, converting only the target to pixels. Frames decoded after a seek
+    up to it, converting only the target to pixels (frames before it that no
+    other frame refers to are not even decoded). Frames decoded after a seek
     count only from the first key frame that comes out: the leading B-frames of an
-    open GOP refer to the previous GOP and would come out damaged; when the
-    target precedes that key frame, or does not come out, the reader seeks
-    further back (at worst, it decodes from the start).
+    open GOP refer to the GOP before and would be damaged (FFmpeg's H.264 and
+    HEVC decoders leave them out; others may not); when the target precedes that
+    key frame, or does not come out, the reader seeks further back (at worst, it
+    decodes from the start). Frames are found after a seek by their time, so
+    their index is right even in variable-frame-rate files.
 
     **Threads.** A reader is not thread-safe (PyAV containers and decoders are
     not): use one reader per thread — a scoring GUI's player and a background
@@ -387,6 +410,12 @@ class VideoReader:
                 self._set_times(self._decoded_times(), "decoding")
         return self._times
 
+    @property
+    def frame_times_source(self) -> str:
+        """Where :meth:`frame_times` came from: ``"packets"`` (no decoding),
+        ``"decoding"`` (a pass, the packets could not be trusted), ``""`` (not yet)."""
+        return self._times_from
+
     def _set_times(self, times: np.ndarray, source: str) -> None:
         times = np.array(times, dtype=np.float64)
         times.setflags(write=False)
@@ -396,7 +425,7 @@ class VideoReader:
         if self._scan is None:
             try:
                 self._scan = scan_packets(self.path, _nominal_fps(self._stream))
-            except av.error.FFmpegError as exc:
+            except (av.error.FFmpegError, OSError) as exc:
                 self._scan = PacketScan(None, f"cannot be read again ({exc})")
             keys = self._scan.key_times_s
             self._key_times = np.sort(keys[np.isfinite(keys)])
@@ -434,9 +463,16 @@ class VideoReader:
 
     # -- decoding ----------------------------------------------------------------
 
-    def _output(self) -> Iterator[av.VideoFrame]:
-        """Every frame the decoder puts out from the container's position."""
+    def _output(self, skip: _Skip | None = None) -> Iterator[av.VideoFrame]:
+        """Every frame the decoder puts out from the container's position.
+
+        ``skip``: packets presenting before ``skip.pts`` are decoded only if other
+        frames refer to them (FFmpeg's ``skip_frame`` "NONREF"), so they do not
+        come out — for frames that are only decoded to reach another.
+        """
         packets = self._container.demux(self._stream)
+        ctx = self._stream.codec_context
+        skipping = False
         while True:
             try:
                 packet = next(packets)
@@ -445,6 +481,11 @@ class VideoReader:
             except av.error.FFmpegError as exc:
                 self._broke_off(exc)
                 return
+            if skip is not None:
+                nonref = skip.pts is not None and packet.pts is not None and packet.pts < skip.pts
+                if nonref != skipping:
+                    ctx.skip_frame = "NONREF" if nonref else "DEFAULT"
+                    skipping = nonref
             try:
                 decoded = packet.decode()
             except av.error.FFmpegError as exc:
@@ -484,13 +525,13 @@ class VideoReader:
         if n and abs(index - n) > 1:
             log.info("%s: container says %d frames, %d decoded", self.path, n, index)
 
-    def _anchored(self) -> Iterator[tuple[float, av.VideoFrame]]:
+    def _anchored(self, skip: _Skip | None = None) -> Iterator[tuple[float, av.VideoFrame]]:
         """(time, frame) after a seek, from the first key frame that comes out on,
         times increasing (frames without a timestamp cannot be placed: skipped)."""
         clock = self._clock
         anchored = False
         last = -math.inf
-        for frame in self._output():
+        for frame in self._output(skip):
             if not anchored:
                 if not frame.key_frame:
                     continue  # e.g. an open GOP's leading B-frames: damaged
@@ -504,10 +545,11 @@ class VideoReader:
             self.decoded += 1
             yield t, frame
 
-    def _indexed(self, times: np.ndarray) -> Iterator[tuple[int, float, av.VideoFrame]]:
+    def _indexed(self, times: np.ndarray, skip: _Skip | None = None
+                 ) -> Iterator[tuple[int, float, av.VideoFrame]]:
         """:meth:`_anchored` frames with their index among ``times``."""
         n = times.size
-        for t, frame in self._anchored():
+        for t, frame in self._anchored(skip):
             i = int(np.searchsorted(times, t))
             if i == n or times[i] != t:
                 if self._times_from == "packets":
@@ -526,6 +568,7 @@ class VideoReader:
     def _rewind(self) -> None:
         """Back to the first packet (a file that cannot seek is opened again)."""
         self._cursor = None
+        self._stream.codec_context.skip_frame = "DEFAULT"
         try:
             self._container.seek(0, backward=True, any_frame=False, stream=self._stream)
         except av.error.FFmpegError:
@@ -534,6 +577,7 @@ class VideoReader:
 
     def _seek_ts(self, ts: int) -> bool:
         self._cursor = None
+        self._stream.codec_context.skip_frame = "DEFAULT"
         try:
             self._container.seek(int(ts), backward=True, any_frame=False, stream=self._stream)
         except av.error.FFmpegError:
@@ -576,17 +620,30 @@ class VideoReader:
         if cursor is not None and cursor.index == i and cursor.frame is not None:
             return cursor
         self._epoch += 1
-        if cursor is not None and cursor.frames is not None and i > cursor.index >= \
-                self._nearest_key(i) - _FORWARD_SLACK:
-            while cursor.step():
-                if cursor.index >= i:
-                    break
-            if cursor.index == i:
-                return cursor
+        # frames before the target that nothing refers to need not be decoded
+        # (only where the packets' pts are the frames': times from packets)
+        target_pts = self._pts_of(float(times[i])) if self._times_from == "packets" else None
+        if cursor is not None and cursor.frames is not None and i > cursor.index:
+            key = self._nearest_key(i)
+            # decoding on is cheaper than seeking to the key frame when the cursor
+            # is past it (a sequential cursor decodes every frame: only a short way)
+            ahead = cursor.index >= key - _FORWARD_SLACK and (
+                cursor.skip is not None or i - cursor.index <= max(_FORWARD_SLACK,
+                                                                  (i - key) // 2))
+            if ahead:
+                if cursor.skip is not None:
+                    cursor.skip.pts = target_pts
+                while cursor.step():
+                    if cursor.index >= i:
+                        break
+                if cursor.index == i:
+                    return cursor
+        skip = _Skip()
+        skip.pts = target_pts
         for ts in self._seek_points(float(times[i])):
             if not self._seek_ts(ts):
                 continue
-            cursor = _Cursor(self._indexed(times), sequential=False)
+            cursor = _Cursor(self._indexed(times, skip), sequential=False, skip=skip)
             if not cursor.step() or cursor.index > i:
                 continue  # the seek landed after the frame: further back
             while cursor.index < i and cursor.step():
@@ -603,6 +660,13 @@ class VideoReader:
                     raise _TimesDisagree(cursor.time_s)
                 return cursor
         raise _TimesDisagree(float(times[i]))
+
+    def _pts_of(self, time_s: float) -> int | None:
+        """The packet pts of a frame time (None if frames are timed otherwise)."""
+        tb, stream_tb = self._clock.tb, self._stream.time_base
+        if tb is None or stream_tb is None or tb != float(stream_tb):
+            return None
+        return round((time_s + self._clock.origin) / tb)
 
     def _nearest_key(self, i: int) -> int:
         """Index of the last key frame at or before frame ``i`` (0 if unknown)."""
@@ -785,7 +849,8 @@ def _nominal_fps(stream: av.video.stream.VideoStream) -> float:
 
 
 class ArrayVideo:
-    """Frames held in memory, with the same :meth:`frames` interface as a file.
+    """Frames held in memory, with the interface of a file's reader (:meth:`frames`,
+    :meth:`read`, :meth:`frame_at`, :meth:`frame_times`, :meth:`keyframes_near`).
 
     Parameters
     ----------
@@ -822,6 +887,24 @@ class ArrayVideo:
             if start_s is not None and t < start_s - 1e-9:
                 continue
             yield Frame(i, float(t), self._grey(img) if gray else img)
+
+    def frame_times(self) -> np.ndarray:
+        """Every frame's time (s)."""
+        return self.time_s
+
+    def read(self, index: int, gray: bool = True) -> Frame:
+        """Frame ``index`` (IndexError if there is none)."""
+        if not 0 <= index < self.time_s.size:
+            raise IndexError(f"{self.path}: no frame {index} (frames 0 to {self.time_s.size - 1})")
+        img = self.images[index]
+        return Frame(int(index), float(self.time_s[index]), self._grey(img) if gray else img)
+
+    def frame_at(self, time_s: float, gray: bool = True) -> Frame:
+        """The frame on screen at ``time_s`` (the last with time ≤ ``time_s``)."""
+        i = int(np.searchsorted(self.time_s, time_s + 1e-9, side="right")) - 1
+        if i < 0:
+            raise VideoError(self.path, f"no frame at {time_s:.3f} s")
+        return self.read(i, gray)
 
     @staticmethod
     def _grey(img: np.ndarray) -> np.ndarray:

@@ -43,20 +43,27 @@ CODECS: dict[str, tuple[str, str, str]] = {
     "ffv1": ("ffv1", "bgr0", "gray"),
 }
 
-#: file suffix -> FFmpeg muxer
+#: file suffix -> FFmpeg muxer, for the files :class:`VideoWriter` encodes
 CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".avi": "avi"}
+
+#: ... and for copying packets into another file of the same kind (a remux)
+MUXERS = {**CONTAINERS, ".m4v": "mp4", ".3gp": "3gp", ".wmv": "asf", ".asf": "asf",
+          ".webm": "webm", ".mpg": "mpeg", ".mpeg": "mpeg", ".ts": "mpegts",
+          ".mts": "mpegts", ".m2ts": "mpegts", ".flv": "flv"}
 
 #: the finest tick MP4/MOV store exactly (the MPEG clock)
 TIME_BASE = Fraction(1, 90000)
 
 
-def output_format(path: str | Path) -> str:
-    """FFmpeg muxer for a file name's suffix (``.mp4``, ``.mov``, ``.mkv``, ``.avi``)."""
+def output_format(path: str | Path, formats: dict[str, str] = CONTAINERS) -> str:
+    """FFmpeg muxer for a file name's suffix (of ``formats``: by default those
+    :class:`VideoWriter` encodes, ``.mp4``, ``.mov``, ``.mkv``, ``.avi``; see
+    :data:`MUXERS` for remuxing)."""
     suffix = Path(path).suffix.lower()
-    if suffix not in CONTAINERS:
+    if suffix not in formats:
         raise ValueError(f"{path}: container {suffix!r} not supported; use one of "
-                         f"{', '.join(CONTAINERS)}")
-    return CONTAINERS[suffix]
+                         f"{', '.join(formats)}")
+    return formats[suffix]
 
 
 def _temporary_name(path: Path) -> Path:
@@ -151,6 +158,9 @@ class VideoWriter:
         full range (a reader's grey frames give them back up to compression);
         False converts them to limited-range video levels (16–235), as
         ``VideoFrame.from_ndarray(..., format="gray")`` does.
+    rotation, hflip, vflip
+        A display matrix, as a phone writes it: show the picture turned
+        ``rotation`` degrees counter-clockwise, then mirrored (MP4/MOV only).
     metadata
         Container tags to write (e.g. ``{"title": ...}``); default none. Blinded
         copies must pass nothing.
@@ -177,6 +187,9 @@ class VideoWriter:
         bframes: int | None = None,
         open_gop: bool | None = None,
         full_range: bool = True,
+        rotation: int = 0,
+        hflip: bool = False,
+        vflip: bool = False,
         metadata: Mapping[str, str] | None = None,
         overwrite: bool = False,
     ):
@@ -192,6 +205,7 @@ class VideoWriter:
         self._crf, self._preset, self._quality = crf, preset, quality
         self._gop, self._bframes, self._open_gop = keyframe_interval, bframes, open_gop
         self._full_range = full_range
+        self._display = (rotation, hflip, vflip) if (rotation % 360 or hflip or vflip) else None
         self._metadata = dict(metadata or {})
         self._pts: list[int] = []
         self._container = None
@@ -355,6 +369,9 @@ class VideoWriter:
         if self._bframes is not None:
             stream.codec_context.max_b_frames = int(self._bframes)
         stream.options = self._options()
+        if self._display is not None:
+            rotation, hflip, vflip = self._display
+            stream.set_display_rotation(rotation, hflip=hflip, vflip=vflip)
         self._stream = stream
 
     def _options(self) -> dict[str, str]:
