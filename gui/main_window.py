@@ -261,19 +261,25 @@ class MainWindow(QMainWindow):
 
     def offer_interrupted(self, video: str, behaviour: str, start_s: float) -> str:
         """After a crash: ``"go"`` (re-score from there), ``"discard"`` or ``"later"``."""
+        box, go, discard = self.interrupted_box(video, behaviour, start_s)
+        box.exec_()
+        return "go" if box.clickedButton() is go else \
+            "discard" if box.clickedButton() is discard else "later"
+
+    def interrupted_box(self, video: str, behaviour: str, start_s: float):
+        """The question :meth:`offer_interrupted` asks: (box, go button, discard button)."""
         box = QMessageBox(self)
         box.setWindowTitle("A bout was being held")
         box.setIcon(QMessageBox.Question)
-        box.setText(f"When scoring stopped unexpectedly, a {behaviour} bout was being held "
-                    f"on video {video}, from {start_s:.2f} s. It was not saved (its end is "
-                    "unknown).")
+        article = "an" if behaviour[:1].lower() in "aeiou" else "a"
+        box.setText(f"When scoring stopped unexpectedly, {article} {behaviour} bout was being "
+                    f"held on video {video}, from {start_s:.2f} s. It was not saved (its end "
+                    "is unknown).")
         box.setInformativeText("Go back there to score it again?")
         go = box.addButton(f"Go to {start_s:.2f} s", QMessageBox.AcceptRole)
         discard = box.addButton("Discard it", QMessageBox.DestructiveRole)
         box.addButton("Ask me later", QMessageBox.RejectRole)
-        box.exec_()
-        return "go" if box.clickedButton() is go else \
-            "discard" if box.clickedButton() is discard else "later"
+        return box, go, discard
 
     def ask_protocol(self) -> str | None:
         labels = [label for _, label in OPEN_PROTOCOLS]

@@ -122,19 +122,8 @@ def shoot(keep: Path, out: Path) -> None:
     w2 = MainWindow()
     w2.resize(1280, 800)
     w2.show()
-    from PyQt5.QtWidgets import QMessageBox
-
     def offer(video, behaviour, start_s):
-        box = QMessageBox(w2)
-        box.setWindowTitle("A bout was being held")
-        box.setIcon(QMessageBox.Question)
-        box.setText(f"When scoring stopped unexpectedly, a {behaviour} bout was being held on "
-                    f"video {video}, from {start_s:.2f} s. It was not saved (its end is "
-                    "unknown).")
-        box.setInformativeText("Go back there to score it again?")
-        box.addButton(f"Go to {start_s:.2f} s", QMessageBox.AcceptRole)
-        box.addButton("Discard it", QMessageBox.DestructiveRole)
-        box.addButton("Ask me later", QMessageBox.RejectRole)
+        box, _, _ = w2.interrupted_box(video, behaviour, start_s)
         box.show()
         grab(box, "crash_offer.png")
         box.close()

@@ -69,6 +69,10 @@ def test_blinded_window_never_shows_a_path_name_or_group(qtbot, window_factory, 
         seen += every_text(w)
         w.score_page.finish()
         wait_ready(qtbot, w)
+    box, _, _ = w.interrupted_box(w.doc.title(w.doc.current), "immobility", 1.0)
+    seen += [box.text(), box.informativeText(), box.windowTitle()]
+    assert box.text().startswith("When scoring stopped unexpectedly, an immobility bout was "
+                                 f"being held on video {w.doc.current}, from 1.00 s.")
     text = "\n".join(seen)
     leaks = sorted(word for word in bad if word in text)
     assert leaks == [], f"the blinded window shows {leaks}"
