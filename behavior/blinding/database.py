@@ -21,6 +21,9 @@ Schema (version :data:`SCHEMA_VERSION`)
                  ``end_s``, ``start_frame``, ``end_frame`` (exclusive), ``created_at``,
                  ``source`` (``live`` or ``import``)
 ``audit``        ``id``, ``at``, ``observer``, ``action``, ``detail`` (JSON)
+``resume_points`` ``observer``, ``code``, ``t_s``, ``at``: where each observer was (video
+                 and time), so the GUI resumes there; made when first written, not part
+                 of the lock's digest
 
 The version is also SQLite's ``PRAGMA user_version``. After the lock, triggers
 refuse any insert, update or delete on events, assignments, videos and observers;
@@ -383,3 +386,29 @@ def events_digest(conn: sqlite3.Connection) -> str:
     ):
         put(["assignment", r["observer"], r["code"], r["position"], r["finished_at"]])
     return h.hexdigest()
+
+
+_RESUME_TABLE = """CREATE TABLE IF NOT EXISTS resume_points (
+    observer TEXT PRIMARY KEY,
+    code TEXT NOT NULL,
+    t_s REAL NOT NULL,
+    at TEXT NOT NULL
+)"""
+
+
+def save_resume_point(conn: sqlite3.Connection, observer: str, code: str, t_s: float) -> None:
+    """Remember where ``observer`` is (its own committed transaction)."""
+    with transaction(conn):
+        conn.execute(_RESUME_TABLE)
+        conn.execute("INSERT OR REPLACE INTO resume_points (observer, code, t_s, at) "
+                     "VALUES (?, ?, ?, ?)", (observer, code, float(t_s), now()))
+
+
+def read_resume_point(conn: sqlite3.Connection, observer: str) -> tuple[str, float] | None:
+    """``(code, t_s)`` last saved for ``observer``, or None."""
+    try:
+        row = conn.execute("SELECT code, t_s FROM resume_points WHERE observer = ?",
+                           (observer,)).fetchone()
+    except sqlite3.OperationalError:  # no such table: nobody saved a position yet
+        return None
+    return None if row is None else (str(row["code"]), float(row["t_s"]))

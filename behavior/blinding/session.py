@@ -113,6 +113,7 @@ class ScoringSession:
         self._current: str | None = None
         self._held: tuple[str, str, float] | None = None  # (code, behaviour, start_s)
         self._undo: list[tuple[str, Event, Event | None]] = []
+        self._redo: list[tuple[str, Event, Event | None]] = []  # what undo() took back
 
     def _join(self, create: bool) -> int:
         oid = db.observer_id(self._conn, self.observer)
@@ -239,6 +240,35 @@ class ScoringSession:
                     pending = None
         return pending
 
+    def dismiss_interrupted(self) -> None:
+        """Record that the :meth:`interrupted_hold` was seen and let go (audited as a
+        ``cancel`` of that start), so it is not offered again."""
+        pending = self.interrupted_hold()
+        if pending is not None:
+            code, behaviour, start_s = pending
+            with db.transaction(self._conn):
+                db.audit(self._conn, "cancel", self.observer, video=code, behaviour=behaviour,
+                         start_s=start_s)
+
+    # -- where the observer was -------------------------------------------------
+    def save_position(self, t_s: float, video: str | None = None) -> None:
+        """Remember (durably, in the database) the video and time this observer is at,
+        so the next scoring run resumes there."""
+        code = self._code(video)
+        db.save_resume_point(self._conn, self.observer, code, float(t_s))
+
+    def last_position(self) -> tuple[str, float] | None:
+        """``(code, t_s)`` saved by :meth:`save_position`, or None."""
+        point = db.read_resume_point(self._conn, self.observer)
+        if point is None or point[0] not in self._videos:
+            return None
+        return point
+
+    @property
+    def locked(self) -> bool:
+        """True once the session is locked (scores can no longer change)."""
+        return db.is_locked(self._conn)
+
     # -- events -----------------------------------------------------------------
     def add(self, behaviour: str, start_s: float, end_s: float, video: str | None = None,
             source: str = "live") -> Event:
@@ -246,6 +276,7 @@ class ScoringSession:
         code = self._code(video)
         event = self._insert(code, behaviour, float(start_s), float(end_s), source, None)
         self._undo.append(("add", event, None))
+        self._redo.clear()
         return event
 
     def edit(self, event_id: int, start_s: float, end_s: float) -> Event:
@@ -253,6 +284,7 @@ class ScoringSession:
         old = self.event(event_id)
         new = self._update(old, float(start_s), float(end_s), "edit")
         self._undo.append(("edit", new, old))
+        self._redo.clear()
         return new
 
     def delete(self, event_id: int) -> Event:
@@ -260,6 +292,7 @@ class ScoringSession:
         old = self.event(event_id)
         self._delete(old, "delete")
         self._undo.append(("delete", old, None))
+        self._redo.clear()
         return old
 
     def undo(self) -> str | None:
@@ -279,7 +312,34 @@ class ScoringSession:
         else:
             self._insert(event.code, event.behaviour, event.start_s, event.end_s, event.source,
                          event.id, "undo delete", created_at=event.created_at)
+        self._redo.append((action, event, old))
         return f"{action} of event {event.id}"
+
+    def redo(self) -> str | None:
+        """Do again what :meth:`undo` took back (the event keeps its id); any new add,
+        edit or delete forgets what there was to redo. Returns what was redone, or None
+        (nothing to redo, or a state is held)."""
+        if self._held is not None or not self._redo:
+            return None
+        action, event, old = self._redo.pop()
+        if action == "add":
+            self._insert(event.code, event.behaviour, event.start_s, event.end_s, event.source,
+                         event.id, "redo add", created_at=event.created_at)
+        elif action == "edit":
+            assert old is not None
+            self._update(old, event.start_s, event.end_s, "redo edit")
+        else:
+            self._delete(event, "redo delete")
+        self._undo.append((action, event, old))
+        return f"{action} of event {event.id}"
+
+    @property
+    def can_undo(self) -> bool:
+        return self._held is not None or bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return self._held is None and bool(self._redo)
 
     def finish(self, video: str | None = None) -> None:
         """Mark a video as completely scored by this observer (no events = none seen)."""
