@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+
+# Qt tests run without a screen, whoever starts pytest (set before any Qt import)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
