@@ -19,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 
 from behavior.io.startle_registry import read_startle_file
-from behavior.startle import synthetic as sy
 from behavior.startle.pipeline import analyze_recordings
 from behavior.startle.protocol import load_startle_protocol
+from behavior.testing import startle as sy
 
 
 def best_of(fn, repeat: int = 3) -> float:

@@ -4,7 +4,7 @@ wants to check the scorers on data whose truth is known.
 Forced swim videos (docs/synthetic_fst.md): :class:`SyntheticSpec` says what to make;
 :func:`ground_truth` gives the per-frame truth; :func:`render` the frames;
 :func:`write_video` encodes them in a real codec and container. Startle sessions:
-:mod:`behavior.testing.startle`.
+:mod:`behavior.testing.startle` (trial tables and per-sample exports with known amplitudes).
 
 Examples
 --------

@@ -17,8 +17,8 @@ from behavior.blinding.tables import read_groups, read_intervals
 from behavior.cli import main
 from behavior.errors import InputError
 from behavior.io.startle_registry import read_startle_file
-from behavior.startle import synthetic as sy
 from behavior.stats.readers import read_table
+from behavior.testing import startle as sy
 
 #: name -> bytes of a text, as Windows, Excel and lab software write it
 ENCODINGS = {

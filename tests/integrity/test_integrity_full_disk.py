@@ -13,7 +13,7 @@ from blinding_helpers import make_session, make_study
 from integrity_helpers import fill, listing
 
 from behavior.cli import main
-from behavior.startle import synthetic as sy
+from behavior.testing import startle as sy
 
 
 def _error(capsys) -> str:

@@ -11,7 +11,7 @@ from integrity_helpers import listing
 from behavior.blinding.lock import lock_session
 from behavior.blinding.session import ScoringSession
 from behavior.cli import main
-from behavior.startle import synthetic as sy
+from behavior.testing import startle as sy
 
 
 def _one_error_line(capsys, *words: str) -> str:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from behavior.cli import main
-from behavior.startle import synthetic as sy
+from behavior.testing import startle as sy
 
 
 @pytest.fixture()

@@ -1,6 +1,6 @@
 """Every file layout, written by the synthetic generators with known amplitudes, read back.
 
-The truth table (:func:`behavior.startle.synthetic.simulate_trials`) gives each
+The truth table (:func:`behavior.testing.startle.simulate_trials`) gives each
 trial's amplitude, latency and baseline; waveform layouts must recover them from
 the samples, per-trial layouts from the columns, and %PPI must equal the value
 computed here from the truth with plain Python.
@@ -14,10 +14,10 @@ import pytest
 
 from behavior.errors import InputError
 from behavior.io.startle_registry import read_startle_file
-from behavior.startle import synthetic as sy
 from behavior.startle.amplitude import measure_recording
 from behavior.startle.pipeline import analyze_recordings
 from behavior.startle.protocol import AmplitudeSettings, load_startle_protocol
+from behavior.testing import startle as sy
 
 SRLAB = load_startle_protocol("ppi_srlab")
 
