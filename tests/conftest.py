@@ -75,3 +75,20 @@ def full_disk(tmp_path):
     """``full_disk(name, size)``: a folder on a file system of ``size`` (a context
     manager)."""
     return lambda name="full", size="48k": small_disk(tmp_path / name, size)
+
+
+#: Real recordings from other labs, beside the project (see ../shared/data/real/README.md)
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+
+
+@pytest.fixture
+def real():
+    """``real("mouse-chamber/x.avi")`` -> path in ../shared/data/real, or skip."""
+
+    def find(path: str) -> Path:
+        p = REAL / path
+        if not p.exists():
+            pytest.skip(f"real recording {p} not available (../shared/data/real missing)")
+        return p
+
+    return find

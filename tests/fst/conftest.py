@@ -30,14 +30,23 @@ def vfr_video(tmp_path_factory):
     return path, write_video(spec, path, codec="h264")
 
 
+def faststart_copy(src: Path, dst: Path) -> None:
+    """Copy an MP4 with its index moved to the front (as many cameras write it), so
+    that a copy cut short still opens and seeks."""
+    import av
+
+    with av.open(str(src)) as fin, av.open(str(dst), "w",
+                                           options={"movflags": "faststart"}) as fout:
+        s_in = fin.streams.video[0]
+        s_out = fout.add_stream_from_template(s_in)
+        for packet in fin.demux(s_in):
+            if packet.dts is None:
+                continue
+            packet.stream = s_out
+            fout.mux(packet)
+
+
 @pytest.fixture
-def real():
-    """``real("mouse-chamber/x.avi")`` -> path in ../shared/data/real, or skip."""
-
-    def find(path: str) -> Path:
-        p = REAL / path
-        if not p.exists():
-            pytest.skip(f"real recording {p} not available (../shared/data/real missing)")
-        return p
-
-    return find
+def faststart():
+    """:func:`faststart_copy`, for tests that cut an MP4 short."""
+    return faststart_copy

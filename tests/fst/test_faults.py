@@ -163,29 +163,14 @@ def test_an_unknown_protocol_name_is_one_line(two_arena_video, tmp_path, capsys)
     assert not (tmp_path / "r.csv").exists()
 
 
-def _faststart_copy(src: Path, dst: Path) -> None:
-    """An MP4 with its index in front (as cameras write it), so a copy cut short
-    still opens."""
-    import av
-
-    with av.open(str(src)) as fin, av.open(str(dst), "w",
-                                           options={"movflags": "faststart"}) as fout:
-        s_in = fin.streams.video[0]
-        s_out = fout.add_stream_from_template(s_in)
-        for packet in fin.demux(s_in):
-            if packet.dts is None:
-                continue
-            packet.stream = s_out
-            fout.mux(packet)
-
 
 @pytest.mark.parametrize("container", ["mp4", "avi"])
 def test_a_recording_cut_in_half_is_reported_as_broken(two_arena_video, tmp_path, container,
-                                                       capsys):
+                                                       capsys, faststart):
     video, _ = two_arena_video
     whole = tmp_path / f"whole.{container}"
     if container == "mp4":
-        _faststart_copy(video, whole)
+        faststart(video, whole)
     else:
         from behavior.testing import SyntheticSpec, write_video
 

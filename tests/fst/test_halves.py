@@ -178,29 +178,15 @@ def test_a_seek_that_lands_late_decodes_from_the_start(split_short):
     assert len(late.traces[0].table) == len(truth.time_s)
 
 
-def _faststart(src, dst):
-    """Copy an MP4 with its index moved to the front (as many cameras write it), so
-    that a copy cut short still opens and seeks."""
-    import av
-
-    with av.open(str(src)) as fin, av.open(str(dst), "w",
-                                           options={"movflags": "faststart"}) as fout:
-        s_in = fin.streams.video[0]
-        s_out = fout.add_stream_from_template(s_in)
-        for packet in fin.demux(s_in):
-            if packet.dts is None:
-                continue
-            packet.stream = s_out
-            fout.mux(packet)
-
 
 @pytest.mark.parametrize("keep", [1 / 3, 4 / 5])  # the middle is at 21 s of 40
-def test_a_file_cut_short_in_either_half(seekable_video, split_short, tmp_path, worker, keep):
+def test_a_file_cut_short_in_either_half(seekable_video, split_short, tmp_path, worker, keep,
+                                        faststart):
     # an MP4 with its index in front, cut short (a full card, a crash): it opens and
     # seeks, but has frames only up to the cut, in the first or the second half
     path, _ = seekable_video
     front = tmp_path / "front.mp4"
-    _faststart(path, front)
+    faststart(path, front)
     data = front.read_bytes()
     assert data.index(b"moov") < data.index(b"mdat")
     whole = _track(front, pipelined=False).traces[0].table["time_s"].to_numpy()

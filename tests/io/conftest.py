@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from video_helpers import REAL, has_encoder, leading_frames, vfr_times, write_numbered  # noqa: F401
 
@@ -36,15 +34,3 @@ def open_gop_hevc(tmp_path_factory):
     return path, write_numbered(path, 120, vfr_times(120, seed=3), seed=3, codec="hevc",
                                 keyframe_interval=24, bframes=3, open_gop=True)
 
-
-@pytest.fixture
-def real():
-    """``real("mouse-chamber/x.avi")`` -> path in ../shared/data/real, or skip."""
-
-    def find(path: str) -> Path:
-        p = REAL / path
-        if not p.exists():
-            pytest.skip(f"real recording {p} not available (../shared/data/real missing)")
-        return p
-
-    return find
