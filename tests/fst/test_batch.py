@@ -73,14 +73,31 @@ def test_cancel_after_the_first_video_keeps_it_and_stops(batch_of_three, tmp_pat
     done: the batch returns with that video in the table and says what was left."""
     videos, serial = batch_of_three
     token = CancelToken()
+    first_taken = threading.Event()
 
     def on_step(step):
         if step.result is not None:
             token.cancel()
+            first_taken.set()
+
+    submitted = []
+
+    def submit(fn, *args, **kwargs):
+        # the later videos start only once the first is in the table: on a loaded
+        # machine they could otherwise finish before it is read, and be kept (right,
+        # but not what this test is about)
+        submitted.append(args[0])
+        if len(submitted) == 1:
+            return executor.submit(fn, *args, **kwargs)
+
+        def later():
+            first_taken.wait(30)
+            return fn(*args, **kwargs)
+        return executor.submit(later)
 
     out = tmp_path / "r.csv"
     with ThreadPoolExecutor(1) as executor:
-        batch = score_batch(videos, PROTOCOL, out, submit=executor.submit, cancel=token,
+        batch = score_batch(videos, PROTOCOL, out, submit=submit, cancel=token,
                             progress=on_step)
     assert batch.cancelled and [r.path for r in batch.results] == [videos[0]]
     assert batch.unfinished == videos[1:]

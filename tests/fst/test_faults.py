@@ -75,6 +75,7 @@ def test_preview_and_rescore_into_a_read_only_folder(two_arena_video, read_only,
         assert list(folder.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_full_disk_loses_nothing_scored_and_leaves_no_debris(two_arena_video, vfr_video,
                                                                full_disk, tmp_path, capsys):
     """The traces of the first video fill a 48-kB disk: that video is reported as not

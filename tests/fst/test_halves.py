@@ -148,6 +148,7 @@ class _Failing(Executor):
         return future
 
 
+@pytest.mark.slow
 def test_a_failed_helper_is_replaced_by_tracking_here(seekable_video, split_short):
     path, _ = seekable_video
     _same(_track(path, pipelined=False), _track(path, helper=_Failing()))
@@ -179,6 +180,7 @@ def test_a_seek_that_lands_late_decodes_from_the_start(split_short):
 
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("keep", [1 / 3, 4 / 5])  # the middle is at 21 s of 40
 def test_a_file_cut_short_in_either_half(seekable_video, split_short, tmp_path, worker, keep,
                                         faststart):
@@ -232,6 +234,7 @@ def test_a_file_broken_off_in_the_first_half_keeps_what_decoded(split_short):
     np.testing.assert_allclose(times, truth.time_s[truth.time_s < 12.0])
 
 
+@pytest.mark.slow
 def test_one_video_on_two_cores_scores_as_on_one(seekable_video, split_short, worker):
     path, _ = seekable_video
     job = VideoJob(str(path), settings=SPLIT)

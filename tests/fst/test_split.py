@@ -21,6 +21,7 @@ def _frames(path, start_s=None):
         return [(f.time_s, f.image.copy()) for f in video.frames(start_s=start_s)]
 
 
+@pytest.mark.slow
 def test_each_arena_gets_its_own_video_with_the_same_frames_and_times(two_arena_video,
                                                                       tmp_path):
     path, truth = two_arena_video
@@ -83,6 +84,7 @@ def test_existing_files_are_not_overwritten_and_bad_files_are_skipped(two_arena_
                                                      "two_arenas_arena2.mp4"]
 
 
+@pytest.mark.slow
 def test_each_arena_video_starts_at_its_own_test_start(two_arena_video, tmp_path):
     path, _ = two_arena_video
     source = _frames(path)

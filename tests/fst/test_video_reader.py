@@ -167,6 +167,7 @@ def test_containers_and_codecs_decode_with_their_timestamps(tmp_path, suffix, co
     assert np.abs(times - truth.time_s).max() < 2e-3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("rotation", "mirror"), [(-90, False), (90, False), (180, False),
                                                  (0, True), (90, True)])
 def test_a_phone_video_is_turned_upright_before_arenas_are_numbered(two_arena_video, tmp_path,

@@ -30,6 +30,7 @@ def xserver():
     server.close()
 
 
+@pytest.mark.slow
 def test_hold_j_for_3_s_with_auto_repeat_is_one_3_s_bout(tmp_path, xserver):
     assert xserver.auto_repeat, "could not switch the X server's key auto-repeat on"
     made, _, _ = make_gui_session(tmp_path, n=1, seconds=12.0, window=(1.0, 11.0))
