@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,6 +158,21 @@ class Section:
             raise self.fail(name, f"expected [start, end] with start < end, got {value!r}")
         return float(value[0]), float(value[1])
 
+    def names(self, name: str) -> tuple[str, ...]:
+        """A list of distinct lower-case names (``[a-z][a-z0-9_]*``); empty if absent."""
+        value = self.raw(name, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise self.fail(name, f"expected a list of names, got {value!r}")
+        for v in value:
+            if not isinstance(v, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", v):
+                raise self.fail(name, "expected lower-case names (letters, digits, _), "
+                                      f"got {v!r}")
+        if len(set(value)) != len(value):
+            raise self.fail(name, f"a name is given twice: {list(value)}")
+        return tuple(value)
+
     def section(self, name: str, default: Any = ...) -> Section:
         value = self.raw(name, default)
         if not isinstance(value, Mapping):
@@ -215,6 +231,10 @@ class FstProtocol:
         animal's centroid is at least this high above its floating level, in units
         of its body size (the square root of its usual area); see
         :mod:`behavior.fst.states`. Not used for tail suspension.
+    points
+        Point events an observer may mark (by hand, with one key press) and that are
+        counted in the window, e.g. ``[head_shake, dive]``: lower-case names, not a
+        state's. Not used by the auto-scorer. Empty by default.
     """
 
     name: str
@@ -232,6 +252,7 @@ class FstProtocol:
     animal: str = "auto"
     min_area_px: float = 30.0
     climb_height: float = 0.2
+    points: tuple[str, ...] = ()
     source: str = ""
 
     def with_overrides(self, **overrides: Any) -> FstProtocol:
@@ -251,6 +272,10 @@ class FstProtocol:
         data = dataclasses.asdict(self)
         data.pop("source")
         data["window_s"] = list(self.window_s)
+        if self.points:
+            data["points"] = list(self.points)
+        else:
+            del data["points"]  # files without point events read and write as before
         return data
 
     def to_yaml(self) -> str:
@@ -295,6 +320,7 @@ def parse_fst_protocol(data: Mapping[str, Any], path: str | Path) -> FstProtocol
         animal=s.string("animal", "auto", choices=("auto", "dark", "light")),
         min_area_px=s.number("min_area_px", 30.0, min=1),
         climb_height=s.number("climb_height", 0.2, min=0, max=5),
+        points=s.names("points"),
         source=str(path),
     )
 

@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="FST protocol giving window, bins and duration (default mouse_fst)")
     p.add_argument("--behaviours", default="immobility", metavar="LIST",
                    help="states to score: immobility[,swimming,climbing]")
+    p.add_argument("--points", metavar="LIST",
+                   help="point events to mark with one key press and count, e.g. "
+                        "head_shake,dive (default: the protocol's points, usually none)")
     p.add_argument("--min-bout", type=float, default=0.0, metavar="S",
                    help="minimum manual immobility bout in summaries (default 0: as scored)")
     p.set_defaults(func=_create)
@@ -200,7 +203,8 @@ def _create(args: argparse.Namespace) -> int:
     _warn(remove_stale_staging(prepare_folder(Path(args.out).parent)), "note")
     made = create_session(videos, groups, args.out, args.key, protocol,
                           observers=observer_list(args.observers),
-                          behaviours=observer_list(args.behaviours), min_bout_s=args.min_bout)
+                          behaviours=observer_list(args.behaviours), min_bout_s=args.min_bout,
+                          points=None if args.points is None else observer_list(args.points))
     _warn(made.cleaned, "note")
     echo(f"session {made.session_id}: {len(made.codes)} coded video(s) in {made.session_dir}")
     echo(f"key written to {made.key_path} — keep it away from the observers")

@@ -33,7 +33,7 @@ from behavior.blinding import database as db
 from behavior.blinding.codes import new_codes, new_session_id, random_order
 from behavior.blinding.key import key_text, read_key
 from behavior.blinding.remux import RemuxResult, find_leaks, remux_without_metadata
-from behavior.blinding.session import IMMOBILITY, KNOWN_BEHAVIOURS
+from behavior.blinding.session import IMMOBILITY, check_behaviours
 from behavior.errors import BehaviorError, FileSystemError, InputError, VideoError
 from behavior.io.atomic import prepare_folder, space_problem, write_failure, write_text
 from behavior.io.video import probe
@@ -75,6 +75,7 @@ def create_session(
     observers: Sequence[str] = (),
     behaviours: Sequence[str] = (IMMOBILITY,),
     min_bout_s: float = 0.0,
+    points: Sequence[str] | None = None,
 ) -> CreatedSession:
     """Code the videos into ``session_dir`` and write the key to ``key_path``.
 
@@ -98,6 +99,9 @@ def create_session(
         States to score; immobility always included.
     min_bout_s
         Minimum bout applied to manual immobility before summarising (0: as scored).
+    points
+        Point events observers may mark (one key press each, counted in the window);
+        default: the protocol's ``points``.
 
     Raises
     ------
@@ -116,11 +120,8 @@ def create_session(
         raise InputError(session_dir, "session folder exists and is not empty")
     if not key_path.parent.is_dir():
         raise FileSystemError(key_path, "the key's folder does not exist")
-    behaviours = tuple(dict.fromkeys([IMMOBILITY, *[b.strip().lower() for b in behaviours]]))
-    unknown = [b for b in behaviours if b not in KNOWN_BEHAVIOURS]
-    if unknown:
-        raise InputError("behaviours", f"unknown behaviour(s) {', '.join(unknown)}; "
-                         f"expected {', '.join(KNOWN_BEHAVIOURS)}")
+    behaviours, marks = check_behaviours(
+        behaviours, protocol.points if points is None else points)
     observers = tuple(dict.fromkeys(o.strip() for o in observers if o.strip()))
     paths = [Path(v) for v in videos]
     if not paths:
@@ -174,8 +175,7 @@ def create_session(
                 conn.execute("INSERT INTO protocol VALUES (1, ?, ?, ?, ?, ?, ?)",
                              (protocol.name, protocol.duration_s, w0, w1, protocol.bin_s,
                               float(min_bout_s)))
-                conn.executemany("INSERT INTO behaviours VALUES (?, 'state', ?)",
-                                 [(b, i) for i, b in enumerate(behaviours)])
+                db.insert_behaviours(conn, behaviours, marks)
                 conn.executemany("INSERT INTO videos (code, file, duration_s, fps, n_frames, "
                                  "remuxed) VALUES (?,?,?,?,?,?)", rows)
                 ids = [r["id"] for r in conn.execute("SELECT id FROM videos ORDER BY code")]

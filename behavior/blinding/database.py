@@ -11,7 +11,8 @@ Schema (version :data:`SCHEMA_VERSION`)
                  ``created_at``, ``locked_at``, ``events_sha256`` (set by the lock)
 ``protocol``     one row: ``name``, ``duration_s``, ``window_start_s``, ``window_end_s``,
                  ``bin_s``, ``min_bout_s`` (the definitions of the forced swim module)
-``behaviours``   ``name``, ``kind`` (always ``state``), ``position``
+``behaviours``   ``name``, ``kind`` (``state``: a bout with a start and an end; ``point``:
+                 an instant, counted — version 2), ``position``
 ``observers``    ``id``, ``name``, ``added_at``
 ``videos``       ``id``, ``code``, ``file`` (inside the session), ``duration_s``, ``fps``,
                  ``n_frames``, ``remuxed`` (1 remuxed, 0 copied byte for byte)
@@ -19,13 +20,15 @@ Schema (version :data:`SCHEMA_VERSION`)
                  observer's random order), ``finished_at``
 ``events``       ``id``, ``observer_id``, ``video_id``, ``behaviour``, ``start_s``,
                  ``end_s``, ``start_frame``, ``end_frame`` (exclusive), ``created_at``,
-                 ``source`` (``live`` or ``import``)
+                 ``source`` (``live`` or ``import``); a point event has ``end_s = start_s``
+                 and ``end_frame = start_frame + 1``
 ``audit``        ``id``, ``at``, ``observer``, ``action``, ``detail`` (JSON)
 ``resume_points`` ``observer``, ``code``, ``t_s``, ``at``: where each observer was (video
                  and time), so the GUI resumes there; made when first written, not part
                  of the lock's digest
 
-The version is also SQLite's ``PRAGMA user_version``. After the lock, triggers
+The version is also SQLite's ``PRAGMA user_version``. Version 1 (states only) is still
+read and scored into; it cannot hold point events. After the lock, triggers
 refuse any insert, update or delete on events, assignments, videos and observers;
 the digest catches changes made around them.
 Times are ISO 8601 UTC strings.
@@ -45,7 +48,9 @@ from typing import Any
 
 from behavior.errors import BehaviorError, FileSystemError, InputError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: versions this code opens (1 has no point events: its ``behaviours`` allow states only)
+READABLE_VERSIONS = (1, 2)
 DB_NAME = "session.sqlite"
 VIDEO_DIR = "videos"
 
@@ -69,7 +74,7 @@ CREATE TABLE protocol (
 );
 CREATE TABLE behaviours (
     name TEXT PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind = 'state'),
+    kind TEXT NOT NULL CHECK (kind IN ('state', 'point')),
     position INTEGER NOT NULL UNIQUE
 );
 CREATE TABLE observers (
@@ -105,7 +110,7 @@ CREATE TABLE events (
     end_frame INTEGER NOT NULL,
     created_at TEXT NOT NULL,
     source TEXT NOT NULL DEFAULT 'live',
-    CHECK (end_s > start_s)
+    CHECK (end_s >= start_s)
 );
 CREATE INDEX events_by_video ON events (observer_id, video_id, behaviour, start_s);
 CREATE TABLE audit (
@@ -231,10 +236,10 @@ def open_database(session: str | Path, *, readonly: bool = False) -> sqlite3.Con
     if row is None:
         conn.close()
         raise InputError(path, "scoring database has no session row")
-    if row["schema_version"] != SCHEMA_VERSION:
+    if row["schema_version"] not in READABLE_VERSIONS:
         conn.close()
         raise InputError(path, f"schema version {row['schema_version']}; this version of "
-                         f"behavior reads version {SCHEMA_VERSION}")
+                         f"behavior reads versions {', '.join(map(str, READABLE_VERSIONS))}")
     return conn
 
 
@@ -320,8 +325,18 @@ def read_protocol(conn: sqlite3.Connection) -> SessionProtocol:
                            r["bin_s"], r["min_bout_s"])
 
 
-def read_behaviours(conn: sqlite3.Connection) -> tuple[str, ...]:
-    return tuple(r["name"] for r in conn.execute("SELECT name FROM behaviours ORDER BY position"))
+def read_behaviours(conn: sqlite3.Connection, kind: str = "state") -> tuple[str, ...]:
+    """Names of the behaviours of ``kind`` (``"state"`` or ``"point"``), in order."""
+    return tuple(r["name"] for r in conn.execute(
+        "SELECT name FROM behaviours WHERE kind = ? ORDER BY position", (kind,)))
+
+
+def insert_behaviours(conn: sqlite3.Connection, states: tuple[str, ...],
+                      points: tuple[str, ...] = ()) -> None:
+    """The behaviours of a new session (call inside its creating transaction)."""
+    rows = [(b, "state", i) for i, b in enumerate(states)]
+    rows += [(b, "point", len(states) + i) for i, b in enumerate(points)]
+    conn.executemany("INSERT INTO behaviours (name, kind, position) VALUES (?, ?, ?)", rows)
 
 
 def read_videos(conn: sqlite3.Connection) -> list[VideoRecord]:

@@ -255,6 +255,7 @@ def session_scores(conn: sqlite3.Connection) -> pd.DataFrame:
     """
     protocol = db.read_protocol(conn)
     behaviours = db.read_behaviours(conn)
+    points = db.read_behaviours(conn, "point")
     videos = {v.id: v for v in db.read_videos(conn)}
     events = pd.read_sql_query(
         "SELECT o.name AS observer, e.video_id, e.behaviour, e.start_s, e.end_s FROM events e "
@@ -269,7 +270,8 @@ def session_scores(conn: sqlite3.Connection) -> pd.DataFrame:
         mine = events[(events["observer"] == observer) & (events["video_id"] == vid)]
         bouts = {b: mine.loc[mine["behaviour"] == b, ["start_s", "end_s"]].to_numpy(float)
                  .reshape(-1, 2) for b in behaviours}
-        summary = summarize_events(bouts, protocol, videos[vid].duration_s)
+        marks = {p: mine.loc[mine["behaviour"] == p, "start_s"].to_numpy(float) for p in points}
+        summary = summarize_events(bouts, protocol, videos[vid].duration_s, marks)
         rows.append({"code": videos[vid].code, "observer": observer,
                      "n_events": int(len(mine)), **summary})
     return pd.DataFrame(rows)

@@ -22,7 +22,7 @@ from pathlib import Path
 from behavior.blinding import database as db
 from behavior.blinding.codes import new_session_id
 from behavior.blinding.database import ScoringError
-from behavior.blinding.session import IMMOBILITY, KNOWN_BEHAVIOURS
+from behavior.blinding.session import IMMOBILITY, KNOWN_BEHAVIOURS, check_behaviours
 from behavior.errors import InputError
 from behavior.io.video import VideoReader
 from behavior.protocols import FstProtocol, load_fst_protocol
@@ -89,11 +89,8 @@ def open_video_scoring(
     if database.exists():
         return database, _add_video(database, video, frame_times)
     protocol = protocol or load_fst_protocol("mouse_fst")
-    names = tuple(dict.fromkeys([IMMOBILITY, *(behaviours or behaviours_for(protocol))]))
-    unknown = [b for b in names if b not in KNOWN_BEHAVIOURS]
-    if unknown:
-        raise InputError(database, f"unknown behaviour(s) {', '.join(unknown)}; expected "
-                         f"{', '.join(KNOWN_BEHAVIOURS)}")
+    names, marks = check_behaviours(behaviours or behaviours_for(protocol), protocol.points,
+                                    database)
     if not database.parent.is_dir():
         raise InputError(database, "its folder does not exist")
     tmp = database.with_name(f".{database.name}.{os.getpid()}.tmp")
@@ -109,8 +106,7 @@ def open_video_scoring(
                 conn.execute("INSERT INTO protocol VALUES (1, ?, ?, ?, ?, ?, ?)",
                              (protocol.name, protocol.duration_s, w0, w1, protocol.bin_s,
                               float(min_bout_s)))
-                conn.executemany("INSERT INTO behaviours VALUES (?, 'state', ?)",
-                                 [(b, i) for i, b in enumerate(names)])
+                db.insert_behaviours(conn, names, marks)
                 _insert_video(conn, database, video, code, frame_times)
                 db.audit(conn, "create", None, open=True, videos=1, observers=[])
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

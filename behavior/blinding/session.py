@@ -29,13 +29,38 @@ from behavior.fst.summary import apply_min_bout, summarize_bouts
 
 #: The behaviour summarised as immobility (see :mod:`behavior.fst.summary`).
 IMMOBILITY = "immobility"
-#: Behaviours a forced swim session may score (all are states).
+#: States a forced swim session may score (bouts, held with a key).
 KNOWN_BEHAVIOURS = ("immobility", "swimming", "climbing")
+
+
+def check_behaviours(states: Sequence[str], points: Sequence[str] = (),
+                     where: object = "behaviours") -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The states (immobility first, always) and point events of a new session.
+
+    States must be :data:`KNOWN_BEHAVIOURS`; point events are free lower-case names
+    (e.g. ``head_shake``, ``dive``: instants an observer marks with one key press,
+    counted in the window) that are not states. Raises InputError naming ``where``.
+    """
+    from behavior.errors import InputError
+
+    names = tuple(dict.fromkeys([IMMOBILITY, *[b.strip().lower() for b in states]]))
+    unknown = [b for b in names if b not in KNOWN_BEHAVIOURS]
+    if unknown:
+        raise InputError(where, f"unknown behaviour(s) {', '.join(unknown)}; expected "
+                         f"{', '.join(KNOWN_BEHAVIOURS)}")
+    marks = tuple(dict.fromkeys(p.strip().lower() for p in points if p.strip()))
+    bad = [p for p in marks if p in KNOWN_BEHAVIOURS or not p.replace("_", "").isalnum()
+           or not p[0].isalpha()]
+    if bad:
+        raise InputError(where, f"point event name(s) {', '.join(bad)}: use lower-case "
+                         "names (letters, digits, _) that are not a state's")
+    return names, marks
 
 
 @dataclass(frozen=True)
 class Event:
-    """One scored state: ``[start_s, end_s)`` of ``behaviour`` in video ``code``."""
+    """One scored state, ``[start_s, end_s)`` of ``behaviour`` in video ``code``, or a
+    point event (``start_s == end_s``, one frame)."""
 
     id: int
     observer: str
@@ -61,20 +86,29 @@ def frame_at(t_s: float, fps: float, frame_times_s: np.ndarray | None = None) ->
 
 
 def summarize_events(bouts_by_behaviour: dict[str, np.ndarray], protocol: SessionProtocol,
-                     observed_end_s: float) -> dict[str, float]:
+                     observed_end_s: float,
+                     points: dict[str, np.ndarray] | None = None) -> dict[str, float]:
     """Summary of one observer's scores of one video.
 
     Immobility is summarised by :func:`behavior.fst.summary.summarize_bouts` (after
     the session's minimum bout), exactly as the auto-scorer's bouts are; every other
     behaviour adds ``<behaviour>_s``, its seconds inside the window, and
     ``<behaviour>_bins``, the whole bins where it predominated (as the auto-scorer's
-    swimming and climbing).
+    swimming and climbing). Each point event adds ``<point>_n``, how many were marked
+    in the part of the window the video covers (empty when it covers none of it).
     """
     immobile = apply_min_bout(bouts_by_behaviour.get(IMMOBILITY, np.empty((0, 2))),
                               protocol.min_bout_s)
     others = {name: bouts for name, bouts in bouts_by_behaviour.items() if name != IMMOBILITY}
-    return summarize_bouts(immobile, protocol.window_s, protocol.duration_s, protocol.bin_s,
-                           observed_end_s=observed_end_s, others=others)
+    summary = summarize_bouts(immobile, protocol.window_s, protocol.duration_s, protocol.bin_s,
+                              observed_end_s=observed_end_s, others=others)
+    w0, w1 = protocol.window_s
+    end = min(w1, observed_end_s)
+    for name, times in (points or {}).items():
+        t = np.asarray(times, dtype=float).ravel()
+        summary[f"{name}_n"] = (float(np.count_nonzero((t >= w0) & (t < end))) if end > w0
+                                else float("nan"))
+    return summary
 
 
 class ScoringSession:
@@ -108,6 +142,8 @@ class ScoringSession:
             raise
         self.protocol: SessionProtocol = db.read_protocol(self._conn)
         self.behaviours: tuple[str, ...] = db.read_behaviours(self._conn)
+        #: point events (marked with one key press; counted), after the states
+        self.points: tuple[str, ...] = db.read_behaviours(self._conn, "point")
         self._videos = {v.code: v for v in db.read_videos(self._conn)}
         self._frame_times: dict[str, np.ndarray] = {}
         self._current: str | None = None
@@ -184,6 +220,8 @@ class ScoringSession:
         """
         code = self._code(video)
         self._check_behaviour(behaviour)
+        if behaviour in self.points:
+            raise ScoringError(f"'{behaviour}' is a point event: mark it, it is not held")
         self._check_time(code, t_s)
         self._check_unlocked()
         if self._held is not None:
@@ -278,6 +316,18 @@ class ScoringSession:
         self._undo.append(("add", event, None))
         self._redo.clear()
         return event
+
+    def mark(self, point: str, t_s: float, video: str | None = None,
+             source: str = "live") -> Event:
+        """Mark a point event at ``t_s`` (one key press; committed at once).
+
+        A held state goes on: a point is an instant, not a state. Refused when the same
+        point is already marked on that frame (a key pressed twice)."""
+        if point not in self.points:
+            raise ScoringError(f"'{point}' is not a point event of this session"
+                               + (f" ({', '.join(self.points)})" if self.points else
+                                  " (it has none)"))
+        return self.add(point, t_s, t_s, video=video, source=source)
 
     def edit(self, event_id: int, start_s: float, end_s: float) -> Event:
         """Move an event's start and end; audited with the old values."""
@@ -374,12 +424,14 @@ class ScoringSession:
         """Per-video summary with the auto-scorer's definitions (window, bins, latency).
 
         Keys: :data:`behavior.fst.summary.SUMMARY_COLUMNS`, the bin columns, then
-        ``<behaviour>_s`` for each behaviour other than immobility.
+        ``<behaviour>_s`` for each behaviour other than immobility, then ``<point>_n``
+        for each point event.
         """
         code = self._code(video)
         bouts = {b: np.array([[e.start_s, e.end_s] for e in self.events(code, b)]).reshape(-1, 2)
                  for b in self.behaviours}
-        return summarize_events(bouts, self.protocol, self._video(code).duration_s)
+        points = {p: np.array([e.start_s for e in self.events(code, p)]) for p in self.points}
+        return summarize_events(bouts, self.protocol, self._video(code).duration_s, points)
 
     def close(self) -> None:
         """Close the database (a held state is dropped, as a crash would)."""
@@ -406,9 +458,9 @@ class ScoringSession:
         return code
 
     def _check_behaviour(self, behaviour: str) -> None:
-        if behaviour not in self.behaviours:
+        if behaviour not in self.behaviours and behaviour not in self.points:
             raise ScoringError(f"unknown behaviour '{behaviour}'; this session scores "
-                               f"{', '.join(self.behaviours)}")
+                               f"{', '.join(self.behaviours + self.points)}")
 
     def _check_time(self, code: str, t_s: float) -> None:
         v = self._video(code)
@@ -427,6 +479,9 @@ class ScoringSession:
         self._check_time(code, start_s)
         self._check_time(code, end_s)
         v = self._video(code)
+        times = self._frame_times.get(code)
+        if behaviour in self.points:
+            return self._check_point(code, behaviour, start_s, end_s, ignore_id)
         end_s = min(end_s, v.duration_s)
         if not end_s > start_s:
             raise ScoringError(f"video {code}: a bout must end after it starts "
@@ -439,8 +494,24 @@ class ScoringSession:
             raise ScoringError(
                 f"video {code}: {behaviour} {start_s:g}–{end_s:g} s overlaps event {clash['id']} "
                 f"({clash['start_s']:g}–{clash['end_s']:g} s); edit or delete that one first")
-        times = self._frame_times.get(code)
         return end_s, frame_at(start_s, v.fps, times), frame_at(end_s, v.fps, times)
+
+    def _check_point(self, code: str, point: str, t_s: float, end_s: float,
+                     ignore_id: int | None) -> tuple[float, int, int]:
+        """A point event is one frame: ``end_s == start_s``, not twice on a frame."""
+        if end_s != t_s:
+            raise ScoringError(f"video {code}: '{point}' is a point event; it has one time, "
+                               f"not {t_s:g}–{end_s:g} s")
+        v = self._video(code)
+        frame = frame_at(t_s, v.fps, self._frame_times.get(code))
+        twice = self._conn.execute(
+            "SELECT id, start_s FROM events WHERE observer_id = ? AND video_id = ? AND "
+            "behaviour = ? AND start_frame = ? AND id IS NOT ?",
+            (self._observer_id, v.id, point, frame, ignore_id)).fetchone()
+        if twice is not None:
+            raise ScoringError(f"video {code}: {point} is already marked on this frame "
+                               f"(event {twice['id']} at {twice['start_s']:g} s)")
+        return t_s, frame, frame + 1
 
     def _insert(self, code: str, behaviour: str, start_s: float, end_s: float, source: str,
                 event_id: int | None, action: str = "add", created_at: str | None = None) -> Event:
