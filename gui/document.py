@@ -60,6 +60,11 @@ class ScoringDocument(QObject):
         return self.session.behaviours
 
     @property
+    def points(self) -> tuple[str, ...]:
+        """The protocol's point events (marked with one key press)."""
+        return self.session.points
+
+    @property
     def protocol(self):
         return self.session.protocol
 
@@ -138,6 +143,19 @@ class ScoringDocument(QObject):
         self.changed.emit()
         return ok
 
+    def mark(self, point: str, t_s: float) -> Event | None:
+        """Mark a point event at ``t_s`` (a held state goes on)."""
+        if self.read_only:
+            self.message.emit("This session is locked: it opens read-only")
+            return None
+        if point not in self.points:
+            return None
+        event = self._do(self.session.mark, point, min(t_s, self.duration()))[1]
+        if event is not None:
+            self.message.emit(f"{point.replace('_', ' ')} marked at {event.start_s:.2f} s")
+        self.changed.emit()
+        return event
+
     def hold_end(self, behaviour: str, t_s: float) -> Event | None:
         """End the hold of ``behaviour`` at ``t_s`` (nothing if another is held now)."""
         held = self.session.held
@@ -184,6 +202,8 @@ class ScoringDocument(QObject):
         if not ok:
             return None
         start, end = (t_s, event.end_s) if edge == "start" else (event.start_s, t_s)
+        if event.behaviour in self.points:  # a mark has one time: both edges move
+            start = end = t_s
         moved = self._do(self.session.edit, event_id, start, end)[1]
         self.changed.emit()
         return moved

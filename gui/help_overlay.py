@@ -24,15 +24,22 @@ class HelpOverlay(QWidget):
         self.hide()
 
     def set_keys(self, holds: list[tuple[str, str]], groups: list[tuple[str, list[tuple[str,
-                                                                                    str]]]]
-                 ) -> None:
-        """``holds``: (key, behaviour); ``groups``: (menu, [(command, shortcut)])."""
+                                                                                    str]]]],
+                 marks: list[tuple[str, str]] = ()) -> None:
+        """``holds``: (key, behaviour); ``groups``: (menu, [(command, shortcut)]);
+        ``marks``: (key, point event)."""
         cells = ["<h2>Keys</h2><table cellspacing='6'><tr><td valign='top'>",
                  "<h3>Hold to score</h3><table>"]
         for key, behaviour in holds:
             cells.append(f"<tr><td><b>{escape(key)}</b> (hold)&nbsp;&nbsp;</td>"
                          f"<td>{escape(behaviour)}</td></tr>")
         cells.append("</table><p>Press when the state starts,<br>release when it ends.</p>")
+        if marks:
+            cells.append("<h3>Mark</h3><table>")
+            for key, point in marks:
+                cells.append(f"<tr><td><b>{escape(key)}</b> (press)&nbsp;&nbsp;</td>"
+                             f"<td>{escape(point.replace('_', ' '))}</td></tr>")
+            cells.append("</table>")
         for n, (menu, items) in enumerate(groups):
             if n and n % 2 == 1:
                 cells.append("</td><td valign='top' style='padding-left:30px'>")

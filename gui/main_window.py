@@ -196,6 +196,12 @@ class MainWindow(QMainWindow):
             a.setEnabled(False)
             self.holds_menu.insertAction(first, a)
             self.hold_actions.append(a)
+        for i, point in enumerate(self.doc.points if self.doc else ()):
+            a = QAction(f"Mark {point.replace('_', ' ').capitalize()}\t"
+                        f"{self.settings.mark_key(point, i)}", self)
+            a.setEnabled(False)
+            self.holds_menu.insertAction(first, a)
+            self.hold_actions.append(a)
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -416,7 +422,8 @@ class MainWindow(QMainWindow):
     # -- other commands ----------------------------------------------------------------
     def edit_settings(self) -> None:
         behaviours = self.doc.behaviours if self.doc else ("immobility", "swimming", "climbing")
-        if SettingsDialog(self.settings, behaviours, self).exec_():
+        points = self.doc.points if self.doc else ()
+        if SettingsDialog(self.settings, behaviours, self, points=points).exec_():
             self.apply_shortcuts()
             self.score_page.rebind_keys()
 
@@ -428,7 +435,9 @@ class MainWindow(QMainWindow):
             items = [(COMMAND_BY_ID[c].text, self.actions_by_id[c].shortcut().toString(
                 QKeySequence.NativeText)) for c in ids if c in self.actions_by_id]
             groups.append((title.replace("&", ""), items))
-        self.help.set_keys(holds, groups)
+        marks = [(self.settings.mark_key(p, i), p)
+                 for i, p in enumerate(self.doc.points if self.doc else ())]
+        self.help.set_keys(holds, groups, marks)
         self.help.toggle()
 
     def _about(self) -> None:

@@ -242,11 +242,17 @@ class ScorePage(QWidget):
             return
         self.keys.grace_ms = self.settings.release_grace_ms
         names = {b: self.settings.hold_key(b) for b in self.doc.behaviours}
-        self.keys.bind({key_code(k): b for b, k in names.items() if k})
+        marks = {p: self.settings.mark_key(p, i) for i, p in enumerate(self.doc.points)}
+        # a mark key goes through the hold logic too, so a key held down (auto-repeat)
+        # marks once, at its press
+        self.keys.bind({key_code(k): b for b, k in {**names, **marks}.items() if k})
         lines = [f"<b>Hold {k}</b>: {b}" for b, k in names.items() if k]
-        self.keys_label.setText("Press and hold while the state lasts:<br>" + "<br>".join(lines)
-                                + "<br><br>F1: all keys")
-        self.timeline.keys = names
+        text = "Press and hold while the state lasts:<br>" + "<br>".join(lines)
+        if marks:
+            text += "<br><br>Press once when it happens:<br>" + "<br>".join(
+                f"<b>{k}</b>: {p.replace('_', ' ')}" for p, k in marks.items() if k)
+        self.keys_label.setText(text + "<br><br>F1: all keys")
+        self.timeline.keys = {**names, **marks}
         self.timeline.update()
 
     def open_code(self, code: str, start_s: float | None = None) -> None:
@@ -268,7 +274,7 @@ class ScorePage(QWidget):
         self.view.clear("Opening…")
         self.player.open(doc.video_path(code), end_s=doc.duration(code), start_s=start)
         self.timeline.set_layout(doc.behaviours, doc.duration(code), doc.protocol.window_s,
-                                 doc.protocol.bin_s, self.timeline.keys)
+                                 doc.protocol.bin_s, self.timeline.keys, points=doc.points)
         crop = self.settings.value(f"crop/{code}")
         self.view.set_crop(QRect(*[int(v) for v in crop]) if crop else None)
         self.refresh()
@@ -298,6 +304,8 @@ class ScorePage(QWidget):
         for b in self.doc.behaviours if self.doc else ():
             if b != "immobility":
                 rows.append((f"{b}_s", b.capitalize()))
+        for point in self.doc.points if self.doc else ():
+            rows.append((f"{point}_n", point.replace("_", " ").capitalize()))
         for key, text in rows:
             label = QLabel("—")
             label.setAlignment(Qt.AlignRight)
@@ -339,7 +347,7 @@ class ScorePage(QWidget):
             value = summary.get(key)
             if key == "immobility_pct":
                 label.setText(fmt_value(value, " %"))
-            elif key == "bouts":
+            elif key == "bouts" or key.endswith("_n"):
                 label.setText(fmt_value(int(value) if isinstance(value, (int, float)) and
                                         math.isfinite(value) else value))
             else:
@@ -355,6 +363,11 @@ class ScorePage(QWidget):
         chosen = [e for e in events if e.id == self.selected_id]
         if chosen:
             e = chosen[0]
+            if e.start_s == e.end_s:  # a point event
+                self.selected_label.setText(
+                    f"Selected: {e.behaviour.replace('_', ' ')} at {e.start_s:.3f} s. Drag it "
+                    "or use Alt+←/→; Del deletes.")
+                return
             self.selected_label.setText(
                 f"Selected: {e.behaviour} {e.start_s:.3f}–{e.end_s:.3f} s "
                 f"({e.end_s - e.start_s:.3f} s). Drag its edges or use Alt+←/→ "
@@ -419,7 +432,10 @@ class ScorePage(QWidget):
     # -- hold-to-score -----------------------------------------------------------------
     def _hold_started(self, behaviour: str, t_s: float) -> None:
         if self.doc is not None and self.player.ready:
-            self.doc.hold_start(behaviour, t_s)
+            if behaviour in self.doc.points:
+                self.doc.mark(behaviour, t_s)
+            else:
+                self.doc.hold_start(behaviour, t_s)
 
     def _hold_ended(self, behaviour: str, t_s: float) -> None:
         if self.doc is not None:

@@ -29,6 +29,8 @@ from PyQt5.QtWidgets import (
 
 #: behaviour -> key held to score it (the rat modified FST adds K and L)
 DEFAULT_HOLD_KEYS = {"immobility": "J", "swimming": "K", "climbing": "L"}
+#: keys pressed once to mark a protocol's point events, in the protocol's order
+DEFAULT_MARK_KEYS = "123456789"
 #: how long (ms) a release waits for the same key's press before ending the hold: X11
 #: and Windows send a held key as release/press pairs a few ms apart
 DEFAULT_RELEASE_GRACE_MS = 50
@@ -112,6 +114,14 @@ class Settings:
     def set_hold_key(self, behaviour: str, key: str) -> None:
         self.q.setValue(f"hold_keys/{behaviour}", key)
 
+    def mark_key(self, point: str, index: int = 0) -> str:
+        """The key pressed once to mark ``point`` (the ``index``-th point event)."""
+        default = DEFAULT_MARK_KEYS[index] if index < len(DEFAULT_MARK_KEYS) else ""
+        return str(self.q.value(f"mark_keys/{point}", default))
+
+    def set_mark_key(self, point: str, key: str) -> None:
+        self.q.setValue(f"mark_keys/{point}", key)
+
     def shortcut(self, command: str) -> str:
         return str(self.q.value(f"shortcuts/{command}", COMMAND_BY_ID[command].key))
 
@@ -177,7 +187,8 @@ class KeyButton(QPushButton):
 class SettingsDialog(QDialog):
     """Hold keys, shortcuts and the release debounce; written to :class:`Settings` on OK."""
 
-    def __init__(self, settings: Settings, behaviours: tuple[str, ...], parent=None):
+    def __init__(self, settings: Settings, behaviours: tuple[str, ...], parent=None, *,
+                 points: tuple[str, ...] = ()):
         super().__init__(parent)
         self.setWindowTitle("Keys and Settings")
         self.settings = settings
@@ -196,6 +207,14 @@ class SettingsDialog(QDialog):
                               "time is the keyboard's auto-repeat, not the end of the hold")
         form.addRow("Release debounce", self.grace)
         layout.addWidget(holds)
+        self.mark_buttons: dict[str, KeyButton] = {}
+        if points:
+            marks = QGroupBox("Mark (press once at the moment it happens)")
+            mform = QFormLayout(marks)
+            for i, point in enumerate(points):
+                self.mark_buttons[point] = KeyButton(settings.mark_key(point, i))
+                mform.addRow(point.replace("_", " ").capitalize(), self.mark_buttons[point])
+            layout.addWidget(marks)
         shortcuts = QGroupBox("Shortcuts")
         sform = QFormLayout(shortcuts)
         self.edits: dict[str, QKeySequenceEdit] = {}
@@ -223,6 +242,9 @@ class SettingsDialog(QDialog):
         for b, button in self.hold_buttons.items():
             button.key = DEFAULT_HOLD_KEYS.get(b, "")
             button.setText(button.key)
+        for i, button in enumerate(self.mark_buttons.values()):
+            button.key = DEFAULT_MARK_KEYS[i] if i < len(DEFAULT_MARK_KEYS) else ""
+            button.setText(button.key)
         for c in COMMANDS:
             self.edits[c.id].setKeySequence(QKeySequence(c.key))
         self.grace.setValue(DEFAULT_RELEASE_GRACE_MS)
@@ -230,7 +252,9 @@ class SettingsDialog(QDialog):
     def clash(self) -> str:
         """Why the keys cannot be used (one key for two things), or ``""``."""
         used: dict[str, str] = {}
-        for b, button in self.hold_buttons.items():
+        for b, button in {**self.hold_buttons, **self.mark_buttons}.items():
+            if not button.key:
+                continue
             if button.key in used:
                 return f"{button.key} is used for both {used[button.key]} and {b}"
             used[button.key] = b
@@ -249,6 +273,8 @@ class SettingsDialog(QDialog):
             return
         for b, button in self.hold_buttons.items():
             self.settings.set_hold_key(b, button.key)
+        for point, button in self.mark_buttons.items():
+            self.settings.set_mark_key(point, button.key)
         for c in COMMANDS:
             self.settings.set_shortcut(c.id, self.edits[c.id].keySequence().toString())
         self.settings.release_grace_ms = self.grace.value()

@@ -1,10 +1,10 @@
 """The timeline under the video: the scored bouts, the scoring window and its bins.
 
-One row per behaviour; bouts are bars, the bout being held grows from its start to
-the playhead. The scoring window is shaded and the protocol's bins are marked, so
-the observer sees them while coding. A click on a bout selects it; dragging an edge
-of the selected bout moves it (one edit on release); a click or drag elsewhere
-moves the playhead.
+One row per behaviour; bouts are bars, point events (marks) are ticks, the bout
+being held grows from its start to the playhead. The scoring window is shaded and
+the protocol's bins are marked, so the observer sees them while coding. A click on a
+bout selects it; dragging an edge of the selected bout (or a mark) moves it (one edit
+on release); a click or drag elsewhere moves the playhead.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ import math
 from dataclasses import dataclass
 
 from PyQt5.QtCore import QPointF, QRectF, QSize, Qt, pyqtSignal
-from PyQt5.QtGui import QColor, QFont, QPainter, QPen
+from PyQt5.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 from PyQt5.QtWidgets import QSizePolicy, QWidget
 
 #: a colour per behaviour (colour-blind safe: Okabe & Ito)
 COLOURS = {"immobility": QColor(0, 114, 178), "swimming": QColor(0, 158, 115),
            "climbing": QColor(213, 94, 0)}
+#: point events, in the protocol's order (Okabe & Ito: reddish purple, sky blue, yellow)
+MARK_COLOURS = (QColor(204, 121, 167), QColor(86, 180, 233), QColor(200, 160, 0))
 EDGE_PX = 5  # how near an edge a press must be to drag it
 
 
@@ -50,6 +52,7 @@ class Timeline(QWidget):
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.NoFocus)
         self.behaviours: tuple[str, ...] = ("immobility",)
+        self.points: tuple[str, ...] = ()  # rows of point events, after the states
         self.keys: dict[str, str] = {}
         self.duration_s = 1.0
         self.window_s = (0.0, 0.0)
@@ -67,7 +70,9 @@ class Timeline(QWidget):
     # -- data --------------------------------------------------------------------------
     def set_layout(self, behaviours: tuple[str, ...], duration_s: float,
                    window_s: tuple[float, float], bin_s: float,
-                   keys: dict[str, str] | None = None) -> None:
+                   keys: dict[str, str] | None = None,
+                   points: tuple[str, ...] = ()) -> None:
+        self.points = tuple(points)
         self.behaviours, self.duration_s = behaviours, max(duration_s, 1e-9)
         self.window_s, self.bin_s, self.keys = window_s, bin_s, keys or {}
         self.setFixedHeight(self.sizeHint().height())
@@ -91,11 +96,15 @@ class Timeline(QWidget):
     LABEL_W, AXIS_H, ROW_H, PAD, RIGHT = 124, 22, 26, 6, 28
 
     def sizeHint(self) -> QSize:
-        return QSize(800, self.AXIS_H + self.ROW_H * len(self.behaviours) + 2 * self.PAD + 14)
+        return QSize(800, self.AXIS_H + self.ROW_H * len(self.rows) + 2 * self.PAD + 14)
+
+    @property
+    def rows(self) -> tuple[str, ...]:
+        return self.behaviours + self.points
 
     def _plot(self) -> QRectF:
         return QRectF(self.LABEL_W, self.PAD + self.AXIS_H, max(10, self.width() - self.LABEL_W
-                      - self.RIGHT), self.ROW_H * len(self.behaviours))
+                      - self.RIGHT), self.ROW_H * len(self.rows))
 
     def x_of(self, t_s: float) -> float:
         p = self._plot()
@@ -108,7 +117,7 @@ class Timeline(QWidget):
 
     def _row(self, behaviour: str) -> QRectF:
         p = self._plot()
-        i = self.behaviours.index(behaviour) if behaviour in self.behaviours else 0
+        i = self.rows.index(behaviour) if behaviour in self.rows else 0
         return QRectF(p.left(), p.top() + i * self.ROW_H + 3, p.width(), self.ROW_H - 6)
 
     def bout_at(self, pos: QPointF) -> tuple[Bout | None, str]:
@@ -118,6 +127,10 @@ class Timeline(QWidget):
             if not row.top() - 2 <= pos.y() <= row.bottom() + 2:
                 continue
             x0, x1 = self.x_of(b.start_s), self.x_of(b.end_s)
+            if b.behaviour in self.points:  # a mark: grabbed anywhere near, moved whole
+                if abs(pos.x() - x0) <= EDGE_PX:
+                    return b, "start"
+                continue
             if abs(pos.x() - x0) <= EDGE_PX:
                 return b, "start"
             if abs(pos.x() - x1) <= EDGE_PX:
@@ -169,15 +182,19 @@ class Timeline(QWidget):
                              _clock(t))
             t += step
         # rows and bouts
-        for b in self.behaviours:
+        for b in self.rows:
             row = self._row(b)
             painter.setPen(text)
             key = self.keys.get(b)
             painter.drawText(QRectF(4, row.top(), self.LABEL_W - 8, row.height()),
-                             Qt.AlignVCenter | Qt.AlignLeft, f"{b}" + (f" ({key})" if key else ""))
+                             Qt.AlignVCenter | Qt.AlignLeft,
+                             b.replace("_", " ") + (f" ({key})" if key else ""))
             painter.fillRect(row, QColor(128, 128, 128, 28))
         for bout in self.bouts:
             row = self._row(bout.behaviour)
+            if bout.behaviour in self.points:
+                self._paint_mark(painter, bout, row)
+                continue
             r = QRectF(QPointF(self.x_of(bout.start_s), row.top()),
                        QPointF(max(self.x_of(bout.end_s), self.x_of(bout.start_s) + 1),
                                row.bottom()))
@@ -207,6 +224,19 @@ class Timeline(QWidget):
         painter.drawLine(QPointF(x, plot.top() - 8), QPointF(x, plot.bottom() + 2))
         painter.end()
 
+    def _paint_mark(self, painter: QPainter, mark: Bout, row: QRectF) -> None:
+        """A point event: a vertical tick with a small triangle on top."""
+        x = self.x_of(mark.start_s)
+        colour = MARK_COLOURS[self.points.index(mark.behaviour) % len(MARK_COLOURS)]
+        selected = mark.id == self.selected_id
+        painter.setPen(QPen(QColor(230, 30, 30) if selected else colour, 3 if selected else 2))
+        painter.drawLine(QPointF(x, row.top()), QPointF(x, row.bottom()))
+        painter.setBrush(colour)
+        painter.setPen(Qt.NoPen)
+        painter.drawPolygon(QPolygonF([QPointF(x - 4, row.top()), QPointF(x + 4, row.top()),
+                                       QPointF(x, row.top() + 6)]))
+        painter.setBrush(Qt.NoBrush)
+
     # -- mouse -------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
         if event.button() != Qt.LeftButton:
@@ -234,6 +264,9 @@ class Timeline(QWidget):
         bout, edge = self.bout_at(QPointF(event.pos()))
         self.setCursor(Qt.SizeHorCursor if edge else Qt.PointingHandCursor if bout
                        else Qt.ArrowCursor)
+        if bout is not None and bout.behaviour in self.points:
+            self.setToolTip(f"{bout.behaviour.replace('_', ' ')} at {bout.start_s:.2f} s")
+            return
         self.setToolTip(f"{bout.behaviour} {bout.start_s:.2f}–{bout.end_s:.2f} s "
                         f"({bout.end_s - bout.start_s:.2f} s)" if bout else "")
 

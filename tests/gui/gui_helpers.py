@@ -50,7 +50,7 @@ def write_clip(path: Path, seconds: float = 4.0, fps: float = 25.0, vfr: bool = 
 
 def make_gui_session(tmp_path: Path, n: int = 3, seconds: float = 4.0, fps: float = 25.0,
                      observers=("ann", "bob"), window=(1.0, 3.0), bin_s=0.5,
-                     behaviours=("immobility",)):
+                     behaviours=("immobility",), points=()):
     """A blinded session over ``n`` clips named after their group, in a folder called
     ``secret_originals``; returns (CreatedSession, original paths, groups table)."""
     from behavior.blinding.create import create_session
@@ -72,7 +72,7 @@ def make_gui_session(tmp_path: Path, n: int = 3, seconds: float = 4.0, fps: floa
     protocol = load_fst_protocol("mouse_fst").with_overrides(
         duration_s=seconds, window_s=window, bin_s=bin_s)
     made = create_session(videos, table, tmp_path / "session", tmp_path / "key.json", protocol,
-                          observers=observers, behaviours=behaviours)
+                          observers=observers, behaviours=behaviours, points=points)
     return made, videos, table
 
 
