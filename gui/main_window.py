@@ -314,16 +314,10 @@ class MainWindow(QMainWindow):
         if not path:
             return False
         try:
-            conn = db.open_database(path)
-            try:
-                observers, open_db = db.read_observers(conn), is_open(conn)
-                locked = db.is_locked(conn)
-            finally:
-                conn.close()
-            name = self._observer(observers, observer, locked)
-            if name is None:
+            opened = self._scoring_session(path, observer)
+            if opened is None:
                 return False
-            session = ScoringSession(path, name)
+            session, open_db = opened
         except BehaviorError as exc:
             self.show_error(str(exc))
             return False
@@ -350,15 +344,10 @@ class MainWindow(QMainWindow):
                     return False
                 protocol = load_fst_protocol(name)
             dbfile, code = open_video_scoring(path, target, protocol)
-            conn = db.open_database(dbfile)
-            try:
-                observers, locked = db.read_observers(conn), db.is_locked(conn)
-            finally:
-                conn.close()
-            name = self._observer(observers, observer, locked)
-            if name is None:
+            opened = self._scoring_session(dbfile, observer)
+            if opened is None:
                 return False
-            session = ScoringSession(dbfile, name)
+            session = opened[0]
         except BehaviorError as exc:
             self.show_error(str(exc))
             return False
@@ -366,6 +355,19 @@ class MainWindow(QMainWindow):
         self.settings.add_recent("videos", path)
         self._resume(code)
         return True
+
+    def _scoring_session(self, path: str | Path, observer: str | None
+                         ) -> tuple[ScoringSession, bool] | None:
+        """``(session, open scoring?)`` of the database at ``path`` as the observer given
+        or asked for; None if no name was chosen."""
+        conn = db.open_database(path)
+        try:
+            observers, open_db = db.read_observers(conn), is_open(conn)
+            locked = db.is_locked(conn)
+        finally:
+            conn.close()
+        name = self._observer(observers, observer, locked)
+        return None if name is None else (ScoringSession(path, name), open_db)
 
     def _observer(self, observers: list[str], given: str | None, locked: bool) -> str | None:
         name = (given or "").strip() or self.ask_observer(observers, self.settings.last_observer)
