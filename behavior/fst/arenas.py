@@ -273,9 +273,10 @@ def count_arenas(samples: np.ndarray, background: np.ndarray, most: int = 4
     """How many side-by-side arenas, and the evidence: ``"dividers"`` (columns where
     nothing moves between columns that do, :func:`dividers_for`), ``"animals"`` (that
     many animals seen at once, in as many strips, :func:`count_animals`), or, for one
-    arena, ``"doubt"`` (weaker hints of two: a column in the middle moving less than
-    :data:`WEAK_DIVIDER_RATIO` of either side, or two blobs at once) or ``""``. A
-    picture is split only on strong evidence: one chamber whose animal keeps to one
+    arena, ``""`` (nothing hinted at more) or a weaker hint of two that was not
+    enough to split: ``"quiet middle"`` (a column in the middle moving less than
+    :data:`WEAK_DIVIDER_RATIO` of either side) or ``"two blobs"`` (two blobs at once).
+    A picture is split only on strong evidence: one chamber whose animal keeps to one
     side, or rests in the background, stays one arena."""
     raw = motion_profile(samples)
     edges = edge_profile(background)
@@ -290,8 +291,9 @@ def count_arenas(samples: np.ndarray, background: np.ndarray, most: int = 4
         # weaker hints of more: a quiet column in the middle, or two blobs at once
         bounds = strip_bounds(raw, 2)
         levels = [np.percentile(raw[bounds[i]:bounds[i + 1]], 75) for i in range(2)]
-        quiet = raw[bounds[1]] <= WEAK_DIVIDER_RATIO * min(levels)
-        return 1, "doubt" if quiet or count_animals(samples, background) >= 2 else ""
+        if raw[bounds[1]] <= WEAK_DIVIDER_RATIO * min(levels):
+            return 1, "quiet middle"
+        return 1, "two blobs" if count_animals(samples, background) >= 2 else ""
     return (n_div, "dividers") if n_div >= n_anim else (n_anim, "animals")
 
 

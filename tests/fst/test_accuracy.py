@@ -130,6 +130,9 @@ def test_one_cylinder_whose_animal_keeps_to_one_side_stays_one_arena():
     assert len(result.arenas) == 1 and result.arenas[0].w > 280
     row = score_trace(result.traces[0], auto).row()
     assert row["immobility_s"] == pytest.approx(_truth_s(truth, 1, 60), abs=3.0)
+    # said quietly: in the note, not among the warnings
+    assert "one arena counted" in row["note"] and "arena" not in row["warnings"]
+    assert not any("one arena" in w for w in result.warnings)
 
 
 def test_arenas_are_split_on_dividers_only_where_something_moves_on_both_sides():
@@ -179,3 +182,70 @@ def test_calibration_says_how_far_its_threshold_lies_from_the_automatic_one(tmp_
                                        "videos (median 0.126); the calibrated 0.05 is 0.40 "
                                        "times that")
     assert result.versus_automatic in calibrated_protocol_text(protocol, result, ["m.csv"])
+
+
+def _one_arena_notices(stack: np.ndarray) -> list:
+    from behavior.fst.setup import counted_arenas
+
+    arenas, note = counted_arenas(stack, np.median(stack, axis=0).astype(np.uint8), "v.mp4")
+    assert len(arenas) == 1
+    return [note]
+
+
+def test_one_arena_kept_is_information_only_on_a_plain_one_cylinder_video():
+    from behavior import notices
+
+    spec = SyntheticSpec(duration_s=30, fps=5, width=320, height=240, seed=45,
+                         immobility_fraction=0.3, x_range=(0.0, 0.4))
+    video, _ = _frames(spec)
+    stack = np.stack([video.read(i).image for i in range(0, len(video.time_s), 3)])
+    (note,) = _one_arena_notices(stack)
+    assert note.code == "one_arena" and note.severity == notices.INFO
+    assert note.data["evidence"] == "none"
+
+
+def test_one_arena_kept_on_ambiguous_evidence_is_a_warning():
+    from behavior import notices
+
+    # one chamber, uniform grey; two dark animals, both in its left half, moving at
+    # once: two blobs, but not one in each half (no split), and no divider
+    rng = np.random.default_rng(46)
+    stack = np.empty((40, 120, 240), np.uint8)
+    import cv2
+
+    for i in range(stack.shape[0]):
+        img = np.full((120, 240), 180.0)
+        for x0 in (25, 80):
+            cv2.ellipse(img, (x0 + int(rng.integers(0, 10)), 40 + int(rng.integers(0, 40))),
+                        (12, 6), 0, 0, 360, 50, -1)
+        stack[i] = np.clip(img + rng.normal(0, 2, img.shape), 0, 255)
+    (note,) = _one_arena_notices(stack)
+    assert note.code == "one_arena" and note.severity == notices.WARNING
+    assert note.data["evidence"] in ("two blobs", "quiet middle")
+    assert "one arena kept, although" in note.message and "n_arenas" in note.message
+
+
+def test_information_goes_to_the_note_column_and_stays_off_the_terminal(capsys, caplog):
+    import logging
+
+    from behavior import notices
+    from behavior.commandline import echo_notices
+    from behavior.fst.scoring import AnimalResult
+
+    quiet = notices.info("one_arena", "one arena counted (no dividers, one animal at a time)",
+                         video="v.mp4")
+    loud = notices.warning("threshold_sensitive", "immobility changes by 9.0 s", arena=1,
+                           video="v.mp4")
+    row = AnimalResult("v.mp4", 1, {"immobility_s": 100.0, "note": "bins cut short"},
+                       [quiet, loud]).row()
+    assert row["warnings"] == "immobility changes by 9.0 s"
+    assert row["note"] == "bins cut short; one arena counted (no dividers, one animal at a time)"
+    assert AnimalResult("v.mp4", 1, {"note": ""}, [quiet]).row() == {
+        "note": "one arena counted (no dividers, one animal at a time)", "warnings": ""}
+    with caplog.at_level(logging.WARNING, logger=""):
+        echo_notices([quiet, loud])
+    err = capsys.readouterr().err
+    assert "warning: v.mp4: arena 1: immobility changes" in err and "one arena" not in err
+    with caplog.at_level(logging.INFO, logger=""):  # --verbose
+        echo_notices([quiet, loud])
+    assert "info: v.mp4: one arena counted" in capsys.readouterr().err
