@@ -249,3 +249,37 @@ def test_information_goes_to_the_note_column_and_stays_off_the_terminal(capsys, 
     with caplog.at_level(logging.INFO, logger=""):  # --verbose
         echo_notices([quiet, loud])
     assert "info: v.mp4: one arena counted" in capsys.readouterr().err
+
+
+def _rippling(edge_step: float, seed: int = 3) -> np.ndarray:
+    """One chamber of rippling water with an 8-px still column in the middle, and,
+    right of it, the picture ``edge_step`` grey levels brighter (a faint edge)."""
+    rng = np.random.default_rng(seed)
+    x = np.arange(160)
+    frames = []
+    for _ in range(30):
+        ripples = 3 * np.sin(2 * np.pi * x / 9 + rng.uniform(0, 2 * np.pi))
+        img = 150.0 + np.where(np.abs(x - 80) < 4, 0.0, ripples)[None, :] * np.ones((60, 1))
+        img[:, 80:] += edge_step
+        frames.append(np.clip(img + rng.normal(0, 0.5, img.shape), 0, 255))
+    return np.stack(frames).astype(np.uint8)
+
+
+def test_a_still_column_is_a_doubt_only_with_an_edge_there():
+    from behavior import notices
+    from behavior.fst.arenas import WEAK_DIVIDER_EDGE, count_arenas, edge_profile
+
+    # the still water beside an animal that keeps to one side: nothing to doubt
+    plain = _rippling(0.0)
+    assert count_arenas(plain, np.median(plain, axis=0).astype(np.uint8)) == (1, "")
+    (note,) = _one_arena_notices(plain)
+    assert note.severity == notices.INFO
+    # the same with a faint vertical edge there (7 grey levels, under a divider's 10):
+    # a divider shown poorly? one arena kept, with a warning saying why
+    faint = _rippling(7.0)
+    median = np.median(faint, axis=0).astype(np.uint8)
+    assert WEAK_DIVIDER_EDGE <= edge_profile(median)[77:84].max() < 10
+    assert count_arenas(faint, median) == (1, "quiet middle")
+    (note,) = _one_arena_notices(faint)
+    assert note.severity == notices.WARNING
+    assert "a column in the middle of the picture moves much less" in note.message
