@@ -35,7 +35,11 @@ per-set tuning, arenas counted automatically):
     were printed once, before any change; its set figures were read three times
     (before, and after two candidate changes, both rejected on them).
 ``held-out-4``
-    Blind: only its set figures are ever printed, never an animal's error.
+    Blind: only its set figures are ever printed, never an animal's error (read
+    three times in the fourth round: before, and after two rejected candidates).
+``held-out-5``
+    Blind, made after every candidate change of the fourth round had been tried,
+    scored once at its end.
 
 Prints, per animal (but for the blind set), the truth, the score, the error, the
 threshold used and the ``separation``; per set, the mean absolute error (MAE), the
@@ -258,11 +262,42 @@ def fourth_held_out_set() -> list[Case]:
     ]
 
 
+def fifth_held_out_set() -> list[Case]:
+    """Made after every candidate change of the fourth round had been tried, and
+    scored once, at its end: blind (only its set figures are printed)."""
+    small = dict(width=320, height=240)
+    return [
+        Case("c1", _spec(1001, (0.70,), **small, animal_scale=0.9, swim_vigour=(0.0, 0.25),
+                         brightness=0.65, vfr=True), quality=33,
+             about="320x240 40px gentle dim vfr crf33"),
+        Case("c2", _spec(1002, (0.93,), start_immobile=True, x_range=(0.7, 1.0),
+                         swim_vigour=(0.0, 0.6)), "mjpeg", 18, ".avi",
+             "640x480 dark still 93% from 0 s at a wall mjpeg q18"),
+        Case("c3", _spec(1003, (0.92,), **small, animal="light", start_immobile=True,
+                         animal_scale=0.9, brightness=0.7), quality=34,
+             about="320x240 40px albino still 92% from 0 s dim crf34"),
+        Case("c4", _spec(1004, (0.20, 0.85, 0.50, 0.65), swim_vigour=(0.0, 0.4),
+                         brightness=1.3, vfr=True), quality=31,
+             about="640x480 4 cyl gentle bright vfr crf31"),
+        Case("c5", _spec(1005, (0.40, 0.75), width=480, height=360, swim_vigour=(0.1, 1.0),
+                         animal="light", light_step=(200.0, 1.8)), "mpeg4", 9, ".avi",
+             "480x360 2 cyl albino light-step mpeg4 q9"),
+        Case("c6", _spec(1006, (0.30,), **small, fps=25, animal_scale=0.85,
+                         swim_vigour=(0.0, 0.2)), quality=36,
+             about="320x240 40px barely paddling 25fps crf36"),
+        Case("c7", _spec(1007, (0.55, 0.80), swim_vigour=(0.0, 1.0), **HARD, brightness=0.6),
+             quality=32, about="640x480 2 cyl hard dim crf32"),
+        Case("c8", _spec(1008, (0.60,), drift_scale=2.0, swim_vigour=(0.0, 0.5),
+                         early_mobile=True), "mjpeg", 24, ".avi",
+             "640x480 drift x2 early-mobile gentle mjpeg q24"),
+    ]
+
+
 SETS = {"tuning": tuning_set, "tuning-2": second_tuning_set, "held-out": held_out_set,
         "held-out-2": second_held_out_set, "held-out-3": third_held_out_set,
-        "held-out-4": fourth_held_out_set}
+        "held-out-4": fourth_held_out_set, "held-out-5": fifth_held_out_set}
 #: Sets whose per-animal errors are never printed (only the set's figures).
-BLIND = {"held-out-4"}
+BLIND = {"held-out-4", "held-out-5"}
 #: Sets the scorer's constants were tuned on, and the ones held back, printed apart.
 TUNED_ON = ("tuning", "tuning-2")
 
