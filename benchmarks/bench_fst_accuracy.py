@@ -32,11 +32,11 @@ per-set tuning, arenas counted automatically):
     Made before the fourth round: barely paddling swimmers, animals 40 px long at
     320x240 under CRF 33-36, dim and bright, VFR, 1, 2 and 4 cylinders, albino and
     dark animals still for >= 90 % from the first second. Its per-animal errors
-    were printed once, before any change; its set figures were read three times
-    (before, and after two candidate changes, both rejected on them).
+    were printed once, before any change; its set figures were read four times
+    (before; after two candidates, one of them rejected on it; at the end).
 ``held-out-4``
     Blind: only its set figures are ever printed, never an animal's error (read
-    three times in the fourth round: before, and after two rejected candidates).
+    four times in the fourth round, as held-out-3).
 ``held-out-5``
     Blind, made after every candidate change of the fourth round had been tried,
     scored once at its end.
@@ -300,6 +300,17 @@ SETS = {"tuning": tuning_set, "tuning-2": second_tuning_set, "held-out": held_ou
 BLIND = {"held-out-4", "held-out-5"}
 #: Sets the scorer's constants were tuned on, and the ones held back, printed apart.
 TUNED_ON = ("tuning", "tuning-2")
+#: How clean each held-back set still is (printed with its figures).
+STATUS = {
+    "held-out": "its errors led to changes in the second round; its set MAE chose a constant "
+                "in the fourth",
+    "held-out-2": "looked at per animal in the fourth round",
+    "held-out-3": "per-animal errors seen once before the fourth round; set figures read "
+                  "four times",
+    "held-out-4": "blind; set figures read four times",
+    "held-out-5": "blind; scored once, at the end of the fourth round (and by the rule "
+                  "before it, from the same traces)",
+}
 
 
 def make(case: Case, folder: Path) -> tuple[Path, object]:
@@ -464,7 +475,8 @@ def main() -> None:
             continue
         print(f"  {title}:")
         for n in names_here:
-            print(f"    {n:<11} {errors_line(*figures[n])}")
+            status = f"  ({STATUS[n]})" if n in STATUS else ""
+            print(f"    {n:<11} {errors_line(*figures[n])}{status}")
 
 
 if __name__ == "__main__":
