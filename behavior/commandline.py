@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Iterable, Sequence
 
-from behavior.notices import Notice
+from behavior.notices import INFO, Notice
 
 
 def echo(*parts: object, file=None, **kwargs: object) -> None:
@@ -83,9 +83,16 @@ def notice_line(notice: Notice, prefix: str = "behavior") -> str:
 
 
 def echo_notices(found: Iterable[Notice]) -> None:
-    """Each notice once, on stderr."""
+    """Each warning and error once, on stderr; information (e.g. that one arena was
+    counted) only with ``--verbose`` (logging at INFO): it is in the run log and the
+    results' ``note`` column anyway."""
+    import logging
+
+    loud = logging.getLogger().getEffectiveLevel() <= logging.INFO
     shown: list[Notice] = []
     for n in found:
+        if n.severity == INFO and not loud:
+            continue
         if n not in shown:
             shown.append(n)
             echo(notice_line(n), file=sys.stderr)

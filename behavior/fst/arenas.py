@@ -173,6 +173,10 @@ DIVIDER_EDGE = 10.0
 #: A quieter middle column than this (same ratio) hints at two arenas, not enough to
 #: split: one arena, with a notice.
 WEAK_DIVIDER_RATIO = 0.75
+#: ... with a vertical edge of at least this (grey levels per px, as
+#: :data:`DIVIDER_EDGE`) within 3 px of that column: without one, the quiet column is
+#: the water beside an animal that keeps to one side, and nothing hints at two.
+WEAK_DIVIDER_EDGE = 5.0
 
 
 def animal_blobs(diff: np.ndarray, cut: float, min_area: float) -> list[tuple[float, float]]:
@@ -273,9 +277,12 @@ def count_arenas(samples: np.ndarray, background: np.ndarray, most: int = 4
     """How many side-by-side arenas, and the evidence: ``"dividers"`` (columns where
     nothing moves between columns that do, :func:`dividers_for`), ``"animals"`` (that
     many animals seen at once, in as many strips, :func:`count_animals`), or, for one
-    arena, ``"doubt"`` (weaker hints of two: a column in the middle moving less than
-    :data:`WEAK_DIVIDER_RATIO` of either side, or two blobs at once) or ``""``. A
-    picture is split only on strong evidence: one chamber whose animal keeps to one
+    arena, ``""`` (nothing hinted at more) or a weaker hint of two that was not
+    enough to split: ``"two blobs"`` (two blobs at once) or ``"quiet middle"`` (a
+    column in the middle moving less than :data:`WEAK_DIVIDER_RATIO` of either side,
+    with at least a faint vertical edge there, :data:`WEAK_DIVIDER_EDGE`; without one
+    it is the still water beside an animal that keeps to one side).
+    A picture is split only on strong evidence: one chamber whose animal keeps to one
     side, or rests in the background, stays one arena."""
     raw = motion_profile(samples)
     edges = edge_profile(background)
@@ -290,8 +297,15 @@ def count_arenas(samples: np.ndarray, background: np.ndarray, most: int = 4
         # weaker hints of more: a quiet column in the middle, or two blobs at once
         bounds = strip_bounds(raw, 2)
         levels = [np.percentile(raw[bounds[i]:bounds[i + 1]], 75) for i in range(2)]
-        quiet = raw[bounds[1]] <= WEAK_DIVIDER_RATIO * min(levels)
-        return 1, "doubt" if quiet or count_animals(samples, background) >= 2 else ""
+        if count_animals(samples, background) >= 2:
+            return 1, "two blobs"
+        if raw[bounds[1]] <= WEAK_DIVIDER_RATIO * min(levels):
+            # with no edge there, it is the water between the places of an animal
+            # that keeps to one side (nothing to doubt); with a faint one, it may be
+            # a divider the picture shows poorly
+            edge = edges[max(0, bounds[1] - 3):bounds[1] + 4].max()
+            return 1, "quiet middle" if edge >= WEAK_DIVIDER_EDGE else ""
+        return 1, ""
     return (n_div, "dividers") if n_div >= n_anim else (n_anim, "animals")
 
 

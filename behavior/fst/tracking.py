@@ -89,8 +89,9 @@ class TrackingResult:
 
     @property
     def warnings(self) -> list[str]:
-        """The notices as lines of text (``video: arena N: message``)."""
-        return [n.text() for n in self.notices]
+        """The warnings and errors among the notices as lines of text (``video: arena N:
+        message``); information (:data:`~behavior.notices.INFO`) is left out."""
+        return [n.text() for n in self.notices if n.severity != notices.INFO]
 
 
 def track(

@@ -72,7 +72,8 @@ def write_video(
         Output file: ``.mp4``, ``.mov``, ``.mkv`` or ``.avi``.
     codec
         ``"h264"`` (libx264, preset ultrafast), ``"mjpeg"``, ``"mpeg4"`` (MPEG-4 part 2)
-        or ``"ffv1"`` (lossless, grey; ``.mkv`` or ``.avi``).
+        or ``"ffv1"`` (lossless, grey; ``.mkv`` or ``.avi``). Encoded by the project's
+        :class:`~behavior.io.video_writer.VideoWriter`, atomically.
     quality
         H.264 CRF (default 23, x264's own) or MJPEG/MPEG-4 qscale (default 4); lower is better.
     keyframe_s
@@ -82,9 +83,11 @@ def write_video(
     Returns
     -------
     GroundTruth
-        With ``time_s`` exactly as written (``pts * time_base``).
+        With ``time_s`` exactly as written (``pts * time_base``, the writer's tick:
+        1/90000 s in MP4/MOV, 1/1000 s in Matroska, 1/30000 s for MPEG-4 part 2,
+        ``1/fps`` in AVI).
     """
-    import av  # local: the generator itself does not need PyAV
+    from behavior.io.video_writer import VideoWriter
 
     path = Path(path)
     suffix = path.suffix.lower()
@@ -95,44 +98,20 @@ def write_video(
     if spec.vfr and suffix == ".avi":
         raise ValueError(f"{path}: AVI cannot store per-frame timestamps; use .mp4/.mov/.mkv")
     scene = _Scene(spec)
-    rate = Fraction(spec.fps).limit_denominator(1001)
-    if spec.vfr:
-        # Matroska stores milliseconds; MPEG-4 part 2 allows time bases up to 1/65535
-        ms_only = suffix == ".mkv" or codec == "mpeg4"
-        time_base = Fraction(1, 1000) if ms_only else Fraction(1, 90000)
-    else:
-        time_base = 1 / rate
-    tb_num, tb_den = time_base.numerator, time_base.denominator
-    pts = np.round(scene.t * tb_den / tb_num).astype(np.int64)
-    encoder, pix_fmt = CODECS[codec]
-    container = av.open(str(path), mode="w")
-    try:
-        stream = container.add_stream(encoder, rate=rate)
-        stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, pix_fmt
-        stream.time_base = time_base
-        stream.codec_context.time_base = time_base
-        if keyframe_s is not None:
-            stream.codec_context.gop_size = max(1, int(round(keyframe_s * spec.fps)))
-        if codec == "ffv1":
-            pass
-        elif codec == "h264":
-            crf = 23 if quality is None else quality
-            stream.options = {"preset": "ultrafast", "crf": str(crf)}
-        else:
-            q = 4 if quality is None else quality
-            # a fixed quantiser (ffmpeg's -q:v needs per-frame quality, which PyAV cannot set)
-            stream.options = {"qmin": str(q), "qmax": str(q)}
+    options: dict[str, object] = {}
+    if codec == "h264":
+        options["crf"] = quality
+    elif codec in ("mjpeg", "mpeg4"):
+        options["quality"] = quality
+    if keyframe_s is not None:
+        options["keyframe_interval"] = max(1, int(round(keyframe_s * spec.fps)))
+    # the project's one encoder (grey levels converted to video levels, as cameras do)
+    with VideoWriter(path, codec=codec, fps=spec.fps, preset="ultrafast", full_range=False,
+                     overwrite=True, **options) as out:
         for i, image in enumerate(_prefetch(scene.frame, scene.t.size)):
-            frame = av.VideoFrame.from_ndarray(image, format="gray")
-            frame.pts = int(pts[i])
-            frame.time_base = time_base
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    finally:
-        container.close()
+            out.write(image, float(scene.t[i]))
+    tick = out.time_base
     truth = scene.truth
-    truth.time_s = pts * tb_num / tb_den
-    truth.end_s = round(truth.end_s * tb_den / tb_num) * tb_num / tb_den
+    truth.time_s = out.pts * tick.numerator / tick.denominator  # 351 / 15 s is 23.4
+    truth.end_s = float(round(Fraction(truth.end_s) / tick) * tick)
     return truth

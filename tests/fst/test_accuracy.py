@@ -130,6 +130,9 @@ def test_one_cylinder_whose_animal_keeps_to_one_side_stays_one_arena():
     assert len(result.arenas) == 1 and result.arenas[0].w > 280
     row = score_trace(result.traces[0], auto).row()
     assert row["immobility_s"] == pytest.approx(_truth_s(truth, 1, 60), abs=3.0)
+    # said quietly: in the note, not among the warnings
+    assert "one arena counted" in row["note"] and "arena" not in row["warnings"]
+    assert not any("one arena" in w for w in result.warnings)
 
 
 def test_arenas_are_split_on_dividers_only_where_something_moves_on_both_sides():
@@ -179,3 +182,132 @@ def test_calibration_says_how_far_its_threshold_lies_from_the_automatic_one(tmp_
                                        "videos (median 0.126); the calibrated 0.05 is 0.40 "
                                        "times that")
     assert result.versus_automatic in calibrated_protocol_text(protocol, result, ["m.csv"])
+
+
+def _one_arena_notices(stack: np.ndarray) -> list:
+    from behavior.fst.setup import counted_arenas
+
+    arenas, note = counted_arenas(stack, np.median(stack, axis=0).astype(np.uint8), "v.mp4")
+    assert len(arenas) == 1
+    return [note]
+
+
+def test_one_arena_kept_is_information_only_on_a_plain_one_cylinder_video():
+    from behavior import notices
+
+    spec = SyntheticSpec(duration_s=30, fps=5, width=320, height=240, seed=45,
+                         immobility_fraction=0.3, x_range=(0.0, 0.4))
+    video, _ = _frames(spec)
+    stack = np.stack([video.read(i).image for i in range(0, len(video.time_s), 3)])
+    (note,) = _one_arena_notices(stack)
+    assert note.code == "one_arena" and note.severity == notices.INFO
+    assert note.data["evidence"] == "none"
+
+
+def test_one_arena_kept_on_ambiguous_evidence_is_a_warning():
+    from behavior import notices
+
+    # one chamber, uniform grey; two dark animals, both in its left half, moving at
+    # once: two blobs, but not one in each half (no split), and no divider
+    rng = np.random.default_rng(46)
+    stack = np.empty((40, 120, 240), np.uint8)
+    import cv2
+
+    for i in range(stack.shape[0]):
+        img = np.full((120, 240), 180.0)
+        for x0 in (25, 80):
+            cv2.ellipse(img, (x0 + int(rng.integers(0, 10)), 40 + int(rng.integers(0, 40))),
+                        (12, 6), 0, 0, 360, 50, -1)
+        stack[i] = np.clip(img + rng.normal(0, 2, img.shape), 0, 255)
+    (note,) = _one_arena_notices(stack)
+    assert note.code == "one_arena" and note.severity == notices.WARNING
+    assert note.data["evidence"] in ("two blobs", "quiet middle")
+    assert "one arena kept, although" in note.message and "n_arenas" in note.message
+
+
+def test_information_goes_to_the_note_column_and_stays_off_the_terminal(capsys, caplog):
+    import logging
+
+    from behavior import notices
+    from behavior.commandline import echo_notices
+    from behavior.fst.scoring import AnimalResult
+
+    quiet = notices.info("one_arena", "one arena counted (no dividers, one animal at a time)",
+                         video="v.mp4")
+    loud = notices.warning("threshold_sensitive", "immobility changes by 9.0 s", arena=1,
+                           video="v.mp4")
+    row = AnimalResult("v.mp4", 1, {"immobility_s": 100.0, "note": "bins cut short"},
+                       [quiet, loud]).row()
+    assert row["warnings"] == "immobility changes by 9.0 s"
+    assert row["note"] == "bins cut short; one arena counted (no dividers, one animal at a time)"
+    assert AnimalResult("v.mp4", 1, {"note": ""}, [quiet]).row() == {
+        "note": "one arena counted (no dividers, one animal at a time)", "warnings": ""}
+    with caplog.at_level(logging.WARNING, logger=""):
+        echo_notices([quiet, loud])
+    err = capsys.readouterr().err
+    assert "warning: v.mp4: arena 1: immobility changes" in err and "one arena" not in err
+    with caplog.at_level(logging.INFO, logger=""):  # --verbose
+        echo_notices([quiet, loud])
+    assert "info: v.mp4: one arena counted" in capsys.readouterr().err
+
+
+def _rippling(edge_step: float, seed: int = 3) -> np.ndarray:
+    """One chamber of rippling water with an 8-px still column in the middle, and,
+    right of it, the picture ``edge_step`` grey levels brighter (a faint edge)."""
+    rng = np.random.default_rng(seed)
+    x = np.arange(160)
+    frames = []
+    for _ in range(30):
+        ripples = 3 * np.sin(2 * np.pi * x / 9 + rng.uniform(0, 2 * np.pi))
+        img = 150.0 + np.where(np.abs(x - 80) < 4, 0.0, ripples)[None, :] * np.ones((60, 1))
+        img[:, 80:] += edge_step
+        frames.append(np.clip(img + rng.normal(0, 0.5, img.shape), 0, 255))
+    return np.stack(frames).astype(np.uint8)
+
+
+def test_a_still_column_is_a_doubt_only_with_an_edge_there():
+    from behavior import notices
+    from behavior.fst.arenas import WEAK_DIVIDER_EDGE, count_arenas, edge_profile
+
+    # the still water beside an animal that keeps to one side: nothing to doubt
+    plain = _rippling(0.0)
+    assert count_arenas(plain, np.median(plain, axis=0).astype(np.uint8)) == (1, "")
+    (note,) = _one_arena_notices(plain)
+    assert note.severity == notices.INFO
+    # the same with a faint vertical edge there (7 grey levels, under a divider's 10):
+    # a divider shown poorly? one arena kept, with a warning saying why
+    faint = _rippling(7.0)
+    median = np.median(faint, axis=0).astype(np.uint8)
+    assert WEAK_DIVIDER_EDGE <= edge_profile(median)[77:84].max() < 10
+    assert count_arenas(faint, median) == (1, "quiet middle")
+    (note,) = _one_arena_notices(faint)
+    assert note.severity == notices.WARNING
+    assert "a column in the middle of the picture moves much less" in note.message
+
+
+@pytest.mark.slow
+def test_restless_floating_of_a_mostly_still_albino_is_not_taken_for_movement(tmp_path):
+    """An albino floating 80 % of the time, the light dimmed to 0.6 at 60 s, MPEG-4 at
+    a quantiser of 10: its floating is restless, and stretches of it lie above 1.5
+    times its still level for seconds. 'Sustained movement' was found inside the
+    floating (threshold 0.048): 102.5 s for 113.8. Movement is now looked for above
+    the deep valley between its floating and its swimming (threshold 0.074).
+    Not every such animal has a valley deep enough: with seed 907 none is found and
+    the score stays 17 s under (tuning-2's u7, the 6-min version, has one)."""
+    from behavior.fst.immobility import choose_threshold, floating_valley, smooth_mobility
+
+    spec = SyntheticSpec(duration_s=150, fps=15, width=480, height=360, seed=11,
+                         immobility_fraction=0.8, animal="light", swim_vigour=(0.0, 0.6),
+                         light_step=(60.0, 0.6))
+    path = tmp_path / "restless.avi"
+    truth = write_video(spec, path, codec="mpeg4", quality=10)
+    auto = _protocol(150)
+    with VideoReader(path) as video:
+        result = track_video(video, auto)
+    trace = result.traces[0]
+    smoothed = smooth_mobility(trace.time_s, trace.mobility, auto.smoothing_s)
+    row = score_trace(trace, auto).row()
+    choice = choose_threshold(trace.time_s, trace.mobility, auto, smoothed)
+    assert np.isfinite(floating_valley(smoothed, choice.still))
+    assert row["threshold"] == pytest.approx(choice.threshold) and choice.threshold > 0.06
+    assert row["immobility_s"] == pytest.approx(_truth_s(truth, 1, 150), abs=3.0)

@@ -226,12 +226,13 @@ def test_barely_paddling_is_mobile_with_the_automatic_threshold_and_flagged():
 
 
 def test_an_animal_that_never_floats_or_never_moves():
-    from behavior.fst.immobility import AUTO_FALLBACK, NO_MOVEMENT_RATIO
+    from behavior.fst.immobility import MAX_STILL, NO_MOVEMENT_RATIO
     from behavior.fst.scoring import score_trace
 
-    # swimming the whole time at 0.07: no still level, the fallback threshold, a warning
+    # swimming the whole time at 0.07: no floating still level, the highest a floating
+    # one can be as the threshold, a warning
     row = score_trace(_trace_of([(0.07, 200)]), _auto_protocol()).row()
-    assert row["threshold"] == AUTO_FALLBACK and row["immobility_s"] == 0
+    assert row["threshold"] == MAX_STILL and row["immobility_s"] == 0
     assert "no still level found" in row["warnings"] and "0.070" in row["warnings"]
     # floating the whole time, a brief paddle now and then: no sustained movement
     stretches = [(0.02, 9.5), (0.3, 0.5)] * 20
@@ -258,3 +259,74 @@ def test_the_levels_come_from_the_window_and_frames_of_the_animals_size():
     assert spoilt.still < 0.015 and spoilt.threshold < 0.05
     assert choose_threshold(trace.time_s, trace.mobility, everything,
                             area_px=trace.table["area_px"].to_numpy()).still == 0.02
+
+
+def test_restless_floating_is_not_taken_for_where_movement_begins():
+    """An animal floating 160 of 200 s, its floating restless (a light that changes,
+    compression): its level wanders evenly (on a log scale) between 0.025 and 0.05
+    and back over each 80 s; it swims at 0.13 for 40 s. Floating lies above 1.5 times its still
+    level for far longer than 2 s, so 'sustained movement' began inside the floating
+    and the threshold cut the restless floating off. The density has a clear valley
+    between the floating and the swimming: movement is looked for above it."""
+    from behavior.fst.immobility import (
+        SUSTAINED_RISE,
+        choose_threshold,
+        floating_valley,
+        smooth_mobility,
+    )
+    from behavior.fst.scoring import score_trace
+
+    fps = 10.0
+    t = np.arange(int(80 * fps)) / fps
+    wander = 10 ** (np.log10(0.025) + np.log10(2.0) * (1 - np.abs(t / 40 - 1)))
+    values = np.r_[wander, np.full(int(40 * fps), 0.13), wander]
+    trace = _trace_of([(v, 1 / fps) for v in values], fps=fps)
+    protocol = _auto_protocol()
+    smoothed = smooth_mobility(trace.time_s, trace.mobility, protocol.smoothing_s)
+    choice = choose_threshold(trace.time_s, trace.mobility, protocol)
+    assert choice.still == pytest.approx(0.025, rel=0.05)
+    # the floating reaches 0.05, twice the still level, in stretches of tens of s
+    assert (smoothed > SUSTAINED_RISE * choice.still).sum() / fps > 80
+    valley = floating_valley(smoothed, choice.still)
+    assert 0.05 < valley < 0.13
+    assert choice.moving == pytest.approx(0.13)
+    assert choice.threshold == pytest.approx(choice.still * (0.13 / choice.still) ** 0.8)
+    assert 0.05 < choice.threshold < 0.13
+    row = score_trace(trace, protocol).row()
+    assert row["immobility_s"] == pytest.approx(160.0, abs=0.15)
+
+
+def test_no_valley_where_floating_merges_into_barely_paddling_or_nothing_moves():
+    from behavior.fst.immobility import floating_valley
+
+    rng = np.random.default_rng(7)
+    # one broad hump from floating (0.03) into paddling (0.05): no clear dip
+    merged = 10 ** rng.normal(np.log10(0.038), 0.1, 4000)
+    assert np.isnan(floating_valley(merged, 0.03))
+    # floating only: the density just falls
+    assert np.isnan(floating_valley(10 ** rng.normal(np.log10(0.03), 0.08, 4000), 0.03))
+    # two clear humps: the dip between them, on the log scale near their middle
+    two = np.r_[10 ** rng.normal(np.log10(0.03), 0.06, 3000),
+                10 ** rng.normal(np.log10(0.15), 0.06, 1000)]
+    assert 0.055 < floating_valley(two, 0.03) < 0.1
+
+
+def test_a_swimmer_that_floats_only_in_brief_bouts_gets_a_fallback_and_a_warning():
+    """Paddling at 0.06, struggling at 0.25 now and then, floating (0.02) only in
+    1.2-s bouts, 12 of 200 s: no 3-s window is mostly floating, so the still level
+    is the paddling's (0.06). Above MAX_STILL it is not taken for floating: MAX_STILL
+    is the threshold (what moves less than floating can is floating), the brief floats
+    are found, and a warning names the animal and what to do."""
+    from behavior.fst.immobility import MAX_STILL
+    from behavior.fst.scoring import score_trace
+
+    unit = [(0.06, 8.8), (0.02, 1.2), (0.06, 6.0), (0.25, 4.0)]
+    trace = _trace_of(unit * 10)
+    row = score_trace(trace, _auto_protocol()).row()
+    assert 0.02 < MAX_STILL < 0.06
+    assert row["threshold"] == MAX_STILL
+    # the floating bouts (1.2 s each, the 0.5-s median filter keeps them whole)
+    assert row["immobility_s"] == pytest.approx(12.0, abs=0.5)
+    assert "arena 1: no still level found" in row["warnings"]
+    assert "its quietest stretches move 0.060" in row["warnings"]
+    assert "behavior fst calibrate" in row["warnings"]
