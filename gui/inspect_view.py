@@ -300,13 +300,16 @@ class InspectView(QWidget):
                                   smooth_mobility(trace.time_s, trace.mobility,
                                                   protocol.smoothing_s),
                                   self.offset_s + max(trace.end_s, protocol.duration_s))
+        # the animal's arena, cropped once the first frame gives the frame's size
+        self.crop: QRect | None = None
         rect = trace.meta.get("arena_rect_px")
         if rect:
             try:
                 x, y, w, h = (int(float(v)) for v in rect.split(","))
-                self.view.set_crop(QRect(x, y, w, h))
+                self.crop = QRect(x, y, w, h)
             except ValueError:
                 pass
+        self.player.frame_shown.connect(self._crop_once)
         self.min_bout.setValue(float(protocol.min_bout_s))
         fixed = not isinstance(protocol.threshold, str)
         self.auto.setChecked(not fixed)
@@ -423,6 +426,11 @@ class InspectView(QWidget):
         return True
 
     # -- playback ----------------------------------------------------------------------
+    def _crop_once(self, *_) -> None:
+        self.player.frame_shown.disconnect(self._crop_once)
+        if self.crop is not None:
+            self.view.set_crop(self.crop)
+
     def _position(self, t_s: float) -> None:
         self.time_label.setText(fmt_time(t_s))
         self.trace_view.set_playhead(t_s)
