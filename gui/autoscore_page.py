@@ -43,6 +43,7 @@ from PyQt5.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QStyle,
     QTableWidget,
@@ -53,6 +54,7 @@ from PyQt5.QtWidgets import (
 )
 
 from behavior.errors import BehaviorError
+from behavior.parallel import usable_cores
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".wmv", ".asf", ".m4v", ".mpg", ".mpeg"}
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.wmv *.asf *.m4v *.mpg *.mpeg);;All files (*)"
@@ -203,6 +205,10 @@ class AutoScorePage(QWidget):
         out_button = QToolButton()
         out_button.setText("…")
         out_button.clicked.connect(self._choose_out)
+        self.jobs_spin = QSpinBox()
+        self.jobs_spin.setRange(1, usable_cores())
+        self.jobs_spin.setToolTip("How many videos are scored at once, each on a core of "
+                                  "its own (as 'behavior fst score --jobs N')")
         self.resume_box = QCheckBox("Re-use the traces of an earlier run")
         self.resume_box.setToolTip("Videos already tracked with the same settings are "
                                    "scored from their traces, without decoding")
@@ -227,6 +233,11 @@ class AutoScorePage(QWidget):
         row.addWidget(QLabel("Results:"))
         row.addWidget(self.out_edit, 1)
         row.addWidget(out_button)
+        rb.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Videos at a time:"))
+        row.addWidget(self.jobs_spin)
+        row.addStretch(1)
         rb.addLayout(row)
         rb.addWidget(self.resume_box)
         row = QHBoxLayout()
@@ -318,6 +329,7 @@ class AutoScorePage(QWidget):
         videos = [videos] if isinstance(videos, str) else list(videos or [])
         self.add_videos([v for v in videos if Path(v).is_file()], remember=False)
         self.out_edit.setText(str(s.value("autoscore/out", "") or ""))
+        self.jobs_spin.setValue(int(s.value("autoscore/jobs", 1) or 1))
         source = str(s.value("autoscore/protocol", "mouse_fst") or "mouse_fst")
         try:
             self.set_protocol(load_fst_protocol(source), remember=False)
@@ -328,6 +340,7 @@ class AutoScorePage(QWidget):
         s = self.settings
         s.set_value("autoscore/videos", list(self.videos))
         s.set_value("autoscore/out", self.out_edit.text())
+        s.set_value("autoscore/jobs", self.jobs_spin.value())
         s.set_value("autoscore/protocol", str(self.protocol.source or "mouse_fst"))
 
     @property
@@ -481,8 +494,6 @@ class AutoScorePage(QWidget):
 
     def start(self) -> bool:
         """Score the videos in a worker thread (through the core's score_batch)."""
-        from behavior.fst import make_jobs
-
         if self.worker is not None:
             return False
         out = self.out_path()
@@ -493,14 +504,14 @@ class AutoScorePage(QWidget):
             self.show_error(f"{out}: the results file must end in .csv or .xlsx")
             return False
         self._remember()
-        jobs = make_jobs(self.videos)
         self.rows = []
         self.scored_protocol = self.protocol
         self._fill_table()
         self.expected = []
         self.started_at = time.monotonic()
-        self.worker = BatchWorker(jobs, self.protocol, out, resume=self.resume_box.isChecked(),
-                                  parent=self)
+        self.tracked: dict[int, float] = {}
+        self.worker = BatchWorker(self.videos, self.protocol, out, resume=self.resume_box.isChecked(),
+                                  processes=self.jobs_spin.value(), parent=self)
         self.worker.planned.connect(self._planned)
         self.worker.step.connect(self._step)
         self.worker.video_done.connect(self._video_done)
@@ -508,7 +519,7 @@ class AutoScorePage(QWidget):
         self.worker.failed.connect(self._failed)
         self.worker.finished.connect(self._worker_finished)
         self._set_running(True)
-        self.video_label.setText(f"Starting: {len(jobs)} videos…")
+        self.video_label.setText(f"Starting: {len(self.videos)} videos…")
         self.worker.start()
         return True
 
@@ -523,38 +534,42 @@ class AutoScorePage(QWidget):
         self.cancel_button.setEnabled(running)
         for w in (self.add_videos_button, self.add_folder_button, self.remove_button,
                   self.protocol_box, self.edit_protocol_button, self.arenas_button,
-                  self.out_edit, self.resume_box, self.rescore_button):
+                  self.out_edit, self.resume_box, self.rescore_button, self.jobs_spin):
             w.setEnabled(not running)
 
     def _planned(self, seconds: list) -> None:
         self.expected = [max(float(s), 1e-6) for s in seconds]
 
-    def _fraction(self, index: int, done: int, time_s: float) -> tuple[float, float]:
-        """(this video's fraction, the batch's fraction) of the video time to track."""
+    def _total_fraction(self) -> float:
+        """The share of the batch's video time tracked (finished videos whole)."""
         if not self.expected:
-            return 0.0, 0.0
-        this = min(1.0, time_s / self.expected[index]) if index < len(self.expected) else 0.0
-        finished = sum(self.expected[i] for i in range(len(self.expected))
-                       if i in self._finished_indices)
-        total = (finished + (this * self.expected[index] if index < len(self.expected)
-                             else 0.0)) / sum(self.expected)
-        return this, min(1.0, total)
+            return 0.0
+        finished = self._finished_indices
+        seconds = sum(self.expected[i] if i in finished else
+                      min(self.tracked.get(i, 0.0), self.expected[i])
+                      for i in range(len(self.expected)))
+        return min(1.0, seconds / sum(self.expected))
 
     @property
     def _finished_indices(self) -> set[int]:
         if self.worker is None:
             return set()
-        index = {j.path: i for i, j in enumerate(self.worker.jobs)}
+        index = {p: i for i, p in enumerate(self.worker.paths)}
         return {index[r.video] for r in self.rows if r.video in index}
 
     def _step(self, index: int, done: int, time_s: float) -> None:
-        this, total = self._fraction(index, done, time_s)
-        name = Path(self.worker.jobs[index].path).name if self.worker else ""
-        self.video_label.setText(f"Scoring {name} ({index + 1} of "
-                                 f"{len(self.worker.jobs) if self.worker else 0}): "
+        if self.worker is None or index in self._finished_indices:
+            return
+        self.tracked[index] = time_s
+        running = sorted(i for i in self.tracked if i not in self._finished_indices)
+        n = len(self.worker.paths)
+        name = Path(self.worker.paths[index]).name
+        others = f" and {len(running) - 1} more" if len(running) > 1 else ""
+        self.video_label.setText(f"Scoring {name}{others} ({index + 1} of {n}): "
                                  f"{time_s:.0f} s of the test tracked")
-        self.video_bar.setValue(int(1000 * this))
-        self._show_total(total)
+        expected = self.expected[index] if index < len(self.expected) else 0.0
+        self.video_bar.setValue(int(1000 * min(1.0, time_s / expected)) if expected else 0)
+        self._show_total(self._total_fraction())
 
     def _show_total(self, total: float) -> None:
         self.total_bar.setValue(int(1000 * total))
@@ -568,9 +583,7 @@ class AutoScorePage(QWidget):
 
     def _video_done(self, finished: FinishedVideo) -> None:
         self.add_result(finished.result, finished.traces)
-        if self.worker is not None and self.expected:
-            total = sum(self.expected[i] for i in self._finished_indices) / sum(self.expected)
-            self._show_total(total)
+        self._show_total(self._total_fraction())
         self.video_bar.setValue(1000)
 
     def add_result(self, result, traces) -> None:

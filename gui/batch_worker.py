@@ -1,29 +1,24 @@
 """Scoring a batch off the GUI thread: :class:`BatchWorker` runs the core's ``score_batch``.
 
-The worker is a :class:`QThread` that calls :func:`behavior.fst.score_batch` exactly as
-the command line does (one video after the other in this process, so there is
-per-frame progress and Cancel stops between two frames). It only passes what the core
-reports on to the window, as signals; it decides nothing about scoring.
-
-Progress is sent at most every :data:`PROGRESS_EVERY_S` so a fast decoder cannot flood
-the event loop. Each finished video's traces are read here, in the worker, so the
-window can re-score them later without decoding and without reading files on the
-GUI thread.
+The worker is a :class:`QThread` that calls :func:`behavior.fst.score_batch` as the
+command line does, with each video scored in a worker process (the command line's
+``--jobs``; :mod:`behavior_gui.batch_process`), so tracking never holds the window's
+GIL. It only passes what the core reports on to the window, as signals; it decides
+nothing about scoring. Workers report progress at most every 0.1 s. Each finished
+video's traces are read here, in the thread, so the window can re-score them later
+without decoding and without reading files on the GUI thread.
 """
 
 from __future__ import annotations
 
 import math
-import time
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PyQt5.QtCore import QThread, pyqtSignal
 
 from behavior.cancel import CancelToken
-
-#: how often progress is sent to the window (s)
-PROGRESS_EVERY_S = 0.1
 
 
 @dataclass
@@ -51,12 +46,19 @@ def expected_seconds(path: str, protocol) -> float:
 
 
 class BatchWorker(QThread):
-    """Runs ``score_batch(jobs, protocol, out, traces_dir, progress=..., cancel=...)``.
+    """Runs ``score_batch(jobs, protocol, out, traces_dir, submit=..., progress=...,
+    cancel=...)``, each video in a worker process (``processes`` of them).
+
+    The thread only waits for the core's batch; the videos are tracked in spawned
+    worker processes (:mod:`behavior_gui.batch_process`), so tracking never holds the
+    window's GIL. Cancel sets the batch's token (no new video starts, the table and
+    run log are written as cancelled) and the workers' shared event (a video being
+    tracked stops between two frames).
 
     Signals
     -------
     planned(seconds)          expected video seconds per job (list, in order)
-    step(index, done, time_s) the video being tracked (its index in the jobs) and its
+    step(index, done, time_s) a video being tracked (its index in the jobs) and its
                               frames' time so far (s)
     video_done(FinishedVideo) a video finished (scored, failed, or from earlier traces)
     batch_done(BatchResult)   the batch returned (finished or cancelled)
@@ -69,49 +71,86 @@ class BatchWorker(QThread):
     batch_done = pyqtSignal(object)
     failed = pyqtSignal(str)
 
-    def __init__(self, jobs, protocol, out, traces_dir=None, resume: bool = False,
-                 parent=None):
+    def __init__(self, videos, protocol, out, traces_dir=None, resume: bool = False,
+                 processes: int = 1, parent=None):
         super().__init__(parent)
-        self.jobs = list(jobs)
+        #: the video files, in order (their jobs are made in the thread: making them
+        #: imports the scoring code, which the window should not wait for)
+        self.paths = [str(v) for v in videos]
+        self.jobs: list = []
         self.protocol = protocol
         self.out = Path(out) if out is not None else None
         self.traces_dir = traces_dir
         self.resume = resume
+        self.processes = max(1, min(int(processes), len(self.paths) or 1))
         self.token = CancelToken()
-        self._last = 0.0
-        self._index = {job.path: i for i, job in enumerate(self.jobs)}
+        self._event = None
+        self._done = 0
+        self._index = {path: i for i, path in enumerate(self.paths)}
 
     def cancel(self) -> None:
         """Ask the batch to stop (between two frames; finished videos stay)."""
         self.token.cancel()
+        if self._event is not None:
+            self._event.set()
 
     def _progress(self, p) -> None:  # called in this thread by score_batch
-        if p.result is not None:
-            from behavior.errors import BehaviorError
-            from behavior.fst import read_trace
-
-            traces = []
-            for path in p.result.traces:
-                try:
-                    traces.append(read_trace(path))
-                except BehaviorError:
-                    pass  # the row is shown; inspecting it says the trace is missing
-            self.video_done.emit(FinishedVideo(p.result, traces, p.done, p.total))
+        if p.result is None:
             return
-        now = time.monotonic()
-        if p.time_s is not None and now - self._last >= PROGRESS_EVERY_S:
-            self._last = now
-            self.step.emit(self._index.get(p.video, p.done), p.done, float(p.time_s))
+        from behavior.errors import BehaviorError
+        from behavior.fst import read_trace
+
+        self._done = p.done
+        traces = []
+        for path in p.result.traces:
+            try:
+                traces.append(read_trace(path))
+            except BehaviorError:
+                pass  # the row is shown; inspecting it says the trace is missing
+        self.video_done.emit(FinishedVideo(p.result, traces, p.done, p.total))
+
+    def _read_steps(self, queue, stop: threading.Event) -> None:
+        """Progress from the workers (video, time_s), on to the window."""
+        import queue as queues
+
+        while not stop.is_set():
+            try:
+                video, time_s = queue.get(timeout=0.05)
+            except queues.Empty:
+                continue
+            except (OSError, ValueError, EOFError):
+                return  # the queue was closed
+            self.step.emit(self._index.get(video, 0), self._done, float(time_s))
 
     def run(self) -> None:
-        from behavior.errors import BehaviorError
-        from behavior.fst import score_batch
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-        self.planned.emit([expected_seconds(j.opened(j.path), self.protocol)
-                           for j in self.jobs])
+        from behavior_gui.batch_process import score_here, start_worker
+
+        from behavior.errors import BehaviorError
+        from behavior.fst import make_jobs, score_batch
+
+        self.jobs = make_jobs(self.paths)
+        context = multiprocessing.get_context("spawn")  # never fork a threaded process
+        queue = context.Queue()
+        self._event = context.Event()
+        if self.token.cancelled:
+            self._event.set()
+        pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context,
+                                   initializer=start_worker, initargs=(queue, self._event))
+        stop = threading.Event()
+        reader = threading.Thread(target=self._read_steps, args=(queue, stop), daemon=True)
+        reader.start()
+
+        def submit(fn, job, protocol, traces_dir, resume, cancel=None):
+            return pool.submit(score_here, job, protocol, traces_dir, resume)
+
         try:
+            self.planned.emit([expected_seconds(j.opened(j.path), self.protocol)
+                               for j in self.jobs])
             batch = score_batch(self.jobs, self.protocol, self.out, self.traces_dir,
-                                progress=self._progress, cancel=self.token,
+                                submit=submit, progress=self._progress, cancel=self.token,
                                 resume=self.resume, command=["gui", "auto-score"])
         except BehaviorError as exc:
             self.failed.emit(str(exc))
@@ -119,4 +158,11 @@ class BatchWorker(QThread):
         except Exception as exc:  # never a traceback in the window
             self.failed.emit(f"scoring stopped: {type(exc).__name__}: {exc}")
             return
+        finally:
+            if self.token.cancelled:
+                self._event.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            stop.set()
+            reader.join(2)
+            queue.close()
         self.batch_done.emit(batch)

@@ -271,15 +271,15 @@ def test_cancel_stops_within_2_s_and_keeps_finished_rows(page, qtbot, tmp_path):
     folder = tmp_path / "gen"
     folder.mkdir()
     videos = []
-    for i in range(4):
+    for i in range(3):  # long enough that the second is still tracked when cancelled
         v = folder / f"m{i + 1}.mp4"
-        write_video(SyntheticSpec(duration_s=40, width=320, height=240, n_arenas=1, seed=70 + i),
-                    v)
+        write_video(SyntheticSpec(duration_s=150, width=320, height=240, n_arenas=1,
+                                  seed=70 + i), v)
         videos.append(str(v))
     from behavior.protocols import load_fst_protocol
 
     page.set_protocol(load_fst_protocol("mouse_fst").with_overrides(
-        duration_s=40, window_s=[10, 40], bin_s=10))
+        duration_s=150, window_s=[30, 150], bin_s=30))
     assert "edited" in page.protocol_label.text()
     page.add_videos(videos)
     page.out_edit.setText(str(tmp_path / "out" / "results.csv"))
@@ -299,6 +299,7 @@ def test_cancel_stops_within_2_s_and_keeps_finished_rows(page, qtbot, tmp_path):
     assert stopped < 2.0, f"the batch took {stopped:.2f} s to stop"
     kept = len(batch.results)
     assert kept == len(finished) >= 1 and batch.unfinished
+    assert videos[1] in batch.unfinished  # stopped inside the second video
     assert len(page.rows) == kept  # the finished rows stay
     on_disk = pd.read_csv(tmp_path / "out" / "results.csv")
     assert len(on_disk) == kept
