@@ -510,7 +510,8 @@ class AutoScorePage(QWidget):
         self.expected = []
         self.started_at = time.monotonic()
         self.tracked: dict[int, float] = {}
-        self.worker = BatchWorker(self.videos, self.protocol, out, resume=self.resume_box.isChecked(),
+        self.worker = BatchWorker(self.videos, self.protocol, out,
+                                  resume=self.resume_box.isChecked(),
                                   processes=self.jobs_spin.value(), parent=self)
         self.worker.planned.connect(self._planned)
         self.worker.step.connect(self._step)
