@@ -60,13 +60,13 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".wmv", ".asf", ".m4v", ".mpg"
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.wmv *.asf *.m4v *.mpg *.mpeg);;All files (*)"
 
 #: the columns shown (results-table column, heading, decimals); the export has them all
-SHOWN = (("video", "Video", None), ("arena", "Arena", 0),
+SHOWN = (("video", "Video", None), ("arena", "Arena", 0), ("notices", "Notices", None),
          ("immobility_s", "Immobility (s)", 1), ("immobility_pct", "Immobility (%)", 1),
          ("latency_s", "Latency (s)", 1), ("bouts", "Bouts", 0),
          ("swimming_s", "Swimming (s)", 1), ("climbing_s", "Climbing (s)", 1),
          ("tracked_pct", "Tracked (%)", 1), ("separation", "Separation", 2),
          ("threshold", "Threshold", 4), ("min_bout_s", "Min. bout (s)", 2),
-         ("notices", "Notices", None), ("note", "Why a value is empty", None))
+         ("note", "Why a value is empty", None))
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
@@ -249,7 +249,10 @@ class AutoScorePage(QWidget):
         run_box = QGroupBox("4. Score")
         run_box.setLayout(rb)
 
+        for label in (self.video_label, self.time_label):
+            label.setWordWrap(True)
         left = QWidget()
+        left.setMaximumWidth(430)
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addWidget(videos_box, 1)
@@ -299,15 +302,17 @@ class AutoScorePage(QWidget):
         tools.addWidget(self.min_bout_spin)
         tools.addWidget(self.rescore_button)
         tools.addStretch(1)
-        tools.addWidget(self.export_csv_button)
-        tools.addWidget(self.export_xlsx_button)
         self.results_label = QLabel("No results yet. Double-click a row to inspect the "
                                     "animal.")
         self.results_label.setStyleSheet("color: #555")
+        heading = QHBoxLayout()
+        heading.addWidget(self.results_label, 1)
+        heading.addWidget(self.export_csv_button)
+        heading.addWidget(self.export_xlsx_button)
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
-        rv.addWidget(self.results_label)
+        rv.addLayout(heading)
         rv.addWidget(self.table_widget, 1)
         rv.addLayout(tools)
 
@@ -645,8 +650,9 @@ class AutoScorePage(QWidget):
             self._fill_row(i, row)
         n_animals = sum(r.arena is not None for r in self.rows)
         if self.rows:
-            self.results_label.setText(f"{n_animals} animals from "
-                                       f"{len({r.video for r in self.rows})} videos. "
+            n_videos = len({r.video for r in self.rows})
+            self.results_label.setText(f"{n_animals} animal{'' if n_animals == 1 else 's'} "
+                                       f"from {n_videos} video{'' if n_videos == 1 else 's'}. "
                                        "Double-click a row to inspect the animal.")
 
     def _fill_row(self, i: int, row: Row) -> None:
