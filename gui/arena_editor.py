@@ -170,7 +170,7 @@ class ArenaItem(QGraphicsRectItem):
 class PrepareWorker(QThread):
     """``prepare(video, protocol, ...)`` and one frame to show, off the GUI thread."""
 
-    ready = pyqtSignal(str, object, object)  # video, Setup, frame (BGR)
+    ready = pyqtSignal(str, object, object, object)  # video, Setup, frame (BGR), rects
     failed = pyqtSignal(str, str)  # video, message
 
     def __init__(self, video: str, protocol, n_arenas: int | None, sidecar: bool, parent=None):
@@ -180,9 +180,13 @@ class PrepareWorker(QThread):
 
     def run(self) -> None:
         from behavior.fst import prepare
+        from behavior.fst.arenas import read_sidecar
         from behavior.io.video import VideoReader
 
         try:
+            # the sidecar's rectangles as written (prepare tracks them trimmed to
+            # even sizes: shown that way, saving again would shrink them)
+            given = read_sidecar(self.video).rects if self.sidecar else None
             with VideoReader(self.video, threads=1) as reader:
                 setup = prepare(reader, self.protocol, n_arenas=self.n_arenas,
                                 sidecar=self.sidecar)
@@ -194,7 +198,7 @@ class PrepareWorker(QThread):
         except Exception as exc:  # never a traceback in the window
             self.failed.emit(self.video, f"{self.video}: {type(exc).__name__}: {exc}")
             return
-        self.ready.emit(self.video, setup, frame)
+        self.ready.emit(self.video, setup, frame, given or setup.rects)
 
 
 class ArenaEditor(QDialog):
@@ -319,20 +323,21 @@ class ArenaEditor(QDialog):
         if self.video:
             self.open_video(self.video, n_arenas=n, sidecar=False)
 
-    def _on_ready(self, video: str, setup, frame) -> None:
+    def _on_ready(self, video: str, setup, frame, rects) -> None:
         if self.sender() is not self._worker:
             return
         self.setup, self.frame = setup, frame
         h, w = frame.shape[:2]
         self.bounds = QRectF(0, 0, w, h)
         self._show_image()
-        self._set_rects(setup.rects)
+        self._set_rects(rects)
         from behavior.fst.arenas import sidecar_path
 
         side = sidecar_path(video)
-        where = f"from {side.name}" if side.is_file() and setup.rects else "found from the animals"
-        self.status.setText(f"{Path(video).name}: {len(setup.rects)} arena"
-                            f"{'' if len(setup.rects) == 1 else 's'} ({where}).")
+        where = (f"from {side.name}" if self.sender().sidecar and side.is_file() and rects
+                 else "found from the animals")
+        self.status.setText(f"{Path(video).name}: {len(rects)} arena"
+                            f"{'' if len(rects) == 1 else 's'} ({where}).")
         messages = [n.message for n in setup.all_notices()]
         self.notices.setText("\n".join(f"⚠ {m}" for m in messages))
         self._enable(True)

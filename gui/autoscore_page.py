@@ -146,6 +146,7 @@ class AutoScorePage(QWidget):
         self.expected: list[float] = []
         self.started_at = 0.0
         self.last_batch = None
+        self.rescored_since_batch = False
         self._build()
         self._restore()
 
@@ -305,6 +306,7 @@ class AutoScorePage(QWidget):
         self.results_label = QLabel("No results yet. Double-click a row to inspect the "
                                     "animal.")
         self.results_label.setStyleSheet("color: #555")
+        self.results_label.setWordWrap(True)
         heading = QHBoxLayout()
         heading.addWidget(self.results_label, 1)
         heading.addWidget(self.export_csv_button)
@@ -510,6 +512,7 @@ class AutoScorePage(QWidget):
             return False
         self._remember()
         self.rows = []
+        self.rescored_since_batch = False
         self.scored_protocol = self.protocol
         self._fill_table()
         self.expected = []
@@ -648,12 +651,18 @@ class AutoScorePage(QWidget):
         t.setRowCount(len(self.rows))
         for i, row in enumerate(self.rows):
             self._fill_row(i, row)
+        self._say_counts()
+
+    def _say_counts(self) -> None:
         n_animals = sum(r.arena is not None for r in self.rows)
         if self.rows:
             n_videos = len({r.video for r in self.rows})
             self.results_label.setText(f"{n_animals} animal{'' if n_animals == 1 else 's'} "
                                        f"from {n_videos} video{'' if n_videos == 1 else 's'}. "
-                                       "Double-click a row to inspect the animal.")
+                                       "Double-click a row to inspect the animal."
+                                       + (" Re-scored since the batch: the results file "
+                                          "holds the batch's values; export to keep these."
+                                          if self.rescored_since_batch else ""))
 
     def _fill_row(self, i: int, row: Row) -> None:
         t = self.table_widget
@@ -707,7 +716,10 @@ class AutoScorePage(QWidget):
             self.show_error(str(exc))
             return
         n = self.rescore_all(protocol)
-        self.message.emit(f"Re-scored {n} animals from their traces")
+        t = protocol.threshold
+        self.message.emit(f"Re-scored {n} animals from their traces (threshold "
+                          f"{t if isinstance(t, str) else f'{t:g}'}, minimum bout "
+                          f"{protocol.min_bout_s:g} s)")
 
     def rescore_all(self, protocol) -> int:
         """Score every animal again from its trace with ``protocol`` (no decoding);
@@ -722,6 +734,7 @@ class AutoScorePage(QWidget):
             row.values, row.notices = dict(result.values), list(result.notices)
             n += 1
         self.scored_protocol = protocol
+        self.rescored_since_batch = True
         self._fill_table()
         return n
 
@@ -732,7 +745,9 @@ class AutoScorePage(QWidget):
             return
         row = self.rows[i]
         row.values, row.notices = dict(result.values), list(result.notices)
+        self.rescored_since_batch = True
         self._fill_row(i, row)
+        self._say_counts()
 
     # -- inspecting --------------------------------------------------------------------
     def inspect(self, index: int):
