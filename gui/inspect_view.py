@@ -70,9 +70,11 @@ def manual_bouts(database: str | Path, video: str | Path) -> dict[str, np.ndarra
 
 class TraceView(QWidget):
     """The mobility trace along the video's time, the threshold as a line, immobile
-    bouts shaded and the playhead. A click seeks."""
+    bouts shaded and the playhead. A click seeks; the threshold line can be dragged
+    (``threshold_dragged`` on release)."""
 
     seek_requested = pyqtSignal(float)
+    threshold_dragged = pyqtSignal(float)
 
     LABEL_W, RIGHT, PAD = Timeline.LABEL_W, Timeline.RIGHT, 8
 
@@ -88,6 +90,8 @@ class TraceView(QWidget):
         self.duration_s = 1.0
         self.playhead_s = 0.0
         self.top = 1.0
+        self._dragging: float | None = None  # the threshold being dragged
+        self.setMouseTracking(True)
 
     def sizeHint(self) -> QSize:
         return QSize(800, 150)
@@ -184,15 +188,38 @@ class TraceView(QWidget):
         painter.drawLine(QPointF(x, p.top()), QPointF(x, p.bottom()))
         painter.end()
 
+    def value_of(self, y: float) -> float:
+        p = self._plot()
+        return min(max((p.bottom() - y) / max(p.height(), 1) * self.top, 0.0), self.top)
+
+    def _near_threshold(self, y: float) -> bool:
+        return math.isfinite(self.threshold) and abs(y - self.y_of(self.threshold)) <= 5
+
     def mousePressEvent(self, event) -> None:
-        if event.button() == Qt.LeftButton:
-            p = self._plot()
-            t = (event.pos().x() - p.left()) / max(p.width(), 1) * self.duration_s
-            self.seek_requested.emit(min(max(t, 0.0), self.duration_s))
+        if event.button() != Qt.LeftButton:
+            return
+        if self._near_threshold(event.pos().y()):
+            self._dragging = self.threshold
+            return
+        p = self._plot()
+        t = (event.pos().x() - p.left()) / max(p.width(), 1) * self.duration_s
+        self.seek_requested.emit(min(max(t, 0.0), self.duration_s))
 
     def mouseMoveEvent(self, event) -> None:
-        if event.buttons() & Qt.LeftButton:
+        if self._dragging is not None:
+            self._dragging = self.value_of(event.pos().y())
+            self.threshold = self._dragging
+            self.update()
+        elif event.buttons() & Qt.LeftButton:
             self.mousePressEvent(event)
+        else:
+            self.setCursor(Qt.SizeVerCursor if self._near_threshold(event.pos().y())
+                           else Qt.ArrowCursor)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._dragging is not None:
+            value, self._dragging = self._dragging, None
+            self.threshold_dragged.emit(value)
 
 
 class InspectView(QWidget):
@@ -292,6 +319,7 @@ class InspectView(QWidget):
         self.player.state_changed.connect(self._playing)
         self.player.failed.connect(lambda m: self.summary.setText(m))
         self.trace_view.seek_requested.connect(self.player.seek_time)
+        self.trace_view.threshold_dragged.connect(self.set_threshold)
         self.timeline.seek_requested.connect(self.player.seek_time)
 
         # the trace, as the scorer smooths it
@@ -374,6 +402,17 @@ class InspectView(QWidget):
         if emit:
             self.rescored.emit(self.result)
         return self.result
+
+    def set_threshold(self, value: float) -> None:
+        """A fixed threshold (the line dragged, or typed): re-scored at once."""
+        self.auto.blockSignals(True)
+        self.auto.setChecked(False)
+        self.auto.blockSignals(False)
+        self.threshold.setEnabled(True)
+        self.threshold.blockSignals(True)
+        self.threshold.setValue(round(value, 4))
+        self.threshold.blockSignals(False)
+        self.rescore()
 
     def _auto_toggled(self, on: bool) -> None:
         self.threshold.setEnabled(not on)

@@ -168,3 +168,36 @@ def test_observer_bouts_are_a_second_lane(qtbot, page, scored):
         view.close()
     finally:
         Path(database).unlink(missing_ok=True)
+
+
+def test_dragging_the_threshold_line_rescores(qtbot, page, scored, opened):
+    from PyQt5.QtCore import QPoint, Qt
+    from PyQt5.QtWidgets import QApplication
+
+    from behavior.fst import read_trace, score_trace
+
+    _, protocol, _, _, files = scored
+    view = open_inspect(qtbot, page)
+    opened.clear()
+    tv = view.trace_view
+    x = int(tv._plot().center().x())
+    y0 = int(round(tv.y_of(tv.threshold)))
+    qtbot.mousePress(tv, Qt.LeftButton, pos=QPoint(x, y0))
+    QApplication.sendEvent(tv, _move(QPoint(x, y0 - 20)))  # QTest's move has no button
+    qtbot.mouseRelease(tv, Qt.LeftButton, pos=QPoint(x, y0 - 20))
+    new = round(tv.value_of(y0 - 20), 4)
+    assert not view.auto.isChecked() and view.threshold.value() == pytest.approx(new)
+    expected = score_trace(read_trace(files[0]), protocol.with_overrides(threshold=new))
+    assert view.result.values["immobility_s"] == pytest.approx(
+        expected.values["immobility_s"])
+    assert page.rows[0].values["threshold"] == pytest.approx(new)
+    assert opened == []
+    view.close()
+
+
+def _move(pos):
+    from PyQt5.QtCore import QEvent, QPointF, Qt
+    from PyQt5.QtGui import QMouseEvent
+
+    return QMouseEvent(QEvent.MouseMove, QPointF(pos), Qt.NoButton, Qt.LeftButton,
+                       Qt.NoModifier)
