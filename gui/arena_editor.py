@@ -28,6 +28,7 @@ from PyQt5.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -236,7 +237,7 @@ class ArenaEditor(QDialog):
         self.video_box = QComboBox()
         for v in self.videos:
             self.video_box.addItem(Path(v).name, v)
-        self.video_box.currentIndexChanged.connect(lambda i: self.open_video(self.videos[i]))
+        self.video_box.currentIndexChanged.connect(self._video_chosen)
         self.show_frame = QRadioButton("Frame")
         self.show_background = QRadioButton("Background")
         self.show_frame.setChecked(True)
@@ -318,6 +319,23 @@ class ArenaEditor(QDialog):
                                 if w in self._workers else None)
         worker.start()
 
+    def _video_chosen(self, index: int) -> None:
+        self._offer_save()
+        self.open_video(self.videos[index])
+
+    def ask_save(self, video: str) -> bool:
+        """Whether to save changed arenas before leaving them (tests replace this)."""
+        answer = QMessageBox.question(
+            self, "Arenas changed", f"The arenas of {Path(video).name} were changed. "
+            "Save them (scoring then uses them)?", QMessageBox.Save | QMessageBox.Discard,
+            QMessageBox.Save)
+        return answer == QMessageBox.Save
+
+    def _offer_save(self) -> None:
+        if self.dirty and self.video is not None and self.ask_save(self.video):
+            self.save()
+        self.dirty = False
+
     def find(self, n: int) -> None:
         """Find ``n`` arenas again from the animals (the sidecar's rectangles ignored)."""
         if self.video:
@@ -331,6 +349,7 @@ class ArenaEditor(QDialog):
         self.bounds = QRectF(0, 0, w, h)
         self._show_image()
         self._set_rects(rects)
+        self.dirty = not self.sender().sidecar  # found again: not saved yet
         from behavior.fst.arenas import sidecar_path
 
         side = sidecar_path(video)
@@ -452,6 +471,7 @@ class ArenaEditor(QDialog):
         return path
 
     def done(self, result: int) -> None:
+        self._offer_save()
         for worker in list(self._workers):
             worker.wait(30000)
         super().done(result)

@@ -205,13 +205,15 @@ def test_moved_arena_is_the_sidecar_the_cli_reads(qtbot, tmp_path):
     assert tracked == [",".join(map(str, r)) for r in expected]
     assert expected != fst.prepare(str(video), protocol, sidecar=False).rects  # not found
 
-    # the number of arenas can be changed: one arena found, saved
+    # the number of arenas can be changed: one arena found; closing offers to save
     with qtbot.waitSignal(editor.loaded, timeout=60_000):
         editor.find(1)
-    assert len(editor.rects()) == 1
-    editor.save()
+    assert len(editor.rects()) == 1 and editor.dirty
+    asked = []
+    editor.ask_save = lambda v: asked.append(v) or True
+    editor.accept()
+    assert asked == [str(video)]
     assert len(read_sidecar(video).rects) == 1
-    editor.close()
 
 
 def test_protocol_editor_checks_as_the_core(qtbot, tmp_path):
