@@ -68,6 +68,24 @@ SHOWN = (("video", "Video", None), ("arena", "Arena", 0), ("notices", "Notices",
          ("threshold", "Threshold", 4), ("min_bout_s", "Min. bout (s)", 2),
          ("note", "Why a value is empty", None))
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+#: where in the window the settings a notice names are changed (the command line's
+#: flags are never shown here)
+GUI_HINTS = (
+    ({"arena_rects", "n_arenas"}, "the arenas: Check arenas… (move, resize, add or "
+                                  "remove them; saved beside the video)"),
+    ({"start_s", "end_s", "background"}, "the test's start and end, or an image of the empty "
+                                         "apparatus: start_s, end_s, background in the "
+                                         "video's .arenas.yaml (Check arenas… keeps them)"),
+    ({"threshold", "min_bout_s"}, "the threshold: double-click the row to inspect the "
+                                  "animal and try others, or Re-score all"),
+    ({"shake_px", "window_s", "animal", "test"}, "the protocol: Edit…"),
+)
+
+
+def notice_hints(notice) -> list[str]:
+    """Where the window changes what the notice names."""
+    named = set(notice.settings)
+    return [hint for keys, hint in GUI_HINTS if keys & named]
 
 
 def is_missing(value) -> bool:
@@ -695,7 +713,11 @@ class AutoScorePage(QWidget):
                 }.get(worst, QStyle.SP_MessageBoxInformation)
         item.setIcon(self.style().standardIcon(icon))
         item.setText(str(len(found)))
-        item.setToolTip("\n".join(f"• {n.message}" for n in found))
+        lines = []
+        for n in found:
+            lines.append(f"• {n.message}")
+            lines += [f"   → change {hint}" for hint in notice_hints(n)]
+        item.setToolTip("\n".join(lines))
         return item
 
     def row_index(self, video: str, arena: int) -> int:

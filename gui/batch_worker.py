@@ -101,13 +101,26 @@ class BatchWorker(QThread):
         from behavior.fst import read_trace
 
         self._done = p.done
+        paths = list(p.result.traces)
+        if not paths and p.result.reused and self._traces_dir() is not None:
+            # scored from an earlier run's traces: they are where that run wrote them
+            from behavior.fst.batch import own_traces
+
+            job = self.jobs[self._index[p.result.path]]
+            paths = [str(x) for x in own_traces(job, self._traces_dir())]
         traces = []
-        for path in p.result.traces:
+        for path in paths:
             try:
                 traces.append(read_trace(path))
             except BehaviorError:
                 pass  # the row is shown; inspecting it says the trace is missing
         self.video_done.emit(FinishedVideo(p.result, traces, p.done, p.total))
+
+    def _traces_dir(self) -> Path | None:
+        """Where the batch writes the traces (score_batch's default: beside ``out``)."""
+        if self.traces_dir is not None:
+            return Path(self.traces_dir)
+        return self.out.with_name(self.out.stem + "_traces") if self.out else None
 
     def _read_steps(self, queue, stop: threading.Event) -> None:
         """Progress from the workers (video, time_s), on to the window."""

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from PyQt5.QtCore import Qt
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ("fst_2arenas_h264.mp4", "fst_1arena_vfr.mp4")
@@ -322,3 +323,58 @@ def test_cancel_stops_within_2_s_and_keeps_finished_rows(page, qtbot, tmp_path):
     assert "state: cancelled" in (tmp_path / "out" / "results.log").read_text()
     qtbot.waitUntil(lambda: page.worker is None, timeout=10_000)
     assert page.start_button.isEnabled()
+
+
+def test_main_window_has_the_page(qtbot, window_factory, session_dir):
+    from PyQt5.QtWidgets import QPushButton
+
+    w = window_factory()
+    button = next(b for b in w.start_page.findChildren(QPushButton)
+                  if b.text() == "Auto-score videos…")
+    qtbot.mouseClick(button, Qt.LeftButton)
+    assert w.stack.currentWidget() is w.pages
+    assert w.pages.currentWidget() is w.autoscore_page
+    index = w.pages.indexOf(w.autoscore_page)
+    assert w.pages.tabText(index) == "Auto-score" and w.pages.isTabVisible(index)
+    # a blinded session: the page (which names files) is not offered
+    assert w.open_session(session_dir, observer="ann")
+    assert not w.pages.isTabVisible(index)
+    w.close_document()
+    assert w.pages.isTabVisible(index)
+
+
+def test_resume_keeps_the_traces_for_inspecting(page, qtbot, tmp_path):
+    """A second run with "Re-use the traces" decodes nothing and still has each
+    animal's trace (to inspect and re-score)."""
+    video = copy_samples(tmp_path / "v")[1]
+    page.set_protocol(page.protocol.with_overrides(duration_s=30, window_s=[5, 30], bin_s=5))
+    page.add_videos([str(video)])
+    page.out_edit.setText(str(tmp_path / "r.csv"))
+    with qtbot.waitSignal(page.batch_finished, timeout=120_000):
+        page.start()
+    qtbot.waitUntil(lambda: page.worker is None, timeout=10_000)
+    first = page.table()
+    page.resume_box.setChecked(True)
+    with qtbot.waitSignal(page.batch_finished, timeout=120_000) as blocker:
+        page.start()
+    qtbot.waitUntil(lambda: page.worker is None, timeout=10_000)
+    assert all(r.reused for r in blocker.args[0].results)
+    assert page.rows and all(r.trace is not None for r in page.rows)
+    pd.testing.assert_frame_equal(page.table(), first)
+
+
+def test_notices_say_where_to_change_things(page):
+    from behavior_gui.autoscore_page import SHOWN
+
+    from behavior import notices
+
+    found = [notices.warning("unclear_separation", "arena 1: its movement is hard to tell",
+                             video="m.mp4", arena=1, settings=["threshold"]),
+             notices.info("one_arena", "one arena: set n_arenas or arena_rects",
+                          video="m.mp4", settings=["n_arenas", "arena_rects"])]
+    item = page._notice_item(found)
+    tip = item.toolTip()
+    assert item.text() == "2" and not item.icon().isNull()
+    assert "hard to tell" in tip and "double-click the row" in tip and "Check arenas" in tip
+    assert "--" not in tip  # no command-line flag
+    assert SHOWN[2][0] == "notices"
