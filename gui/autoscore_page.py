@@ -624,6 +624,9 @@ class AutoScorePage(QWidget):
             for animal in result.animals:
                 self.rows.append(Row(result.path, animal.arena, dict(animal.values),
                                      list(animal.notices), by_arena.get(animal.arena)))
+        # the batch's order (as the core's table), whatever order videos finish in
+        order = {p: i for i, p in enumerate(self.worker.paths)} if self.worker else {}
+        self.rows.sort(key=lambda r: (order.get(r.video, len(order)), r.arena or 0))
         self._fill_table()
 
     def _batch_done(self, batch) -> None:

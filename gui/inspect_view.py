@@ -266,7 +266,8 @@ class InspectView(QWidget):
         self.timeline = Timeline()
         self.play_button = QToolButton()
         self.play_button.setIcon(self.style().standardIcon(QStyle.SP_MediaPlay))
-        self.play_button.setToolTip("Play / pause (Space)")
+        self.play_button.setToolTip("Play / pause (Space); Left / Right: a frame, with "
+                                    "Shift: a second")
         self.play_button.clicked.connect(self.player.toggle)
         self.time_label = QLabel("–")
         self.time_label.setFont(QFont("monospace"))
@@ -480,10 +481,19 @@ class InspectView(QWidget):
             QStyle.SP_MediaPause if playing else QStyle.SP_MediaPlay))
 
     def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key_Space:
+        """Space: play/pause; Left/Right: a frame; with Shift: a second (as on the
+        Score page)."""
+        key, shift = event.key(), bool(event.modifiers() & Qt.ShiftModifier)
+        if key == Qt.Key_Space:
             self.player.toggle()
-            return
-        super().keyPressEvent(event)
+        elif key in (Qt.Key_Left, Qt.Key_Right):
+            sign = -1 if key == Qt.Key_Left else 1
+            if shift:
+                self.player.jump(sign)
+            else:
+                self.player.step(sign)
+        else:
+            super().keyPressEvent(event)
 
     def closeEvent(self, event) -> None:
         self.player.close()

@@ -59,6 +59,7 @@ def test_gui_table_equals_cli(page, qtbot, tmp_path):
                         .replace("window_s: [120, 360]", "window_s: [10, 60]")
                         .replace("bin_s: 60", "bin_s: 10"))
     assert page.load_protocol(str(protocol))
+    page.jobs_spin.setValue(2)  # two videos at a time (the numbers do not depend on it)
     page.add_videos([str(v) for v in videos])
     page.out_edit.setText(str(tmp_path / "gui" / "results.csv"))
     with qtbot.waitSignal(page.batch_finished, timeout=300_000) as blocker:
