@@ -610,6 +610,9 @@ class AutoScorePage(QWidget):
 
     def _video_done(self, finished: FinishedVideo) -> None:
         self.add_result(finished.result, finished.traces)
+        what = "could not be scored" if finished.result.error is not None else "scored"
+        self.video_label.setText(f"{Path(finished.result.path).name} {what} "
+                                 f"({finished.done} of {finished.total} videos done)")
         self._show_total(self._total_fraction())
         self.video_bar.setValue(1000)
 
