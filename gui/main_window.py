@@ -85,6 +85,15 @@ class MainWindow(QMainWindow):
         self.pages.setDocumentMode(True)
         self.pages.setTabBarAutoHide(True)
         self.pages.addTab(self.score_page, "Score")
+        # -- issue 16, part 2: the Auto-score page (its button on the start page) ---------
+        from behavior_gui.autoscore_page import AutoScorePage
+
+        self.autoscore_page = AutoScorePage(self.settings)
+        self.add_page(self.autoscore_page, "Auto-score")
+        self.start_page.add_tool("Auto-score videos…", "Score a folder of forced swim videos "
+                                 "automatically", lambda: self.show_page(self.autoscore_page))
+        self.autoscore_page.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        # -- end of the Auto-score page ----------------------------------------------------
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
         self.stack.addWidget(self.pages)
@@ -113,6 +122,11 @@ class MainWindow(QMainWindow):
     def add_page(self, widget: QWidget, title: str) -> int:
         """Add a tab beside "Score" (for other parts of the GUI); returns its index."""
         return self.pages.addTab(widget, title)
+
+    def show_page(self, widget: QWidget) -> None:
+        """Show a page (a tab), also when no session or video is open."""
+        self.stack.setCurrentWidget(self.pages)
+        self.pages.setCurrentWidget(widget)
 
     @property
     def blinded(self) -> bool:
@@ -217,6 +231,8 @@ class MainWindow(QMainWindow):
 
     def _update_state(self) -> None:
         doc = self.doc
+        # no file names in a blinded session: the Auto-score page is hidden then
+        self.pages.setTabVisible(self.pages.indexOf(self.autoscore_page), not self.blinded)
         has_video = doc is not None and doc.current is not None
         writable = has_video and not doc.read_only
         for cid, action in self.actions_by_id.items():
@@ -467,6 +483,7 @@ class MainWindow(QMainWindow):
         super().keyPressEvent(event)
 
     def closeEvent(self, event) -> None:
+        self.autoscore_page.shutdown()
         self.close_document()
         QApplication.instance().removeEventFilter(self.score_page.keys)
         self.settings.sync()

@@ -61,6 +61,9 @@ class StartPage(QWidget):
         v = QVBoxLayout(box)
         v.addWidget(title)
         v.addLayout(buttons)
+        #: buttons opening the other pages (MainWindow.add_start_button)
+        self.tools = QHBoxLayout()
+        v.addLayout(self.tools)
         v.addSpacing(12)
         v.addLayout(grid)
         hint = QLabel("Double-click a recent entry to open it. F1 in the scoring window lists "
@@ -73,6 +76,15 @@ class StartPage(QWidget):
         outer.addWidget(box, 4)
         outer.addStretch(1)
         self.refresh()
+
+    def add_tool(self, text: str, tip: str, action) -> QPushButton:
+        """A button under the two above, e.g. one opening another page."""
+        button = QPushButton(text)
+        button.setToolTip(tip)
+        button.setMinimumHeight(36)
+        button.clicked.connect(action)
+        self.tools.addWidget(button)
+        return button
 
     def refresh(self, show_videos: bool = True) -> None:
         """Fill the recent lists; ``show_videos`` False while a blinded session is open
