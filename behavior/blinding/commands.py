@@ -164,9 +164,9 @@ def _check_outputs(*paths: str | Path | None) -> None:
 
 
 def _write_csv(table: pd.DataFrame, path: str | Path) -> None:
-    from behavior.io.atomic import write_csv
+    from behavior.blinding.tables import write_table
 
-    write_csv(table, path, float_format="%.6g")  # whole or not at all
+    write_table(table, path)  # whole or not at all
 
 
 def _warn(lines, prefix: str = "warning") -> None:
