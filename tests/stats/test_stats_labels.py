@@ -57,8 +57,9 @@ def test_ppi_line_figure_axes_in_words():
     for i in range(10):
         group = "vehicle" if i < 5 else "drug"
         for k, db in enumerate(("70", "75", "80")):
+            ppi = 20 + 15 * k + rng.normal(0, 5) - 8 * (group == "drug")
             rows.append({"subject": f"r{i}", "group": group, "prepulse_db": db,
-                         "ppi_pct": f"{20 + 15 * k + rng.normal(0, 5) - 8 * (group == 'drug'):.2f}"})
+                         "ppi_pct": f"{ppi:.2f}"})
     result = analyze(pd.DataFrame(rows), value="ppi_pct", between="group",
                      within="prepulse_db", control="vehicle")
     ax = figures(result)["lines"].axes[0]
