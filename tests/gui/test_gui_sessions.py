@@ -162,3 +162,23 @@ def test_create_failure_is_one_line_and_the_page_stays_usable(qtbot, page, study
     text = page.create_result.text()
     assert "missing.mp4" in text and "Traceback" not in text
     assert not (tmp_path / "k.json").exists() and not (tmp_path / "s").exists()
+
+
+def test_analysis_tabs_are_closed_while_a_blinded_session_is_open(qtbot, window_factory,
+                                                                   session_dir):
+    from behavior_gui.analysis_tabs import show_page
+
+    w = window_factory()
+    titles = [w.pages.tabText(i) for i in range(w.pages.count())]
+    assert titles[:1] == ["Score"] and {"Agreement", "Statistics", "Sessions"} <= set(titles)
+    show_page(w, w.analysis.stats)  # from the start page, through the Analysis menu
+    assert w.stack.currentWidget() is w.pages and w.pages.currentWidget() is w.analysis.stats
+    assert w.open_session(session_dir, observer="ann")
+    assert w.blinded and w.pages.currentWidget() is w.score_page
+    for page in w.analysis.all():
+        assert not w.pages.isTabEnabled(w.pages.indexOf(page))
+    show_page(w, w.analysis.sessions)  # refused while blinded
+    assert w.pages.currentWidget() is w.score_page
+    w.close_document()
+    for page in w.analysis.all():
+        assert w.pages.isTabEnabled(w.pages.indexOf(page))
