@@ -109,7 +109,7 @@ class AgreementPage(QWidget):
         self.input_list.setToolTip("Session folders (one rater per observer), auto-score "
                                    "traces folders (the auto-scorer), interval or results "
                                    "tables")
-        self.input_list.setMaximumHeight(110)
+        self.input_list.setMaximumHeight(64)
         iv.addWidget(self.input_list)
         row = QHBoxLayout()
         for text, slot in (("Session…", self.browse_session), ("Traces…", self.browse_traces),
@@ -143,7 +143,7 @@ class AgreementPage(QWidget):
         iv.addWidget(self.load_button)
         self.rater_list = QListWidget()
         self.rater_list.setToolTip("Tick the raters to compare")
-        self.rater_list.setMaximumHeight(110)
+        self.rater_list.setMaximumHeight(80)
         iv.addWidget(QLabel("Compare:"))
         iv.addWidget(self.rater_list)
         self.compare_button = QPushButton("Compare")
@@ -186,7 +186,6 @@ class AgreementPage(QWidget):
         self.notes_label.setWordWrap(True)
         self.pair_table = FrameTable()
         self.overall_table = FrameTable()
-        self.overall_table.setMaximumHeight(70)
         self.overall_table.hide()
         self.video_combo = QComboBox()
         self.video_combo.currentTextChanged.connect(self.show_video)
@@ -208,13 +207,14 @@ class AgreementPage(QWidget):
         tv.addWidget(self.notes_label)
         tv.addWidget(self.pair_table)
         tv.addWidget(self.overall_table)
+        tv.addWidget(video_box)
+        self.figure.setMinimumHeight(260)
         right = QSplitter(Qt.Vertical)
         right.addWidget(tables)
-        right.addWidget(video_box)
         right.addWidget(self.figure)
-        right.setStretchFactor(0, 2)
+        right.setStretchFactor(0, 0)
         right.setStretchFactor(1, 1)
-        right.setStretchFactor(2, 4)
+        right.setChildrenCollapsible(False)
         split = QSplitter(Qt.Horizontal)
         split.addWidget(left)
         split.addWidget(right)
@@ -329,8 +329,10 @@ class AgreementPage(QWidget):
         self.settings.set_value("agreement/bin_s", self.bin_spin.value())
         self.pair_table.set_frame(result.pairs[[c for c in PAIR_HEADERS if c in
                                                 result.pairs.columns]], PAIR_HEADERS)
+        self.pair_table.fit_rows(4)
         if result.overall is not None:
             self.overall_table.set_frame(result.overall[list(OVERALL_HEADERS)], OVERALL_HEADERS)
+            self.overall_table.fit_rows(1)
             self.overall_table.show()
         else:
             self.overall_table.hide()

@@ -114,6 +114,14 @@ class FrameTable(QTableWidget):
                     item.setToolTip(value)
                 self.setItem(i, j, item)
 
+    def fit_rows(self, most: int = 6) -> None:
+        """Height for the rows shown (at most ``most``, then it scrolls)."""
+        rows = max(1, min(self.rowCount(), most))
+        header = self.horizontalHeader().height() if self.columnCount() else 24
+        row_h = self.rowHeight(0) if self.rowCount() else self.verticalHeader().defaultSectionSize()
+        bar = self.horizontalScrollBar().sizeHint().height()
+        self.setFixedHeight(header + rows * row_h + bar + 2 * self.frameWidth() + 2)
+
     def text(self, row: int, column: str) -> str:
         """The text shown in ``row`` of ``column`` (by the column's own name)."""
         return self.item(row, list(self.frame.columns).index(column)).text()

@@ -79,13 +79,14 @@ class SessionsPage(QWidget):
         self.task: Task | None = None
         self.last_created = None
         self.last_scores = None
+        self._key_for: tuple[str, str] | None = None  # (session, its key) just made here
         self._build()
         self._restore()
 
     # -- layout ------------------------------------------------------------------------
     def _build(self) -> None:
         create = QGroupBox("New blinded session")
-        cform = QFormLayout(create)
+        cform = QFormLayout()
         self.video_list = QListWidget()
         self.video_list.setMaximumHeight(120)
         add = QPushButton("Add videos…")
@@ -137,9 +138,13 @@ class SessionsPage(QWidget):
         row.addWidget(self.busy, 1)
         cform.addRow(row)
         cform.addRow(self.create_result)
+        cbox = QVBoxLayout()
+        cbox.addLayout(cform)
+        cbox.addStretch(1)
 
+        create.setLayout(cbox)
         status = QGroupBox("Progress, lock and unblinding")
-        sform = QFormLayout(status)
+        sform = QFormLayout()
         self.status_edit = self._path_row(sform, "Session folder", "a session made by "
                                           "behavior blind create", self.browse_session)
         self.refresh_button = QPushButton("Refresh")
@@ -151,10 +156,12 @@ class SessionsPage(QWidget):
         srow.addWidget(self.refresh_button)
         sform.addRow(srow)
         self.progress_table = FrameTable()
-        self.progress_table.setMinimumHeight(110)
+        self.progress_table.setMinimumHeight(90)
+        self.progress_table.setMaximumHeight(180)
         sform.addRow(self.progress_table)
-        self.allow_incomplete = QCheckBox("Lock even if some videos are not marked finished "
-                                          "(listed in the audit log)")
+        self.allow_incomplete = QCheckBox("even if unfinished")
+        self.allow_incomplete.setToolTip("Lock even if some videos are not marked finished "
+                                         "(they are listed in the audit log)")
         self.lock_button = QPushButton("Lock session…")
         self.lock_button.setToolTip("Scoring ends: a SHA-256 digest of every event is stored; "
                                     "unblinding checks it")
@@ -180,7 +187,13 @@ class SessionsPage(QWidget):
         self.unblind_result = QLabel("")
         self.unblind_result.setWordWrap(True)
         sform.addRow(self.unblind_button, self.unblind_result)
+        sbox = QVBoxLayout(status)
+        sbox.addLayout(sform)
+        sbox.addStretch(1)
 
+        for combo in (self.protocol_combo, self.behaviours_combo, self.combine_combo):
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(16)
         outer = QHBoxLayout(self)
         outer.addWidget(create, 1)
         outer.addWidget(status, 1)
@@ -293,6 +306,7 @@ class SessionsPage(QWidget):
         self._say(self.create_result, "\n".join(lines))
         self.status_edit.setText(str(made.session_dir))
         self.unblind_key_edit.setText(str(made.key_path))
+        self._key_for = (str(made.session_dir), str(made.key_path))
         self.settings.add_recent("sessions", made.session_dir)
         self.refresh()
         self.message.emit(f"created session {made.session_dir}")
@@ -323,6 +337,9 @@ class SessionsPage(QWidget):
             self.progress_table.set_frame(pd.DataFrame())
             return False
         self.settings.set_value("sessions/session", path)
+        if self._key_for and path != self._key_for[0] and \
+                self.unblind_key_edit.text() == self._key_for[1]:
+            self.unblind_key_edit.clear()  # that key is another session's
         locked = f"locked at {status.locked_at}" if status.locked_at else "not locked"
         self._say(self.state_label, f"{status.videos} coded video(s), {status.events} scored "
                   f"event(s); {locked}.")

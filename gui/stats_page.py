@@ -171,6 +171,7 @@ class StatsPage(QWidget):
         right.addWidget(self.tabs)
         right.setStretchFactor(0, 2)
         right.setStretchFactor(1, 5)
+        right.setSizes([250, 500])
         split = QSplitter(Qt.Horizontal)
         split.addWidget(left)
         split.addWidget(right)
@@ -422,11 +423,11 @@ def _is_key(path: str) -> bool:
 
 
 def _design_words(d) -> str:
-    between = [f"{axis_label(f)} ({len(d.levels[f])} levels)" for f in d.between]
+    between = [f"{axis_label(f)}: {len(d.levels[f])} levels" for f in d.between]
     text = " and ".join(between) + (" between animals" if between else "")
     if d.within:
-        text += (", " if text else "") + f"{axis_label(d.within)} ({len(d.levels[d.within])} " \
-                "levels) within each animal"
+        text += ("; " if text else "") + f"{axis_label(d.within)}: " \
+                f"{len(d.levels[d.within])} levels within each animal"
     return text
 
 
