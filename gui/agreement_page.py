@@ -95,6 +95,7 @@ class AgreementPage(QWidget):
         super().__init__(parent)
         self.settings = settings
         self.raters: list = []
+        self._loaded: tuple = ()
         self.result = None  # the last Agreement
         self.calibration = None
         self.task: Task | None = None
@@ -288,14 +289,18 @@ class AgreementPage(QWidget):
         except BehaviorError as exc:
             self._error(one_line(exc))
             return False
+        unticked = {self.rater_list.item(i).data(Qt.UserRole) for i in
+                    range(self.rater_list.count())
+                    if self.rater_list.item(i).checkState() != Qt.Checked}
         self.raters = raters
+        self._loaded = self._load_key()
         self.rater_list.clear()
         for r in raters:
             item = QListWidgetItem(f"{r.name}  ({r.kind}, {len(r.videos)} video(s)"
                                    + (", totals only" if not r.bouts else "") + ")")
             item.setData(Qt.UserRole, r.name)
             item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
-            item.setCheckState(Qt.Checked)
+            item.setCheckState(Qt.Unchecked if r.name in unticked else Qt.Checked)
             item.setToolTip(r.source)
             self.rater_list.addItem(item)
         self.settings.set_value("agreement/inputs", self.inputs())
@@ -304,6 +309,9 @@ class AgreementPage(QWidget):
         self.notes_label.setText(f"{len(raters)} rater(s) loaded." + (
             " " + " ".join(notes) if notes else ""))
         return True
+
+    def _load_key(self) -> tuple:
+        return (tuple(self.inputs()), self.protocol_combo.currentText().strip())
 
     def selected(self) -> list:
         names = {self.rater_list.item(i).data(Qt.UserRole) for i in range(self.rater_list.count())
@@ -315,8 +323,8 @@ class AgreementPage(QWidget):
         from behavior.blinding.agreement import agreement
         from behavior.blinding.plots import bland_altman_figure
 
-        if not self.raters and not self.load():
-            return False
+        if (not self.raters or self._loaded != self._load_key()) and not self.load():
+            return False  # the inputs or the protocol changed since: read them again
         try:
             protocol = self.protocol()
             result = agreement(self.selected(), self.window(), self.bin_spin.value(),
@@ -392,7 +400,7 @@ class AgreementPage(QWidget):
         traces folder(s) among the inputs."""
         if self.task is not None and self.task.isRunning():
             return None
-        if not self.raters and not self.load():
+        if (not self.raters or self._loaded != self._load_key()) and not self.load():
             return None
         manual = [r for r in self.selected() if r.kind == "manual"]
         folders = [p for p in self.inputs() if Path(p).is_dir() and not

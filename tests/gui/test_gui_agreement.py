@@ -168,3 +168,23 @@ def test_bad_input_is_one_line(page, tmp_path):
     assert not page.load()
     text = page.notes_label.text()
     assert str(bad) in text and "Traceback" not in text
+
+
+def test_choices_are_remembered_and_unticked_raters_left_out(qtbot, page, scored, tmp_path):
+    from behavior_gui.agreement_page import AgreementPage
+    from behavior_gui.settings import Settings
+
+    made, traces = scored
+    page.add_input(made.session_dir)
+    page.add_input(traces)
+    page.bin_spin.setValue(0.5)
+    assert page.load()
+    page.rater_list.item(1).setCheckState(0)  # untick bob
+    assert page.compare()
+    assert list(page.result.pairs[["rater1", "rater2"]].itertuples(index=False, name=None)) \
+        == [("ann", "auto")]
+    page.settings.sync()
+    again = AgreementPage(Settings(tmp_path / "settings.ini"))
+    qtbot.addWidget(again)
+    assert again.inputs() == [str(made.session_dir), str(traces)]
+    assert again.bin_spin.value() == 0.5
