@@ -57,6 +57,8 @@ class FigureView(QWidget):
             self.placeholder.show()
             return
         self.placeholder.hide()
+        if figure.get_layout_engine() is None:
+            figure.set_layout_engine("tight")  # laid out again at every size the page takes
         self.canvas = FigureCanvasQTAgg(figure)
         self.layout_.addWidget(self.canvas)
         self.canvas.draw_idle()
