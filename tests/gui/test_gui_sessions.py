@@ -182,3 +182,33 @@ def test_analysis_tabs_are_closed_while_a_blinded_session_is_open(qtbot, window_
     w.close_document()
     for page in w.analysis.all():
         assert w.pages.isTabEnabled(w.pages.indexOf(page))
+
+
+def test_sessions_page_remembers_observers_and_session_not_the_key(qtbot, page, study,
+                                                                   tmp_path):
+    from behavior_gui.sessions_page import SessionsPage
+    from behavior_gui.settings import Settings
+
+    videos, groups = study
+    for v in videos:
+        page.video_list.addItem(str(v))
+    page.groups_edit.setText(str(groups))
+    page.session_edit.setText(str(tmp_path / "s"))
+    page.key_edit.setText(str(tmp_path / "k.json"))
+    page.observers_edit.setText("ann, bob")
+    page.protocol_combo.setCurrentIndex(page.protocol_combo.findData("mouse_tst"))
+    task = page.create()
+    with qtbot.waitSignal(task.finished, timeout=60000):
+        pass
+    qtbot.waitUntil(lambda: page.last_created is not None, timeout=5000)
+    page.settings.sync()
+    again = SessionsPage(Settings(tmp_path / "settings.ini"))
+    qtbot.addWidget(again)
+    assert again.observers_edit.text() == "ann, bob"
+    assert again.protocol_combo.currentData() == "mouse_tst"
+    assert again.status_edit.text() == str(tmp_path / "s")
+    # what could unblind an observer on this computer is not kept
+    assert again.unblind_key_edit.text() == "" and again.groups_edit.text() == ""
+    assert again.video_list.count() == 0
+    ini = (tmp_path / "settings.ini").read_text()
+    assert "k.json" not in ini and "vehicle" not in ini and "groups.csv" not in ini

@@ -149,3 +149,62 @@ def test_stats_page_with_a_sessions_key(page, tmp_path):
     assert dict(zip(data["subject"], data["group"], strict=True)) == {
         f"{c}.mp4 arena 1": group_of[c] for c in codes}
     assert page.result.primary == "Welch t-test"
+
+
+def test_stats_page_mixed_anova_equals_the_core(page, tmp_path):
+    """%PPI (long layout) over three prepulse levels in two groups of 6: the page's
+    mixed ANOVA rows (F, Greenhouse–Geisser p) are the core's."""
+    rng = np.random.default_rng(4)
+    rows = []
+    for i in range(12):
+        treatment = "vehicle" if i < 6 else "mk801"
+        for k, db in enumerate(("74", "78", "86")):
+            ppi = 20 + 20 * k - 10 * (treatment == "mk801") + rng.normal(0, 6)
+            rows.append({"subject": f"r{i:02d}", "pulse_db": "120", "prepulse_db": db,
+                         "ppi_pct": f"{ppi:.2f}"})
+    results = pd.DataFrame(rows)
+    groups = pd.DataFrame({"subject": [f"r{i:02d}" for i in range(12)],
+                           "treatment": ["vehicle"] * 6 + ["mk801"] * 6})
+    rpath, gpath = tmp_path / "ppi.csv", tmp_path / "groups.csv"
+    results.to_csv(rpath, index=False)
+    groups.to_csv(gpath, index=False)
+    choose(page, rpath, gpath, value="ppi_pct", factor="treatment", control="vehicle")
+    page.within_combo.setCurrentText("prepulse_db")
+    assert page.analyze()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        core = analyze(read_table(rpath), read_table(gpath), value="ppi_pct",
+                       between=["treatment"], within="prepulse_db", control="vehicle")
+    assert page.result.primary == core.primary == "mixed ANOVA"
+    shown = page.tests_table
+    assert shown.rowCount() == len(core.tests)
+    for i, row in core.tests.iterrows():
+        assert shown.text(i, "effect") == row["effect"]
+        assert float(shown.text(i, "statistic")) == pytest.approx(row["statistic"], rel=1e-3)
+        assert float(shown.text(i, "p")) == pytest.approx(row["p"], rel=1e-3)
+    ax = page.figure.figure.axes[0]
+    assert (ax.get_ylabel(), ax.get_xlabel()) == ("PPI (%)", "Prepulse (dB)")
+    assert len(page.posthoc_table.frame) == 3  # one comparison per prepulse level
+
+
+def test_stats_page_auto_scored_results_with_video_and_arena(page, tmp_path):
+    """The auto-scorer's table (video, arena; an empty value with its note) and a
+    groups table keyed the same way."""
+    rng = np.random.default_rng(9)
+    rows, groups = [], []
+    for v in range(4):
+        for arena in (1, 2):
+            dose = ("0", "10")[(v + arena) % 2]
+            value = 150 - 4 * float(dose) + rng.normal(0, 8)
+            rows.append({"video": f"D:\\fst\\day1_{v}.mp4", "arena": arena,
+                         "immobility_s": "" if (v, arena) == (3, 2) else f"{value:.2f}",
+                         "note": "no animal found" if (v, arena) == (3, 2) else ""})
+            groups.append({"video": f"day1_{v}.mp4", "arena": arena, "dose_mg_kg": dose})
+    rpath, gpath = tmp_path / "results.csv", tmp_path / "groups.csv"
+    pd.DataFrame(rows).to_csv(rpath, index=False)
+    pd.DataFrame(groups).to_csv(gpath, index=False)
+    choose(page, rpath, gpath)
+    assert page.analyze()
+    assert len(page.result.design.data) == 7
+    text = page.summary.toPlainText()
+    assert "day1_3.mp4 arena 2" in text and "no animal found" in text
