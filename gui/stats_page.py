@@ -35,6 +35,7 @@ from PyQt5.QtWidgets import (
 )
 
 from behavior.errors import BehaviorError
+from behavior.stats.formatting import stars
 from behavior.stats.labels import axis_label
 
 NONE = "(none)"
@@ -47,6 +48,7 @@ _NOT_VALUES = {"subject", "video", "arena", "code", "observer", "note", "file", 
                "window_end_s", "n_observers", "n_events"}
 POSTHOC_HEADERS = {"group1": "Group 1", "group2": "Group 2", "diff": "Difference",
                    "ci_low": "95 % CI low", "ci_high": "95 % CI high", "p_adj": "p (adjusted)",
+                   "stars": "",
                    "method": "Method", "factor": "Factor", "at": "Within", "statistic":
                    "Statistic", "p": "p (unadjusted)"}
 TABLE_FILTER = "Tables (*.csv *.tsv *.txt *.xlsx);;All files (*)"
@@ -362,7 +364,11 @@ class StatsPage(QWidget):
             parts.append("<p><b>Why this test (assumption checks)</b></p><ul>"
                          + "".join(f"<li>{e(a)}</li>" for a in result.advice) + "</ul>")
         self.summary.setHtml("".join(parts))
-        self.posthoc_table.set_frame(result.posthoc, POSTHOC_HEADERS)
+        post = result.posthoc
+        if not post.empty:  # the figure's marks beside the adjusted p (the core's stars)
+            post = post.assign(stars=[stars(p) for p in post["p_adj"]])
+            post = post[[*post.columns[:6], "stars", *post.columns[6:-1]]]
+        self.posthoc_table.set_frame(post, POSTHOC_HEADERS)
         self.tests_table.set_frame(result.tests, digits=4)
         self.descriptives_table.set_frame(result.descriptives)
         self.assumptions_table.set_frame(result.assumptions)

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from behavior.stats import DataWarning, analyze, read_table
+from behavior.stats.formatting import stars
 
 
 def write_dose_study(folder, seed: int = 11):
@@ -78,6 +79,7 @@ def test_stats_page_shows_the_cores_f_and_p(page, tmp_path):
     for i, row in core.posthoc.iterrows():
         assert post.text(i, "group2") == row["group2"]
         assert float(post.text(i, "p_adj")) == pytest.approx(row["p_adj"], rel=1e-2, abs=1e-3)
+        assert post.text(i, "stars") == stars(row["p_adj"])  # as the figure marks it
     # the row with an empty value is left out, and the page says so
     assert "m05" in text and "left out" in text.lower()
     assert len(page.result.design.data) == 23
