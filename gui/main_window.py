@@ -117,6 +117,10 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self.setMinimumSize(1024, 680)
         self._update_state()
+        # -- analysis tabs (issue 16: Agreement, Statistics, Sessions; gui/analysis_tabs.py)
+        from behavior_gui.analysis_tabs import add_analysis_pages
+
+        self.analysis = add_analysis_pages(self)
 
     # -- pages -------------------------------------------------------------------------
     def add_page(self, widget: QWidget, title: str) -> int:

@@ -266,3 +266,58 @@ def _examples(r: Rater) -> str:
     v = sorted(r.videos)
     return ", ".join(v[:3]) + (" ..." if len(v) > 3 else "")
 
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Everything ``behavior agreement`` reports, for one set of raters.
+
+    Attributes
+    ----------
+    window_s, bin_s
+        The window compared and the bin of κ and % agreement.
+    pairs
+        One row per pair of raters (:data:`PAIR_COLUMNS`).
+    overall
+        All raters at once (:data:`OVERALL_COLUMNS`) with three raters or more, else None.
+    tables
+        Per pair ``(rater1, rater2, per-video table)`` in the order of ``pairs``
+        (:func:`pair_table`): what the Bland–Altman plot shows.
+    notes
+        Notes on the window (one asked for that differs from a session's).
+    """
+
+    window_s: tuple[float, float]
+    bin_s: float
+    pairs: pd.DataFrame
+    overall: pd.DataFrame | None
+    tables: tuple[tuple[str, str, pd.DataFrame], ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """True when some raters had nothing to compare (their measures are empty)."""
+        frames = [self.pairs] + ([self.overall] if self.overall is not None else [])
+        return any(bool((f["n_videos"] == 0).any()) for f in frames)
+
+
+def agreement(raters: Sequence[Rater], window_s: tuple[float, float] | None, bin_s: float,
+              default_window_s: tuple[float, float]) -> Agreement:
+    """Pairwise (and, with three raters or more, overall) agreement of ``raters``.
+
+    ``window_s`` None: the window the sessions store, else ``default_window_s`` (the
+    protocol's), as :func:`resolve_window` decides.
+
+    Raises
+    ------
+    AnalysisError
+        A bad window or bin, fewer than two raters, or a pair with no video in common.
+    """
+    if bin_s <= 0 or (window_s is not None and not window_s[0] < window_s[1]):
+        raise AnalysisError("expected a window START < END and a positive bin")
+    window, notes = resolve_window(window_s, raters, default_window_s)
+    pairs = pairwise_agreement(raters, window, bin_s)
+    overall = overall_agreement(raters, window, bin_s) if len(raters) > 2 else None
+    tables = tuple((a.name, b.name, pair_table(a, b, window, bin_s))
+                   for a, b in order_pairs(raters))
+    return Agreement(window, bin_s, pairs, overall, tables, tuple(notes))

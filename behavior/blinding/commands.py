@@ -167,9 +167,9 @@ def _check_outputs(*paths: str | Path | None) -> None:
 
 
 def _write_csv(table: pd.DataFrame, path: str | Path) -> None:
-    from behavior.io.atomic import write_csv
+    from behavior.blinding.tables import write_table
 
-    write_csv(table, path, float_format="%.6g")  # whole or not at all
+    write_table(table, path)  # whole or not at all
 
 
 def _warn(lines, prefix: str = "warning") -> None:
@@ -236,21 +236,12 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from behavior.blinding import database as db
+    from behavior.blinding.lock import session_status
 
-    conn = db.open_database(args.session, readonly=True)
-    try:
-        rows = conn.execute(
-            "SELECT o.name, COUNT(*) AS n, SUM(a.finished_at IS NOT NULL) AS done FROM "
-            "assignments a JOIN observers o ON o.id = a.observer_id GROUP BY o.id ORDER BY o.name"
-        ).fetchall()
-        locked = conn.execute("SELECT locked_at FROM session").fetchone()["locked_at"]
-        n_events = conn.execute("SELECT COUNT(*) AS n FROM events").fetchone()["n"]
-    finally:
-        conn.close()
-    echo(f"locked: {locked or 'no'}; events: {n_events}")
-    for r in rows:
-        echo(f"{r['name']}: {r['done']}/{r['n']} videos finished")
+    status = session_status(args.session)
+    echo(f"locked: {status.locked_at or 'no'}; events: {status.events}")
+    for o in status.observers:
+        echo(f"{o.observer}: {o.finished}/{o.assigned} videos finished")
     return 0
 
 
@@ -310,12 +301,7 @@ def _unblind(args: argparse.Namespace) -> int:
 def _agreement(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from behavior.blinding.agreement import (
-        overall_agreement,
-        pair_table,
-        pairwise_agreement,
-        resolve_window,
-    )
+    from behavior.blinding.agreement import agreement
     from behavior.blinding.plots import bland_altman_figure
     from behavior.blinding.raters import load_raters
     from behavior.io.atomic import savefig
@@ -331,10 +317,10 @@ def _agreement(args: argparse.Namespace) -> int:
     raters = load_raters(args.inputs, protocol, args.behaviour.lower(), strict=args.strict)
     for rater in raters:
         _warn(rater.notes)
-    window, notes = resolve_window(args.window, raters, protocol.window_s)
-    _warn(notes, "note")
-    table = pairwise_agreement(raters, window, args.bin)
-    overall = overall_agreement(raters, window, args.bin) if len(raters) > 2 else None
+    result = agreement(raters, tuple(args.window) if args.window else None, args.bin,
+                       protocol.window_s)
+    _warn(result.notes, "note")
+    table, overall, window = result.pairs, result.overall, result.window_s
     echo(f"window {window[0]:g}–{window[1]:g} s, bins of {args.bin:g} s")
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         echo(table.drop(columns=["window_start_s", "window_end_s", "bin_s", "note"])
@@ -342,7 +328,6 @@ def _agreement(args: argparse.Namespace) -> int:
         if overall is not None:
             echo(overall.drop(columns=["note"])
                  .to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-    empty = False
     for frame in (table, overall):
         if frame is None:
             continue
@@ -350,19 +335,14 @@ def _agreement(args: argparse.Namespace) -> int:
             if row["note"]:
                 names = row["raters"] if "raters" in row else f"{row['rater1']} vs {row['rater2']}"
                 _warn([f"{names}: {row['note']}"])
-            empty |= row["n_videos"] == 0
     if out is not None:
         _write_csv(table, out)
         if overall is not None:
             _write_csv(overall, out.with_name(f"{out.stem}_overall.csv"))
     if plot is not None:
-        from behavior.blinding.agreement import order_pairs
-
-        pairs = [(a.name, b.name, pair_table(a, b, window, args.bin)) for a, b in
-                 order_pairs(raters)]
-        savefig(bland_altman_figure(pairs), plot, dpi=120)
+        savefig(bland_altman_figure(result.tables, args.behaviour.lower()), plot, dpi=120)
         echo(f"Bland-Altman plot: {plot}")
-    if empty:
+    if result.empty:
         echo("behavior: error: some raters have nothing in common to compare; their measures "
              "are empty (see the note column)", file=sys.stderr)
         return 1

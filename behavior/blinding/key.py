@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -82,3 +83,22 @@ def read_key(path: str | Path) -> tuple[str, pd.DataFrame]:
     if table["code"].duplicated().any():
         raise InputError(path, "key lists a code twice")
     return sid, table
+
+
+def key_groups(path: str | Path, results_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """A session's key as the groups table of :func:`behavior.stats.analyze`.
+
+    Results that name the animal (``subject``: unblinded scores) are matched on
+    ``subject``; results of the auto-scorer run on the session's coded videos
+    (``video`` + ``arena``, no ``subject``) on the coded file's name
+    (``<code><suffix>``, one animal per coded video: arena 1). The key's ``code``
+    and original ``video`` columns are not factors and are left out.
+    """
+    _, table = read_key(path)
+    factors = [c for c in table.columns if c not in ("code", "video")]
+    out = table[factors].copy()
+    if "subject" not in results_columns and {"video", "arena"} <= set(results_columns):
+        suffixes = table["video"].map(lambda v: Path(v.replace("\\", "/")).suffix.lower())
+        out.insert(0, "arena", "1")
+        out.insert(0, "video", table["code"] + suffixes)
+    return out

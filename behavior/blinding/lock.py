@@ -204,6 +204,48 @@ def incomplete(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     return [(r["observer"], r["code"]) for r in rows]
 
 
+@dataclass(frozen=True)
+class ObserverProgress:
+    """How far one observer is: videos marked finished of those assigned."""
+
+    observer: str
+    finished: int
+    assigned: int
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    """A session's state without anything the codes hide (no file, subject or group).
+
+    ``locked_at`` is the time of the lock, or None; ``observers`` in name order.
+    """
+
+    session_id: str
+    locked_at: str | None
+    events: int
+    videos: int
+    observers: tuple[ObserverProgress, ...]
+
+
+def session_status(session: str | Path) -> SessionStatus:
+    """Progress per observer and whether the session is locked (what ``blind status``
+    prints). Read-only: it never writes to the session."""
+    conn = db.open_database(session, readonly=True)
+    try:
+        rows = conn.execute(
+            "SELECT o.name, COUNT(*) AS n, SUM(a.finished_at IS NOT NULL) AS done FROM "
+            "assignments a JOIN observers o ON o.id = a.observer_id GROUP BY o.id ORDER BY o.name"
+        ).fetchall()
+        head = conn.execute("SELECT id, locked_at FROM session").fetchone()
+        n_events = conn.execute("SELECT COUNT(*) AS n FROM events").fetchone()["n"]
+        n_videos = conn.execute("SELECT COUNT(*) AS n FROM videos").fetchone()["n"]
+    finally:
+        conn.close()
+    return SessionStatus(str(head["id"]), head["locked_at"], int(n_events), int(n_videos),
+                         tuple(ObserverProgress(r["name"], int(r["done"] or 0), int(r["n"]))
+                               for r in rows))
+
+
 def lock_session(session: str | Path, *, allow_incomplete: bool = False) -> LockResult:
     """Mark scoring finished and store the SHA-256 digest of all events.
 

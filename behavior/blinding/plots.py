@@ -10,15 +10,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from behavior.blinding.reliability import bland_altman
+from behavior.stats.labels import axis_label, lower_first
 
 
-def bland_altman_figure(pairs: Sequence[tuple[str, str, pd.DataFrame]]) -> Figure:
+def bland_altman_figure(pairs: Sequence[tuple[str, str, pd.DataFrame]],
+                        behaviour: str = "immobility") -> Figure:
     """One panel per pair: difference (rater2 − rater1) against the mean, per video.
 
     ``pairs``: ``(rater1, rater2, table)`` with the table of
     :func:`behavior.blinding.agreement.pair_table` (``x_s`` rater1, ``y_s`` rater2).
-    Lines: the bias and the 95 % limits of agreement (bias ± 1.96 SD).
+    Lines: the bias and the 95 % limits of agreement (bias ± 1.96 SD). Axes are
+    labelled in words (:func:`behavior.stats.labels.axis_label` of ``<behaviour>_s``).
     """
+    seconds = axis_label(f"{behaviour}_s")
     n = max(1, len(pairs))
     cols = min(3, n)
     rows = math.ceil(n / cols)
@@ -34,8 +38,9 @@ def bland_altman_figure(pairs: Sequence[tuple[str, str, pd.DataFrame]]) -> Figur
         ax.axhline(0, color="grey", linewidth=0.5)
         ax.margins(y=0.3)  # room for the text above the upper limit
         ax.set_title(f"{name2} − {name1}", fontsize=9)
-        ax.set_xlabel("mean immobility (s)")
-        ax.set_ylabel("difference (s)")
+        ax.set_xlabel(f"Mean {lower_first(seconds)}")
+        ax.set_ylabel(f"Difference {seconds[seconds.rfind('('):]}" if "(" in seconds
+                      else "Difference")
         ax.text(0.02, 0.97, f"bias {ba.bias:.1f} s\nLoA {ba.loa_low:.1f} to {ba.loa_high:.1f} s",
                 transform=ax.transAxes, va="top", fontsize=8)
     return fig

@@ -278,3 +278,15 @@ def _overlap_problem(row: pd.Series, first: pd.Series) -> str:
                 f"{int(first['line'])}")
     return (f"{_who(row)} {row['start_s']:g}–{row['end_s']:g} s overlaps "
             f"{first['start_s']:g}–{first['end_s']:g} s (line {int(first['line'])})")
+
+
+#: Numbers in the tables this domain writes (unblinded scores, agreement, curves).
+FLOAT_FORMAT = "%.6g"
+
+
+def write_table(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table of this domain (unblinded scores, agreement, calibration curve)
+    as CSV, atomically (whole or not at all), numbers to 6 significant digits."""
+    from behavior.io.atomic import write_csv
+
+    return write_csv(table, path, float_format=FLOAT_FORMAT)

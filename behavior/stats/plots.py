@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from behavior.stats.analysis import StatsResult
 from behavior.stats.design import SUBJECT
 from behavior.stats.formatting import stars
+from behavior.stats.labels import axis_label
 
 #: Colour-blind-safe palette (Okabe & Ito 2008).
 PALETTE = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442")
@@ -121,9 +122,9 @@ def dot_bar_figure(result: StatsResult) -> Figure:
     ax.set_ylim(floor, max(level, top + 0.1 * span) + 0.05 * span)
     if other:
         ax.set_xticks(range(len(outer)), list(outer))
-        ax.set_xlabel(other)
+        ax.set_xlabel(axis_label(other))
         ax.legend(
-            title=treat,
+            title=axis_label(treat),
             frameon=False,
             fontsize=8,
             title_fontsize=8,
@@ -132,10 +133,10 @@ def dot_bar_figure(result: StatsResult) -> Figure:
         )
     else:
         ax.set_xticks(range(len(inner)), list(inner))
-        ax.set_xlabel(treat)
+        ax.set_xlabel(axis_label(treat))
         if len(inner) == 2 and result.posthoc.empty and not result.tests.empty:
             _bracket(ax, 0, 1, top + 0.05 * span, 0.02 * span, stars(result.tests["p"].iloc[0]))
-    ax.set_ylabel(value)
+    ax.set_ylabel(axis_label(value))
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
@@ -222,8 +223,8 @@ def line_figure(result: StatsResult) -> Figure:
     floor = bottom - 0.05 * span if bottom < 0 else 0.0
     ax.set_ylim(floor, top + (0.1 + 0.07 * max(1, len(groups) - 1)) * span)
     ax.set_xticks(range(len(wl)), list(wl))
-    ax.set_xlabel(within)
-    ax.set_ylabel(value)
+    ax.set_xlabel(axis_label(within))
+    ax.set_ylabel(axis_label(value))
     ax.axhline(0, color="grey", linewidth=0.5)
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.spines[["top", "right"]].set_visible(False)
