@@ -132,9 +132,10 @@ class Row:
     trace: object | None = None
 
     def row(self) -> dict:
-        from behavior import notices as nt
+        """As the core writes it (information in ``note``, the rest in ``warnings``)."""
+        from behavior.fst.scoring import AnimalResult
 
-        return {**self.values, "warnings": nt.join(self.notices)}
+        return AnimalResult(self.video, self.arena or 0, self.values, self.notices).row()
 
 
 class AutoScorePage(QWidget):
