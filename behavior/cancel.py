@@ -23,10 +23,15 @@ from behavior.errors import Cancelled
 
 
 class CancelToken:
-    """A thread-safe flag that asks running work to stop."""
+    """A thread-safe flag that asks running work to stop.
 
-    def __init__(self) -> None:
-        self._event = threading.Event()
+    ``event``: the flag to use (default a new ``threading.Event``); a
+    ``multiprocessing`` event lets another process stop the work, which a pickled
+    token cannot (see ``__getstate__``).
+    """
+
+    def __init__(self, event=None) -> None:
+        self._event = threading.Event() if event is None else event
 
     def cancel(self) -> None:
         """Ask the work to stop (from any thread)."""

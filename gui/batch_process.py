@@ -6,40 +6,21 @@ tracking holds Python's GIL for long stretches (seconds, measured by
 itself is still the core's ``score_batch``; its ``submit`` sends each video here,
 where :func:`score_here` calls the core's ``score_video`` with two things a
 ``CancelToken`` cannot carry across processes: per-frame progress (put on a queue
-the window reads) and cancelling (a shared event the window sets, checked between
-two frames as a ``CancelToken`` is).
+the window reads) and cancelling (a ``CancelToken`` over a shared event the window
+sets, checked between two frames).
 """
 
 from __future__ import annotations
 
 import time
 
-from behavior.errors import Cancelled
+from behavior.cancel import CancelToken
 
 #: how often a worker reports progress (s)
 REPORT_EVERY_S = 0.1
 
 _queue = None
 _event = None
-
-
-class SharedCancel:
-    """A :class:`behavior.cancel.CancelToken` over a ``multiprocessing`` event, so the
-    window can stop a video being tracked in another process between two frames."""
-
-    def __init__(self, event):
-        self._event = event
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def check(self) -> None:
-        if self._event.is_set():
-            raise Cancelled("cancelled")
 
 
 def start_worker(queue, event) -> None:
@@ -68,5 +49,5 @@ def score_here(job, protocol, traces_dir=None, resume=False, cancel=None):
             last[0] = now
             _queue.put((job.path, float(time_s)))
 
-    token = SharedCancel(_event) if _event is not None else None
+    token = CancelToken(_event) if _event is not None else None
     return score_video(job, protocol, traces_dir, resume, progress=progress, cancel=token)

@@ -177,3 +177,35 @@ class Xvfb:
     def close(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+
+# -- screenshot scripts (tests/gui/make_screenshots*.py) ----------------------------------
+def run_inside_xvfb(script: str, keep: Path, out: Path) -> None:
+    """Run ``script --keep KEEP --out OUT --inside`` again under a fresh Xvfb."""
+    import subprocess
+    import sys
+
+    server = Xvfb("1400x900x24")
+    try:
+        subprocess.run([sys.executable, script, "--keep", str(keep), "--out", str(out),
+                        "--inside"], env=server.env, check=True)
+    finally:
+        server.close()
+
+
+def spin(seconds: float) -> None:
+    """Let the event loop run for ``seconds``."""
+    from PyQt5.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec_()
+
+
+def shot_saver(out: Path, wait_s: float = 0.5):
+    """``grab(widget, name)``: wait ``wait_s``, then save the widget as ``out/name``."""
+    def grab(widget, name: str) -> None:
+        spin(wait_s)
+        widget.grab().save(str(out / name))
+        print("wrote", out / name)
+    return grab

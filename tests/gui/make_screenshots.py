@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -28,14 +27,9 @@ def main() -> None:
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not args.inside:  # run again inside a fresh Xvfb
-        from gui_helpers import Xvfb
+        from gui_helpers import run_inside_xvfb
 
-        server = Xvfb("1400x900x24")
-        try:
-            subprocess.run([sys.executable, __file__, "--keep", str(args.keep), "--out",
-                            str(args.out), "--inside"], env=server.env, check=True)
-        finally:
-            server.close()
+        run_inside_xvfb(__file__, args.keep, args.out)
         return
     shoot(args.keep, args.out)
 
@@ -43,7 +37,7 @@ def main() -> None:
 def shoot(keep: Path, out: Path) -> None:
     import pandas as pd
     from behavior_gui.app import make_app
-    from PyQt5.QtCore import QEventLoop, Qt, QTimer
+    from PyQt5.QtCore import Qt
     from PyQt5.QtTest import QTest
 
     from behavior.blinding.create import create_session
@@ -68,16 +62,9 @@ def shoot(keep: Path, out: Path) -> None:
     app = make_app()  # noqa: F841 (the widgets need it)
     from behavior_gui.main_window import MainWindow
     from behavior_gui.settings import SettingsDialog
+    from gui_helpers import shot_saver, spin
 
-    def spin(s: float) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(int(s * 1000), loop.quit)
-        loop.exec_()
-
-    def grab(widget, name: str) -> None:
-        spin(0.4)
-        widget.grab().save(str(out / name))
-        print("wrote", out / name)
+    grab = shot_saver(out, 0.4)
 
     w = MainWindow()
     w.settings.add_recent("sessions", made.session_dir)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -49,14 +48,9 @@ def main() -> None:
     if args.data_only:
         return
     if not args.inside:  # run again inside a fresh Xvfb
-        from gui_helpers import Xvfb
+        from gui_helpers import run_inside_xvfb
 
-        server = Xvfb("1400x900x24")
-        try:
-            subprocess.run([sys.executable, __file__, "--keep", str(args.keep), "--out",
-                            str(args.out), "--inside"], env=server.env, check=True)
-        finally:
-            server.close()
+        run_inside_xvfb(__file__, args.keep, args.out)
         return
     shoot(data, args.out)
 
@@ -164,23 +158,15 @@ def make_ppi(keep: Path, out: Path) -> None:
 def shoot(data: dict, out: Path) -> None:
     from behavior_gui.analysis_tabs import show_page
     from behavior_gui.app import make_app
-    from PyQt5.QtCore import QEventLoop, QTimer
 
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="shots-", dir=data["keep"]))
     os.environ["BEHAVIOR_GUI_SETTINGS"] = str(work / "settings.ini")
     app = make_app()  # noqa: F841 (the widgets need it)
     from behavior_gui.main_window import MainWindow
+    from gui_helpers import shot_saver, spin
 
-    def spin(s: float) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(int(s * 1000), loop.quit)
-        loop.exec_()
-
-    def grab(widget, name: str) -> None:
-        spin(0.5)
-        widget.grab().save(str(out / name))
-        print("wrote", out / name)
+    grab = shot_saver(out, 0.5)
 
     w = MainWindow()
     w.resize(1280, 800)

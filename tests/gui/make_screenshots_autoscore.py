@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -34,14 +33,9 @@ def main() -> None:
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not args.inside:  # run again inside a fresh Xvfb
-        from gui_helpers import Xvfb
+        from gui_helpers import run_inside_xvfb
 
-        server = Xvfb("1400x900x24")
-        try:
-            subprocess.run([sys.executable, __file__, "--keep", str(args.keep), "--out",
-                            str(args.out), "--inside"], env=server.env, check=True)
-        finally:
-            server.close()
+        run_inside_xvfb(__file__, args.keep, args.out)
         return
     shoot(args.keep, args.out)
 
@@ -62,7 +56,6 @@ def truth_bouts(spec, arena: int):
 
 def shoot(keep: Path, out: Path) -> None:
     from behavior_gui.app import make_app
-    from PyQt5.QtCore import QEventLoop, QTimer
 
     from behavior.blinding.open_scoring import open_video_scoring
     from behavior.blinding.session import ScoringSession
@@ -90,16 +83,9 @@ def shoot(keep: Path, out: Path) -> None:
     os.environ["BEHAVIOR_GUI_SETTINGS"] = str(work / "settings.ini")
     app = make_app()  # noqa: F841 (the widgets need it)
     from behavior_gui.main_window import MainWindow
+    from gui_helpers import shot_saver, spin
 
-    def spin(s: float) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(int(s * 1000), loop.quit)
-        loop.exec_()
-
-    def grab(widget, name: str) -> None:
-        spin(0.5)
-        widget.grab().save(str(out / name))
-        print("wrote", out / name)
+    grab = shot_saver(out, 0.5)
 
     w = MainWindow()
     w.resize(1360, 840)
