@@ -63,6 +63,7 @@ import pandas as pd
 from behavior import notices
 from behavior.errors import BehaviorError, InputError
 from behavior.fst.immobility import (
+    MAX_STILL,
     ThresholdChoice,
     choose_threshold,
     immobile_flags,
@@ -128,11 +129,19 @@ def coverage_notice(end_s: float, protocol: FstProtocol) -> Notice | None:
 #: small margin (synthetic barely paddling swimmers: 0.43-0.63, their scores off by
 #: up to 6 s, one with the water sloshing by 33 s; swimmers and strugglers: 0.63-0.89).
 SEPARATION_WARN = 0.6
+#: A still level above this fraction of :data:`~behavior.fst.immobility.MAX_STILL`
+#: (still taken for floating) gets a warning: a gentle swimmer that floats only now
+#: and then may have its paddling set its still level, and then be scored as
+#: immobile while it paddles (synthetic: a swimmer floating 5 % of the time, still
+#: level 0.044, scored 137 s too high; floating animals 0.019-0.039, one light animal
+#: under a light step and MPEG-4 0.049).
+HIGH_STILL = 0.8
 
 
 def threshold_notices(choice: ThresholdChoice, arena: int) -> list[Notice]:
     """Warnings about how an animal's threshold was chosen: no still level found
-    (the fallback used), or still and moving not clearly apart."""
+    (the fallback used); a still level so high that it may be gentle swimming
+    (:data:`HIGH_STILL`); still and moving not clearly apart (:data:`SEPARATION_WARN`)."""
     what = ("score a few of these videos by hand (behavior blind) and calibrate the "
             "threshold on them (behavior fst calibrate), then set it in the protocol")
     if choice.method == "fallback":
@@ -141,15 +150,24 @@ def threshold_notices(choice: ThresholdChoice, arena: int) -> list[Notice]:
             f"from ({choice.reason}); scored with threshold {choice.threshold:g}: check "
             f"this animal; {what}", arena=arena, settings=["threshold"],
             threshold=choice.threshold)]
+    found = []
+    if choice.method == "auto" and choice.still > HIGH_STILL * MAX_STILL:
+        found.append(notices.warning(
+            "high_still_level", f"arena {arena}: its quietest stretches move "
+            f"{choice.still:.3f}, near the most a floating animal does ({MAX_STILL:g}): if "
+            "it floats only now and then, its gentle swimming set this level and may be "
+            f"scored as immobility (threshold {choice.threshold:.3g}); check this animal; "
+            f"{what}", arena=arena, settings=["threshold"], still=round(choice.still, 5),
+            threshold=round(choice.threshold, 5)))
     if math.isfinite(choice.separation) and choice.separation < SEPARATION_WARN:
-        return [notices.warning(
+        found.append(notices.warning(
             "unclear_separation", f"arena {arena}: its movement is hard to tell from "
             f"stillness (separation {choice.separation:.2f}: sustained movement begins at "
             f"{choice.moving / choice.still:.1f} times its still level), so its immobility "
             f"depends on the threshold ({choice.threshold:.3g}); {what}", arena=arena,
             settings=["threshold"], separation=round(choice.separation, 3),
-            threshold=round(choice.threshold, 5))]
-    return []
+            threshold=round(choice.threshold, 5)))
+    return found
 
 
 #: The threshold is moved by this fraction either way to measure how much the

@@ -330,3 +330,28 @@ def test_a_swimmer_that_floats_only_in_brief_bouts_gets_a_fallback_and_a_warning
     assert "arena 1: no still level found" in row["warnings"]
     assert "its quietest stretches move 0.060" in row["warnings"]
     assert "behavior fst calibrate" in row["warnings"]
+
+
+def test_a_still_level_near_the_most_floating_does_is_flagged():
+    """A gentle swimmer paddling at 0.044 that floats (0.02) only in 1.2-s bouts: no
+    3-s window is mostly floating, so its paddling is its still level. That is below
+    MAX_STILL, so it is taken for floating (the paddling then counts as immobile),
+    but near it: a warning says so, names the animal and what to do. An animal that
+    floats for long at 0.02 gets no such warning."""
+    from behavior.fst.immobility import MAX_STILL
+    from behavior.fst.scoring import HIGH_STILL, score_trace
+
+    unit = [(0.044, 8.8), (0.02, 1.2), (0.044, 6.0), (0.25, 4.0)]
+    row = score_trace(_trace_of(unit * 10), _auto_protocol()).row()
+    assert HIGH_STILL * MAX_STILL < 0.044 < MAX_STILL
+    assert row["threshold"] > 0.044  # the paddling is taken for floating ...
+    assert row["immobility_s"] > 150
+    # ... and the row says it may be
+    assert "arena 1: its quietest stretches move 0.044, near the most a floating " \
+        "animal does (0.05)" in row["warnings"]
+    assert "behavior fst calibrate" in row["warnings"]
+    calm = score_trace(_trace_of([(0.02, 100), (0.2, 100)]), _auto_protocol()).row()
+    assert calm["warnings"] == ""
+    # a fixed threshold: the still level is not used, nothing to warn about
+    fixed = score_trace(_trace_of(unit * 10), _auto_protocol(threshold=0.03)).row()
+    assert "quietest stretches" not in fixed["warnings"]
