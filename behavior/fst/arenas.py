@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import yaml
@@ -194,14 +195,18 @@ def animal_blobs(diff: np.ndarray, cut: float, min_area: float) -> list[tuple[fl
     return [b for b in blobs if b[0] >= max(min_area, 0.3 * blobs[0][0])]
 
 
-def count_animals(samples: np.ndarray, background: np.ndarray, min_area: float = 4.0,
-                  bounds: Sequence[int] | None = None) -> int:
-    """Number of animals seen at once: the median over samples of the blobs that
-    differ from the background, all darker or all lighter (an animal that rested in
-    the background leaves a blob of the other sign where it rested), and are at
-    least 30 % of the largest blob's size; with ``bounds`` (column edges of strips),
-    the strips those blobs are in (pieces of one animal are not two). Blobs under 30 %
-    of the usual largest blob of either sign (an animal's size) are not counted."""
+class SeenBlobs(NamedTuple):
+    """The blobs that differ from the background in each sample, per sign (1: darker
+    than the background, -1: lighter), and the smallest an animal is taken to be."""
+
+    blobs: dict[float, list[list[tuple[float, float]]]]
+    smallest: float
+
+
+def seen_blobs(samples: np.ndarray, background: np.ndarray, min_area: float = 4.0
+               ) -> SeenBlobs:
+    """The blobs :func:`count_animals` counts, found once for any number of counts
+    (with or without strips)."""
     frames = samples.astype(np.float32)
     bg = background.astype(np.float32)
     gains = frames.mean(axis=(1, 2), keepdims=True) / max(float(bg.mean()), 1e-3)
@@ -214,12 +219,27 @@ def count_animals(samples: np.ndarray, background: np.ndarray, min_area: float =
     # flickering on a wall are far smaller)
     sizes = [max([b[0][0] for b in (blobs[1.0][i], blobs[-1.0][i]) if b] or [0.0])
              for i in range(len(darker))]
-    smallest = 0.3 * float(np.median(sizes)) if sizes else 0.0
+    return SeenBlobs(blobs, 0.3 * float(np.median(sizes)) if sizes else 0.0)
+
+
+def count_animals(samples: np.ndarray | SeenBlobs, background: np.ndarray | None = None,
+                  min_area: float = 4.0, bounds: Sequence[int] | None = None) -> int:
+    """Number of animals seen at once: the median over samples of the blobs that
+    differ from the background, all darker or all lighter (an animal that rested in
+    the background leaves a blob of the other sign where it rested), and are at
+    least 30 % of the largest blob's size; with ``bounds`` (column edges of strips),
+    the strips those blobs are in (pieces of one animal are not two). Blobs under 30 %
+    of the usual largest blob of either sign (an animal's size) are not counted.
+
+    ``samples`` may be the :func:`seen_blobs` of the samples (then no background is
+    needed), so that several counts look for the blobs once."""
+    seen = samples if isinstance(samples, SeenBlobs) else seen_blobs(samples, background,
+                                                                       min_area)
     best = 0
     for sign in (1.0, -1.0):
         counts = []
-        for found in blobs[sign]:
-            found = [b for b in found if b[0] >= smallest]
+        for found in seen.blobs[sign]:
+            found = [b for b in found if b[0] >= seen.smallest]
             if bounds is None:
                 counts.append(len(found))
             else:
@@ -288,16 +308,17 @@ def count_arenas(samples: np.ndarray, background: np.ndarray, most: int = 4
     edges = edge_profile(background)
     n_div = next((n for n in range(most, 1, -1) if dividers_for(raw, n, edges)), 1)
     smooth = moving_mean(raw, max(3, raw.size // 40))
+    seen = seen_blobs(samples, background)
     n_anim = 1
     for n in range(most, 1, -1):
-        if count_animals(samples, background, bounds=strip_bounds(smooth, n)[1:-1]) >= n:
+        if count_animals(seen, bounds=strip_bounds(smooth, n)[1:-1]) >= n:
             n_anim = n
             break
     if n_div == 1 and n_anim == 1:
         # weaker hints of more: a quiet column in the middle, or two blobs at once
         bounds = strip_bounds(raw, 2)
         levels = [np.percentile(raw[bounds[i]:bounds[i + 1]], 75) for i in range(2)]
-        if count_animals(samples, background) >= 2:
+        if count_animals(seen) >= 2:
             return 1, "two blobs"
         if raw[bounds[1]] <= WEAK_DIVIDER_RATIO * min(levels):
             # with no edge there, it is the water between the places of an animal
