@@ -40,13 +40,21 @@ per-set tuning, arenas counted automatically):
 ``held-out-5``
     Blind, made after every candidate change of the fourth round had been tried,
     scored once at its end.
+``held-out-6``
+    Blind, drawn at random (seed 2026) from the generator's whole range at the start
+    of the fifth round, so that its make-up does not follow the known failures.
+``held-out-7``
+    Blind, the hard corner only (gentle swimmers, small animals, heavy compression),
+    drawn at random (seed 2027) at the start of the fifth round.
 
 Prints, per animal (but for the blind set), the truth, the score, the error, the
 threshold used and the ``separation``; per set, the mean absolute error (MAE), the
 worst error and Pearson r, then what a single fixed threshold (0.06-0.14, and the
 best one chosen with hindsight) would have given from the same traces, which shows
-how much of the error is the decision and how much the measure. Then the swimming
-and climbing errors, and a summary with the sets tuned on and held back apart.
+how much of the error is the decision and how much the measure; and how well the
+rows' warnings point at the wrong ones (rows warned, errors over 8 s warned, the
+errors of the rows with no warning). Then the swimming and climbing errors, and a
+summary with the sets tuned on and held back apart.
 
     python benchmarks/bench_fst_accuracy.py [--cache benchmarks/.cache] [--jobs 2]
         [--sets tuning,held-out-3] [--rescore] [--protocol mouse_fst] [--tag NAME]
