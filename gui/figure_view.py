@@ -80,6 +80,18 @@ def cell_text(value: object, digits: int = 3) -> str:
     return str(value)
 
 
+#: Columns holding p-values (the core's statistics tables): shown as a lab reports
+#: them, ``< 0.001`` below it and three decimals otherwise (the exact value in the tip).
+P_COLUMNS = ("p", "p_adj", "p_gg", "p_unc")
+
+
+def p_text(value: object) -> str:
+    """A p-value cell: ``< 0.001`` or three decimals, as ``format_p`` writes reports."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return "< 0.001" if value < 0.001 else f"{value:.3f}"
+    return cell_text(value)
+
+
 class FrameTable(QTableWidget):
     """A read-only table of a DataFrame; ``headers`` renames columns for the eye
     (the column's own name is its tool tip). :attr:`frame` keeps the values shown."""
@@ -105,13 +117,18 @@ class FrameTable(QTableWidget):
             item = QTableWidgetItem(headers.get(str(c), str(c)))
             item.setToolTip(str(c))
             self.setHorizontalHeaderItem(j, item)
+        p_columns = {j for j, c in enumerate(frame.columns) if str(c) in P_COLUMNS}
         for i, row in enumerate(self.frame.itertuples(index=False)):
             for j, value in enumerate(row):
-                item = QTableWidgetItem(cell_text(value, digits))
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+                item = QTableWidgetItem(p_text(value) if j in p_columns
+                                        else cell_text(value, digits))
+                if is_number:
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 if tips and i in tips:
                     item.setToolTip(tips[i])
+                elif j in p_columns and is_number:
+                    item.setToolTip(f"p = {value:.3g}")
                 elif isinstance(value, str) and len(value) > 40:
                     item.setToolTip(value)
                 self.setItem(i, j, item)

@@ -55,6 +55,10 @@ def choose(page, results, groups, value="immobility_s", factor="dose_mg_kg", con
     page.control_combo.setCurrentText(control)
 
 
+def reported_p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def test_stats_page_shows_the_cores_f_and_p(page, tmp_path):
     rpath, gpath = write_dose_study(tmp_path)
     choose(page, rpath, gpath)
@@ -67,7 +71,10 @@ def test_stats_page_shows_the_cores_f_and_p(page, tmp_path):
     assert core.primary == "one-way ANOVA" and anova["df2"] == 19  # 23 animals, 4 groups
     shown = page.tests_table
     assert float(shown.text(0, "statistic")) == pytest.approx(anova["statistic"], rel=1e-3)
-    assert float(shown.text(0, "p")) == pytest.approx(anova["p"], rel=1e-3)
+    # p as a lab reports it (APA: "< 0.001", else three decimals), exact in the tip
+    assert shown.text(0, "p") == reported_p(anova["p"])
+    column = list(shown.frame.columns).index("p")
+    assert shown.item(0, column).toolTip() == f"p = {anova['p']:.3g}"
     assert shown.text(0, "df1") == "3" and shown.text(0, "df2") == "19"
     # the same F and p in the sentence the page shows
     text = page.summary.toPlainText()
@@ -78,7 +85,7 @@ def test_stats_page_shows_the_cores_f_and_p(page, tmp_path):
     assert post.rowCount() == len(core.posthoc) == 3
     for i, row in core.posthoc.iterrows():
         assert post.text(i, "group2") == row["group2"]
-        assert float(post.text(i, "p_adj")) == pytest.approx(row["p_adj"], rel=1e-2, abs=1e-3)
+        assert post.text(i, "p_adj") == reported_p(row["p_adj"])
         assert post.text(i, "stars") == stars(row["p_adj"])  # as the figure marks it
     # the row with an empty value is left out, and the page says so
     assert "m05" in text and "left out" in text.lower()
@@ -183,7 +190,7 @@ def test_stats_page_mixed_anova_equals_the_core(page, tmp_path):
     for i, row in core.tests.iterrows():
         assert shown.text(i, "effect") == row["effect"]
         assert float(shown.text(i, "statistic")) == pytest.approx(row["statistic"], rel=1e-3)
-        assert float(shown.text(i, "p")) == pytest.approx(row["p"], rel=1e-3)
+        assert shown.text(i, "p") == reported_p(row["p"])
     ax = page.figure.figure.axes[0]
     assert (ax.get_ylabel(), ax.get_xlabel()) == ("PPI (%)", "Prepulse (dB)")
     assert len(page.posthoc_table.frame) == 3  # one comparison per prepulse level
