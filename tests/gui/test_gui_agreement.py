@@ -135,8 +135,9 @@ def test_calibrate_from_the_page_equals_the_core(qtbot, page, scored, tmp_path):
     assert page.load()
     task = page.calibrate()
     assert task is not None
-    with qtbot.waitSignal(task.finished, timeout=60000):
-        pass
+    # the thread may end before a signal wait would be connected (a quick
+    # failure): wait for the thread itself
+    qtbot.waitUntil(task.isFinished, timeout=60000)
     qtbot.waitUntil(lambda: page.calibration is not None, timeout=5000)
     protocol = load_fst_protocol("mouse_fst")
     manual = [r for r in load_raters([made.session_dir], protocol) if r.kind == "manual"]

@@ -76,8 +76,9 @@ def test_create_lock_unblind_from_the_page_equals_the_cli(qtbot, page, study, tm
     task = page.create()
     assert task is not None
     assert not page.create_button.isEnabled()  # the copy runs in a worker thread
-    with qtbot.waitSignal(task.finished, timeout=60000):
-        pass
+    # the thread may end before a signal wait would be connected (a quick
+    # failure): wait for the thread itself
+    qtbot.waitUntil(task.isFinished, timeout=60000)
     qtbot.waitUntil(lambda: page.last_created is not None, timeout=5000)
     made = page.last_created
     assert len(made.codes) == 4 and made.observers == ("ann", "bob")
@@ -156,8 +157,9 @@ def test_create_failure_is_one_line_and_the_page_stays_usable(qtbot, page, study
     page.session_edit.setText(str(tmp_path / "s"))
     page.key_edit.setText(str(tmp_path / "k.json"))
     task = page.create()
-    with qtbot.waitSignal(task.finished, timeout=30000):
-        pass
+    # the thread may end before a signal wait would be connected (a quick
+    # failure): wait for the thread itself
+    qtbot.waitUntil(task.isFinished, timeout=30000)
     qtbot.waitUntil(lambda: page.create_button.isEnabled(), timeout=5000)
     text = page.create_result.text()
     assert "missing.mp4" in text and "Traceback" not in text
@@ -198,8 +200,9 @@ def test_sessions_page_remembers_observers_and_session_not_the_key(qtbot, page, 
     page.observers_edit.setText("ann, bob")
     page.protocol_combo.setCurrentIndex(page.protocol_combo.findData("mouse_tst"))
     task = page.create()
-    with qtbot.waitSignal(task.finished, timeout=60000):
-        pass
+    # the thread may end before a signal wait would be connected (a quick
+    # failure): wait for the thread itself
+    qtbot.waitUntil(task.isFinished, timeout=60000)
     qtbot.waitUntil(lambda: page.last_created is not None, timeout=5000)
     page.settings.sync()
     again = SessionsPage(Settings(tmp_path / "settings.ini"))
