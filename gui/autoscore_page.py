@@ -753,15 +753,14 @@ class AutoScorePage(QWidget):
     def rescore_all(self, protocol) -> int:
         """Score every animal again from its trace with ``protocol`` (no decoding);
         returns how many were re-scored."""
-        from behavior.fst import score_trace
+        from behavior.fst import score_traces
 
-        n = 0
-        for row in self.rows:
-            if row.trace is None:
-                continue
-            result = score_trace(row.trace, protocol)
+        rows = [row for row in self.rows if row.trace is not None]
+        # scored together: the animals of one video share their still level
+        for row, result in zip(rows, score_traces([r.trace for r in rows], protocol),
+                               strict=True):
             row.values, row.notices = dict(result.values), list(result.notices)
-            n += 1
+        n = len(rows)
         self.scored_protocol = protocol
         self.rescored_since_batch = True
         self._fill_table()

@@ -34,7 +34,8 @@ from behavior.blinding.reliability import (
 from behavior.blinding.session import IMMOBILITY
 from behavior.blinding.tables import OBSERVER, read_intervals
 from behavior.errors import AnalysisError, InputError
-from behavior.fst.immobility import AUTO, choose_threshold, immobility_bouts, smooth_mobility
+from behavior.fst.immobility import AUTO, immobility_bouts, smooth_mobility
+from behavior.fst.peers import trace_choice
 from behavior.fst.traces import Trace
 from behavior.protocols import FstProtocol
 
@@ -164,9 +165,7 @@ def calibrate(
     curve = pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
     best = _best(curve, criterion, "threshold")
     auto = protocol.with_overrides(threshold=AUTO)
-    automatic = tuple(choose_threshold(by_id[v].time_s, by_id[v].mobility, auto,
-                                       area_px=by_id[v].table["area_px"].to_numpy(float)
-                                       ).threshold for v in videos)
+    automatic = tuple(trace_choice(by_id[v], auto).threshold for v in videos)
     return Calibration(float(best["threshold"]), float(best["min_bout_s"]), criterion,
                        {c: float(best[c]) for c in CURVE_COLUMNS}, curve, tuple(videos), notes,
                        automatic)

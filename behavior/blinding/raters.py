@@ -33,6 +33,7 @@ from behavior.blinding.session import IMMOBILITY
 from behavior.blinding.tables import OBSERVER, merge_overlaps, read_intervals, video_stem
 from behavior.errors import InputError
 from behavior.fst.immobility import immobility_bouts
+from behavior.fst.peers import trace_choice
 from behavior.fst.states import ACTIVE_STATES, active_bouts
 from behavior.fst.summary import apply_min_bout
 from behavior.fst.traces import TRACE_SUFFIX, Trace, find_traces, read_trace
@@ -141,7 +142,8 @@ def trace_ids(traces: Sequence[Trace]) -> list[str]:
 def trace_bouts(trace: Trace, protocol: FstProtocol) -> np.ndarray:
     """Immobility bouts of a trace scored with ``protocol`` — threshold, smoothing and
     minimum bout — exactly as ``behavior fst rescore`` scores it."""
-    return immobility_bouts(trace.time_s, trace.mobility, protocol, trace.end_s)
+    return immobility_bouts(trace.time_s, trace.mobility, protocol, trace.end_s,
+                            trace_choice(trace, protocol).threshold)
 
 
 def trace_active_bouts(trace: Trace, protocol: FstProtocol, behaviour: str) -> np.ndarray:

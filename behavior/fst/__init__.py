@@ -8,7 +8,7 @@ The public API that the command line, the desktop GUI and a Dask worker all call
     protocol = fst.load_protocol("mouse_fst")
     setup = fst.prepare("m1.mp4", protocol)            # arenas, backgrounds, notices
     traces = fst.track(setup, progress=..., cancel=token)
-    result = fst.score_trace(traces[0], protocol)       # one animal's numbers
+    results = fst.score_traces(traces, protocol)        # the animals' numbers
 
     batch = fst.score_batch(["m1.mp4", "m2.mp4"], protocol, out="results.csv",
                             submit=executor.submit, cancel=token)
@@ -40,6 +40,7 @@ _EXPORTS = {
     "BatchProgress": "behavior.fst.batch",
     "tracking_key": "behavior.fst.batch",
     "score_trace": "behavior.fst.scoring",
+    "score_traces": "behavior.fst.scoring",
     "AnimalResult": "behavior.fst.scoring",
     "rescore_traces": "behavior.fst.scoring",
     "rescore_dir": "behavior.fst.scoring",
@@ -95,6 +96,7 @@ if TYPE_CHECKING:  # for type checkers and editors
         result_columns,
         rows_to_table,
         score_trace,
+        score_traces,
         write_table,
     )
     from behavior.fst.settings import TrackingSettings

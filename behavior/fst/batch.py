@@ -41,7 +41,7 @@ from behavior import __version__, notices
 from behavior.cancel import CancelToken
 from behavior.errors import BehaviorError, Cancelled
 from behavior.fst.arenas import number_arenas, read_sidecar
-from behavior.fst.scoring import AnimalResult, coverage_notice, rows_to_table, score_trace
+from behavior.fst.scoring import AnimalResult, coverage_notice, rows_to_table, score_traces
 from behavior.fst.settings import DEFAULT_SETTINGS, TrackingSettings
 from behavior.fst.setup import prepare
 from behavior.fst.traces import TRACE_SUFFIX, Trace, read_trace, write_trace
@@ -314,7 +314,7 @@ def _score_video(job, protocol, traces_dir, resume, progress, cancel, helper, re
 
 
 def _score_traces(traces: list[Trace], protocol: FstProtocol, result: VideoResult) -> None:
-    result.animals = [score_trace(t, protocol) for t in traces]
+    result.animals = score_traces(traces, protocol)
     seen: list[Notice] = []
     for animal in result.animals:
         for n in animal.notices:

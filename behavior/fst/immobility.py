@@ -101,14 +101,23 @@ VALLEY_RISE_SPAN = 0.3
 #: The floating peak is looked for within these factors below and above the still
 #: level (synthetic animals: their floating peaks at 1.0-1.3 times it).
 FLOATING_PEAK = (1.3, 1.4)
+#: An animal whose still level is over this many times that of the other animals in
+#: its video (the median of theirs: same camera, water and compression, so their
+#: floating looks alike) hardly floats: the others' still level is used for it
+#: (:func:`choose_threshold`'s ``peer_still``). Synthetic: cage-mates' still levels
+#: differ by up to 1.49 times; a gentle swimmer floating 5 % of the time, whose
+#: paddling set its own, 1.63 times (scored 137 s too high; with its cage-mate's
+#: level, within 2 s). At 1.2 the third held-out set got worse (MAE 7.1 -> 7.8 s).
+PEER_RATIO = 1.5
 
 
 class ThresholdChoice(NamedTuple):
     """The threshold an animal was scored with, and what it was chosen from."""
 
     threshold: float
-    #: ``"fixed"`` (the protocol's number), ``"auto"`` or ``"fallback"`` (auto, but
-    #: no still level was found)
+    #: ``"fixed"`` (the protocol's number), ``"auto"``, ``"peers"`` (auto, from the
+    #: still level of the other animals in its video, :data:`PEER_RATIO`) or
+    #: ``"fallback"`` (auto, but no still level was found)
     method: str
     #: the still level F and where sustained movement begins M (NaN if not found)
     still: float
@@ -258,8 +267,8 @@ def _runs(labels: np.ndarray) -> list[tuple[int, int]]:
 
 
 def choose_threshold(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProtocol,
-                     smoothed: np.ndarray | None = None, area_px: np.ndarray | None = None
-                     ) -> ThresholdChoice:
+                     smoothed: np.ndarray | None = None, area_px: np.ndarray | None = None,
+                     peer_still: float = math.nan) -> ThresholdChoice:
     """The threshold one animal is scored with (see the module's docstring): the
     protocol's number, or with ``threshold: auto`` one chosen from its own trace.
 
@@ -268,12 +277,22 @@ def choose_threshold(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProt
     usual size (``area_px``, if given: within :data:`USUAL_AREA` of its median), so
     that a title card or a hand taken for the animal does not set them.
     ``smoothed``: the trace's mobility already smoothed (:func:`smooth_mobility`).
+    ``peer_still``: the still level of the other animals in the same video (the
+    median of theirs, :func:`behavior.fst.peers.set_peer_levels`); when this
+    animal's is over :data:`PEER_RATIO` times it, theirs is used (method ``"peers"``).
     """
     if smoothed is None:
         smoothed = smooth_mobility(time_s, mobility, protocol.smoothing_s)
-    t, levels = _measured(np.asarray(time_s, float), np.asarray(smoothed, float), protocol,
-                          area_px)
+    t, levels = measured_levels(np.asarray(time_s, float), np.asarray(smoothed, float),
+                                protocol, area_px)
     still = still_level(t, levels)
+    peers = ""
+    if (protocol.threshold == AUTO and math.isfinite(still) and math.isfinite(peer_still)
+            and peer_still > 0 and still > PEER_RATIO * peer_still):
+        peers = (f"its quietest stretches move {still:.3f}, {still / peer_still:.1f} times "
+                 f"those of the other animals in this video ({peer_still:.3f}): it seems to "
+                 "float rarely, if at all, so their still level was used")
+        still = peer_still
     moving = moving_level(t, levels, still) if math.isfinite(still) else math.nan
     separation = (float(np.clip(1.0 - max(still, MIN_STILL) / moving, 0.0, 1.0))
                   if math.isfinite(moving) and moving > 0 else math.nan)
@@ -297,6 +316,9 @@ def choose_threshold(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProt
     still = max(still, MIN_STILL)
     ratio = moving / still if math.isfinite(moving) else NO_MOVEMENT_RATIO
     threshold = still * max(ratio, 1.0) ** THRESHOLD_WEIGHT
+    if peers:
+        return ThresholdChoice(float(threshold), "peers", still, moving, separation,
+                               "; ".join(filter(None, [peers, reason])))
     return ThresholdChoice(float(threshold), "auto", still, moving, separation, reason)
 
 
@@ -305,8 +327,8 @@ def choose_threshold(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProt
 USUAL_AREA = 2.0
 
 
-def _measured(t: np.ndarray, smoothed: np.ndarray, protocol: FstProtocol,
-              area_px: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def measured_levels(t: np.ndarray, smoothed: np.ndarray, protocol: FstProtocol,
+                    area_px: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """The times and smoothed mobility the levels are measured on: the scored
     window's (else all), NaN where the area is unusual."""
     levels = smoothed.copy()

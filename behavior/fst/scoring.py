@@ -65,10 +65,10 @@ from behavior.errors import BehaviorError, InputError
 from behavior.fst.immobility import (
     MAX_STILL,
     ThresholdChoice,
-    choose_threshold,
     immobile_flags,
     immobility_bouts,
 )
+from behavior.fst.peers import set_peer_levels, trace_choice
 from behavior.fst.states import active_bouts
 from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns, overlap_s, summarize_bouts
 from behavior.fst.traces import Trace, find_traces, read_trace
@@ -140,8 +140,9 @@ HIGH_STILL = 0.8
 
 def threshold_notices(choice: ThresholdChoice, arena: int) -> list[Notice]:
     """Warnings about how an animal's threshold was chosen: no still level found
-    (the fallback used); a still level so high that it may be gentle swimming
-    (:data:`HIGH_STILL`); still and moving not clearly apart (:data:`SEPARATION_WARN`)."""
+    (the fallback used); its cage-mates' still level used for it (it hardly floats);
+    a still level so high that it may be gentle swimming (:data:`HIGH_STILL`); still
+    and moving not clearly apart (:data:`SEPARATION_WARN`)."""
     what = ("score a few of these videos by hand (behavior blind) and calibrate the "
             "threshold on them (behavior fst calibrate), then set it in the protocol")
     if choice.method == "fallback":
@@ -151,6 +152,12 @@ def threshold_notices(choice: ThresholdChoice, arena: int) -> list[Notice]:
             f"this animal; {what}", arena=arena, settings=["threshold"],
             threshold=choice.threshold)]
     found = []
+    if choice.method == "peers":
+        found.append(notices.warning(
+            "peer_still_level", f"arena {arena}: {choice.reason} (threshold "
+            f"{choice.threshold:.3g}); check this animal; {what}", arena=arena,
+            settings=["threshold"], still=round(choice.still, 5),
+            threshold=round(choice.threshold, 5)))
     if choice.method == "auto" and choice.still > HIGH_STILL * MAX_STILL:
         found.append(notices.warning(
             "high_still_level", f"arena {arena}: its quietest stretches move "
@@ -193,8 +200,7 @@ def threshold_sensitivity(trace: Trace, protocol: FstProtocol, scored_s: float,
     w0, w1 = protocol.window_s
     end = min(w1, trace.end_s)
     if threshold is None:
-        threshold = choose_threshold(trace.time_s, trace.mobility, protocol,
-                                     area_px=trace.table["area_px"].to_numpy(float)).threshold
+        threshold = trace_choice(trace, protocol).threshold
     seconds = []
     for factor in (1 - SENSITIVITY_STEP, 1 + SENSITIVITY_STEP):
         seconds.append(overlap_s(immobility_bouts(trace.time_s, trace.mobility, protocol,
@@ -245,8 +251,7 @@ def score_trace(trace: Trace, protocol: FstProtocol) -> AnimalResult:
     reason in ``note`` (never a 0 for an animal that was not seen).
     """
     t = trace.time_s
-    choice = choose_threshold(t, trace.mobility, protocol,
-                              area_px=trace.table["area_px"].to_numpy(float))
+    choice = trace_choice(trace, protocol)
     bouts = immobility_bouts(t, trace.mobility, protocol, trace.end_s, choice.threshold)
     others: dict[str, np.ndarray] = {}
     found_notices: list[Notice] = [n.at(trace.video, None) for n in trace.notices]
@@ -317,6 +322,15 @@ def rows_to_table(rows: Iterable[dict[str, object] | AnimalResult],
     return table
 
 
+def score_traces(traces: Iterable[Trace], protocol: FstProtocol) -> list[AnimalResult]:
+    """Results of several animals, those of one video scored together: each trace's
+    peer still level is set first (:func:`behavior.fst.peers.set_peer_levels`, kept in
+    its metadata), then it is scored (:func:`score_trace`)."""
+    traces = list(traces)
+    set_peer_levels(traces, protocol)
+    return [score_trace(trace, protocol) for trace in traces]
+
+
 def rescore_traces(paths: Iterable[Path], protocol: FstProtocol
                    ) -> tuple[pd.DataFrame, list[Notice], list[Notice]]:
     """Results table from saved traces with a (new) protocol; no video is decoded.
@@ -345,7 +359,7 @@ def rescore_traces(paths: Iterable[Path], protocol: FstProtocol
                 video=trace.video, arena=trace.arena))
             this = newer
         kept[key] = this
-    results = [score_trace(trace, protocol) for _, _, trace in kept.values()]
+    results = score_traces([trace for _, _, trace in kept.values()], protocol)
     found += [n for r in results for n in r.notices]
     return rows_to_table(results, protocol), errors, found
 
@@ -364,7 +378,7 @@ def relabel_immobile(trace: Trace, protocol: FstProtocol) -> Trace:
     """A copy of the trace whose ``immobile`` column follows ``protocol``."""
     table = trace.table.copy()
     table["immobile"] = immobile_flags(trace.time_s, trace.mobility, protocol,
-                                       area_px=table["area_px"].to_numpy(float)).astype(np.int8)
+                                       trace_choice(trace, protocol).threshold).astype(np.int8)
     return Trace(trace.video, trace.arena, table, trace.end_s, dict(trace.meta),
                  list(trace.notices))
 

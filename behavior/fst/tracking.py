@@ -56,6 +56,7 @@ from behavior.fst.arenas import Arena
 from behavior.fst.frames import frames_from, prefetch
 from behavior.fst.halves import follow, track_in_halves
 from behavior.fst.immobility import immobile_flags
+from behavior.fst.peers import PEER_KEY, set_peer_levels, trace_choice
 from behavior.fst.settings import TrackingSettings
 from behavior.fst.setup import Setup, prepare
 from behavior.fst.traces import TRACE_COLUMNS, Trace
@@ -239,6 +240,15 @@ def _track(setup: Setup, video: VideoReader | ArrayVideo,
             first_s=round(at, 3), reason=why))
     traces = [to_trace(name, tr, protocol, a.start_s, a.length_s)
               for tr, a in zip(trackers, setup.arenas, strict=True)]
+    # the animals of the video share their still level (behavior.fst.peers): one that
+    # hardly floats gets its immobile frames from its cage-mates' level
+    set_peer_levels(traces, protocol)
+    for trace in traces:
+        if PEER_KEY in trace.meta:
+            choice = trace_choice(trace, protocol)
+            if choice.method == "peers":
+                trace.table["immobile"] = immobile_flags(
+                    trace.time_s, trace.mobility, protocol, choice.threshold).astype(np.int8)
     for tr, trace in zip(trackers, traces, strict=True):
         number = tr.arena.number
         twins = tr._pairs / tr._blobs if tr._blobs else 0.0
