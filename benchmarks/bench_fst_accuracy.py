@@ -394,18 +394,19 @@ TUNED_ON = ("tuning", "tuning-2")
 #: How clean each held-back set still is (printed with its figures).
 STATUS = {
     "held-out": "its errors led to changes in the second round; its set MAE chose a constant "
-                "in the fourth",
-    "held-out-2": "looked at per animal in the fourth round",
+                "in the fourth; looked at per animal in the fifth",
+    "held-out-2": "looked at per animal in the fourth and fifth rounds",
     "held-out-3": "per-animal errors seen once before the fourth round; set figures read "
-                  "four times",
-    "held-out-4": "blind; set figures read four times",
+                  "four times; looked at per animal in the fifth",
+    "held-out-4": "blind; set figures read four times in the fourth round, twice in the "
+                  "fifth",
     "held-out-5": "blind; scored once, at the end of the fourth round (and by the rule "
-                  "before it, from the same traces)",
+                  "before it, from the same traces); read twice in the fifth",
     "held-out-6": "blind; drawn at random from the generator's range before the fifth "
-                  "round; scored once with the fourth round's rule (before any change), "
-                  "once at its end",
+                  "round; scored with the fourth round's rule, then the fifth's",
     "held-out-7": "blind; the hard corner (gentle, small, compressed) drawn at random "
-                  "before the fifth round; scored with the fourth round's rule at its end",
+                  "before the fifth round; scored with the fourth round's rule, then the "
+                  "fifth's",
 }
 
 
