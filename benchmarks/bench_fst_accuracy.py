@@ -304,24 +304,51 @@ def fifth_held_out_set() -> list[Case]:
     ]
 
 
-def sixth_held_out_set() -> list[Case]:
-    """Made at the start of the fifth round (issue 12), before any change was tried,
-    and drawn at random (seed 2026) from the generator's whole range rather than
-    chosen by hand, so that its make-up does not follow the failures known so far:
-    blind (only its set figures are printed)."""
-    rng = np.random.default_rng(2026)
+@dataclass(frozen=True)
+class Ranges:
+    """What :func:`random_draw` draws from (uniformly): the share of animals still from
+    the first second and their immobility, the lower end of the swimming vigour and the
+    most the upper end reaches, the largest animal, and the encoders' quality ranges
+    (``high`` excluded)."""
+
+    still_share: float
+    still_fraction: tuple[float, float]
+    low_vigour: float
+    high_vigour: float
+    largest: float
+    quality: dict = field(default_factory=dict)
+
+
+#: The generator's whole range (held-out-6).
+WHOLE_RANGE = Ranges(0.2, (0.9, 0.95), 0.3, 1.0, 1.3,
+                     {"h264": (23, 37), "mjpeg": (6, 25), "mpeg4": (4, 13)})
+#: The hard corner: gentle swimmers, small animals, heavy compression (held-out-7,
+#: tuning-3).
+HARD_CORNER = Ranges(0.3, (0.88, 0.95), 0.1, 0.4, 1.0,
+                     {"h264": (30, 37), "mjpeg": (14, 25), "mpeg4": (8, 13)})
+
+
+def random_draw(ranges: Ranges, seed: int, prefix: str, first_seed: int, about: str
+                ) -> list[Case]:
+    """Twelve videos drawn at random (``seed``) from ``ranges``: 320x240, 480x360 or
+    640x480 (one, two or four cylinders at 640x480, else one or two), dark or albino,
+    dim to bright, drift, 15-30 fps or VFR, now and then a light step, the hard
+    nuisances or an animal keeping to one side; H.264, MJPEG or MPEG-4."""
+    rng = np.random.default_rng(seed)
     cases = []
     for i in range(12):
         width, height = [(320, 240), (480, 360), (640, 480)][rng.integers(3)]
         n = int(rng.choice([1, 2, 4])) if width == 640 else int(rng.choice([1, 2]))
-        start_immobile = bool(rng.random() < 0.2)
+        start_immobile = bool(rng.random() < ranges.still_share)
         fractions = tuple(float(round(f, 2)) for f in (
-            rng.uniform(0.9, 0.95, n) if start_immobile else rng.uniform(0.05, 0.95, n)))
-        low = float(round(rng.uniform(0.0, 0.3), 2))
+            rng.uniform(*ranges.still_fraction, n) if start_immobile
+            else rng.uniform(0.05, 0.95, n)))
+        low = float(round(rng.uniform(0.0, ranges.low_vigour), 2))
         kw = dict(width=width, height=height, animal=str(rng.choice(["dark", "light"])),
-                  animal_scale=float(round(rng.uniform(0.85 if width == 320 else 0.75, 1.3),
-                                           2)),
-                  swim_vigour=(low, float(round(rng.uniform(low + 0.1, 1.0), 2))),
+                  animal_scale=float(round(rng.uniform(0.85 if width == 320 else 0.75,
+                                                       ranges.largest), 2)),
+                  swim_vigour=(low, float(round(rng.uniform(low + 0.1, ranges.high_vigour),
+                                                2))),
                   brightness=float(round(rng.uniform(0.5, 1.5), 2)),
                   drift_scale=float(round(rng.uniform(1.0, 3.0), 1)),
                   fps=float(rng.choice([15, 20, 25, 30])), vfr=bool(rng.random() < 0.3),
@@ -336,13 +363,20 @@ def sixth_held_out_set() -> list[Case]:
         if kw["vfr"]:
             kw["fps"] = 30.0
         codec = str(rng.choice(["h264", "h264", "mjpeg", "mpeg4"]))
-        quality = {"h264": int(rng.integers(23, 37)), "mjpeg": int(rng.integers(6, 25)),
-                   "mpeg4": int(rng.integers(4, 13))}[codec]
+        quality = {c: int(rng.integers(*r)) for c, r in ranges.quality.items()}[codec]
         # AVI cannot store a variable frame rate: MKV holds MJPEG and MPEG-4 then
         suffix = ".mp4" if codec == "h264" else ".mkv" if kw["vfr"] else ".avi"
-        cases.append(Case(f"r{i + 1}", _spec(3000 + i, fractions, **kw), codec, quality,
-                          suffix, f"random draw {i + 1}"))
+        cases.append(Case(f"{prefix}{i + 1}", _spec(first_seed + i, fractions, **kw), codec,
+                          quality, suffix, f"{about} {i + 1}"))
     return cases
+
+
+def sixth_held_out_set() -> list[Case]:
+    """Made at the start of the fifth round (issue 12), before any change was tried,
+    and drawn at random (seed 2026) from the generator's whole range rather than
+    chosen by hand, so that its make-up does not follow the failures known so far:
+    blind (only its set figures are printed)."""
+    return random_draw(WHOLE_RANGE, 2026, "r", 3000, "random draw")
 
 
 def seventh_held_out_set() -> list[Case]:
@@ -350,52 +384,13 @@ def seventh_held_out_set() -> list[Case]:
     round, before any change was tried: gentle swimmers (vigour 0-0.1 up to 0.1-0.4),
     small animals, heavy compression, immobility from 5 % to 95 % (a third still from
     the first second). Blind (only its set figures are printed)."""
-    return hard_corner(2027, "q", 4000)
+    return random_draw(HARD_CORNER, 2027, "q", 4000, "hard-corner draw")
 
 
 def third_tuning_set() -> list[Case]:
     """The hard corner again (as held-out-7), another random draw (seed 2028), made in
     the fifth round to be looked at per animal and tuned on."""
-    return hard_corner(2028, "v", 5000)
-
-
-def hard_corner(seed: int, prefix: str, first_seed: int) -> list[Case]:
-    """Twelve videos drawn at random from the hard corner (see
-    :func:`seventh_held_out_set`)."""
-    rng = np.random.default_rng(seed)
-    cases = []
-    for i in range(12):
-        width, height = [(320, 240), (480, 360), (640, 480)][rng.integers(3)]
-        n = int(rng.choice([1, 2, 4])) if width == 640 else int(rng.choice([1, 2]))
-        start_immobile = bool(rng.random() < 0.3)
-        fractions = tuple(float(round(f, 2)) for f in (
-            rng.uniform(0.88, 0.95, n) if start_immobile else rng.uniform(0.05, 0.95, n)))
-        low = float(round(rng.uniform(0.0, 0.1), 2))
-        kw = dict(width=width, height=height, animal=str(rng.choice(["dark", "light"])),
-                  animal_scale=float(round(rng.uniform(0.85 if width == 320 else 0.75, 1.0),
-                                           2)),
-                  swim_vigour=(low, float(round(rng.uniform(low + 0.1, 0.4), 2))),
-                  brightness=float(round(rng.uniform(0.5, 1.5), 2)),
-                  drift_scale=float(round(rng.uniform(1.0, 3.0), 1)),
-                  fps=float(rng.choice([15, 20, 25, 30])), vfr=bool(rng.random() < 0.3),
-                  start_immobile=start_immobile)
-        if rng.random() < 0.2:
-            kw["light_step"] = (float(round(rng.uniform(60, 300))),
-                                float(round(rng.uniform(0.5, 1.8), 2)))
-        if rng.random() < 0.2:
-            kw.update(HARD)
-        if n == 1 and rng.random() < 0.3:
-            kw["x_range"] = (0.0, 0.3) if rng.random() < 0.5 else (0.7, 1.0)
-        if kw["vfr"]:
-            kw["fps"] = 30.0
-        codec = str(rng.choice(["h264", "h264", "mjpeg", "mpeg4"]))
-        quality = {"h264": int(rng.integers(30, 37)), "mjpeg": int(rng.integers(14, 25)),
-                   "mpeg4": int(rng.integers(8, 13))}[codec]
-        suffix = ".mp4" if codec == "h264" else ".mkv" if kw["vfr"] else ".avi"
-        cases.append(Case(f"{prefix}{i + 1}", _spec(first_seed + i, fractions, **kw), codec,
-                          quality, suffix, f"hard-corner draw {i + 1}"))
-    return cases
-
+    return random_draw(HARD_CORNER, 2028, "v", 5000, "hard-corner draw")
 
 SETS = {"tuning": tuning_set, "tuning-2": second_tuning_set, "tuning-3": third_tuning_set,
         "held-out": held_out_set,
