@@ -147,20 +147,20 @@ def threshold_notices(choice: ThresholdChoice, arena: int) -> list[Notice]:
             "threshold on them (behavior fst calibrate), then set it in the protocol")
     if choice.method == "fallback":
         return [notices.warning(
-            "no_still_level", f"arena {arena}: no still level found to set the threshold "
+            "no_still_level", f"no still level found to set the threshold "
             f"from ({choice.reason}); scored with threshold {choice.threshold:g}: check "
             f"this animal; {what}", arena=arena, settings=["threshold"],
             threshold=choice.threshold)]
     found = []
     if choice.method == "peers":
         found.append(notices.warning(
-            "peer_still_level", f"arena {arena}: {choice.reason} (threshold "
+            "peer_still_level", f"{choice.reason} (threshold "
             f"{choice.threshold:.3g}); check this animal; {what}", arena=arena,
             settings=["threshold"], still=round(choice.still, 5),
             threshold=round(choice.threshold, 5)))
     if choice.method == "auto" and choice.still > HIGH_STILL * MAX_STILL:
         found.append(notices.warning(
-            "high_still_level", f"arena {arena}: its quietest stretches move "
+            "high_still_level", f"its quietest stretches move "
             f"{choice.still:.3f}, near the most a floating animal does ({MAX_STILL:g}): if "
             "it floats only now and then, its gentle swimming set this level and may be "
             f"scored as immobility (threshold {choice.threshold:.3g}); check this animal; "
@@ -168,7 +168,7 @@ def threshold_notices(choice: ThresholdChoice, arena: int) -> list[Notice]:
             threshold=round(choice.threshold, 5)))
     if math.isfinite(choice.separation) and choice.separation < SEPARATION_WARN:
         found.append(notices.warning(
-            "unclear_separation", f"arena {arena}: its movement is hard to tell from "
+            "unclear_separation", f"its movement is hard to tell from "
             f"stillness (separation {choice.separation:.2f}: sustained movement begins at "
             f"{choice.moving / choice.still:.1f} times its still level), so its immobility "
             f"depends on the threshold ({choice.threshold:.3g}); {what}", arena=arena,

@@ -215,7 +215,7 @@ def test_barely_paddling_is_mobile_with_the_automatic_threshold_and_flagged():
     # sustained movement begins at 2.25 times the still level: 1 - 1 / 2.25, a small
     # margin: a warning naming what to do
     assert row["separation"] == pytest.approx(1 - 0.02 / 0.045)
-    assert "arena 1: its movement is hard to tell from stillness (separation 0.56" in \
+    assert "its movement is hard to tell from stillness (separation 0.56" in \
         row["warnings"]
     assert "behavior fst calibrate" in row["warnings"]
     # movement beginning at 3 times the still level: no warning
@@ -327,7 +327,7 @@ def test_a_swimmer_that_floats_only_in_brief_bouts_gets_a_fallback_and_a_warning
     assert row["threshold"] == MAX_STILL
     # the floating bouts (1.2 s each, the 0.5-s median filter keeps them whole)
     assert row["immobility_s"] == pytest.approx(12.0, abs=0.5)
-    assert "arena 1: no still level found" in row["warnings"]
+    assert "no still level found" in row["warnings"]
     assert "its quietest stretches move 0.060" in row["warnings"]
     assert "behavior fst calibrate" in row["warnings"]
 
@@ -347,7 +347,7 @@ def test_a_still_level_near_the_most_floating_does_is_flagged():
     assert row["threshold"] > 0.044  # the paddling is taken for floating ...
     assert row["immobility_s"] > 150
     # ... and the row says it may be
-    assert "arena 1: its quietest stretches move 0.044, near the most a floating " \
+    assert "its quietest stretches move 0.044, near the most a floating " \
         "animal does (0.05)" in row["warnings"]
     assert "behavior fst calibrate" in row["warnings"]
     calm = score_trace(_trace_of([(0.02, 100), (0.2, 100)]), _auto_protocol()).row()

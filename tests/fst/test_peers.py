@@ -38,7 +38,7 @@ def test_a_rare_floater_gets_its_cage_mates_still_level():
     assert float(a.meta["peer_still_level"]) == pytest.approx(0.02)
     assert rows[0]["threshold"] < 0.044
     assert rows[0]["immobility_s"] == pytest.approx(12.0, abs=0.5)
-    assert "arena 1: its quietest stretches move 0.044, 2.2 times those of the other " \
+    assert "its quietest stretches move 0.044, 2.2 times those of the other " \
         "animals in this video (0.020)" in rows[0]["warnings"]
     # the cage-mate is not changed by it (its own level is the lower)
     assert rows[1]["immobility_s"] == pytest.approx(100.0, abs=0.15)
