@@ -50,13 +50,15 @@ def own_still_level(trace: Trace, protocol: FstProtocol) -> float:
 def set_peer_levels(traces: Iterable[Trace], protocol: FstProtocol) -> None:
     """Set :data:`PEER_KEY` in each trace's metadata: the median still level of the
     other traces of its video (those where one was found), measured with
-    ``protocol``; removed where the video has no other animal with one."""
+    ``protocol``; removed where the video has no other animal with one. An arena
+    where tracking found no animal (metadata ``animal_found: false``) is no one's
+    peer: what moved there was not floating."""
     by_video: dict[str, list[Trace]] = {}
     for trace in traces:
         by_video.setdefault(trace.video, []).append(trace)
     for group in by_video.values():
-        levels = ([own_still_level(t, protocol) for t in group] if len(group) > 1
-                  else [math.nan])
+        levels = ([own_still_level(t, protocol) if t.meta.get("animal_found") != "false"
+                   else math.nan for t in group] if len(group) > 1 else [math.nan])
         for i, trace in enumerate(group):
             others = [v for j, v in enumerate(levels) if j != i and math.isfinite(v)]
             if others:

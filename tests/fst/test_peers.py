@@ -55,6 +55,11 @@ def test_only_animals_of_the_same_video_are_peers_and_a_fixed_threshold_ignores_
     rows = [r.row() for r in score_traces([a, b], protocol)]
     assert "peer_still_level" not in a.meta
     assert rows[0]["immobility_s"] > 150
+    # an arena where tracking found no animal is no one's peer
+    a, b = cage()
+    b.meta["animal_found"] = "false"
+    rows = [r.row() for r in score_traces([a, b], protocol)]
+    assert "peer_still_level" not in a.meta and rows[0]["immobility_s"] > 150
     fixed = _auto_protocol(threshold=0.03)
     a, b = cage()
     rows = [r.row() for r in score_traces([a, b], fixed)]
