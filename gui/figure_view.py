@@ -25,6 +25,7 @@ from PyQt5.QtWidgets import (
 )
 
 from behavior.errors import BehaviorError
+from behavior.stats.formatting import format_p
 
 #: how an empty value is shown (never as 0)
 EMPTY = "—"
@@ -86,9 +87,9 @@ P_COLUMNS = ("p", "p_adj", "p_gg", "p_unc")
 
 
 def p_text(value: object) -> str:
-    """A p-value cell: ``< 0.001`` or three decimals, as ``format_p`` writes reports."""
+    """A p-value cell as the core's reports write it (``format_p``, without the "p")."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return "< 0.001" if value < 0.001 else f"{value:.3f}"
+        return format_p(float(value)).removeprefix("p = ").removeprefix("p ")
     return cell_text(value)
 
 

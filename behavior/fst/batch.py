@@ -41,7 +41,13 @@ from behavior import __version__, notices
 from behavior.cancel import CancelToken
 from behavior.errors import BehaviorError, Cancelled
 from behavior.fst.arenas import number_arenas, read_sidecar
-from behavior.fst.scoring import AnimalResult, coverage_notice, rows_to_table, score_traces
+from behavior.fst.scoring import (
+    AnimalResult,
+    coverage_notice,
+    rows_to_table,
+    score_trace,
+    score_traces,
+)
 from behavior.fst.settings import DEFAULT_SETTINGS, TrackingSettings
 from behavior.fst.setup import prepare
 from behavior.fst.traces import TRACE_SUFFIX, Trace, read_trace, write_trace
@@ -307,14 +313,17 @@ def _score_video(job, protocol, traces_dir, resume, progress, cancel, helper, re
         for stale in set(own_traces(job, traces_dir)) - set(written):
             stale.unlink(missing_ok=True)  # arenas an earlier run had and this one has not
         result.traces = [str(p) for p in written]
-    _score_traces(tracked.traces, protocol, result)
+    # tracking set each trace's peer still level with this protocol already
+    _score_traces(tracked.traces, protocol, result, peers_set=True)
     if not tracked.traces:
         coverage = coverage_notice(0.0, protocol)
         result.notices.extend([coverage.at(job.path)] if coverage else [])
 
 
-def _score_traces(traces: list[Trace], protocol: FstProtocol, result: VideoResult) -> None:
-    result.animals = score_traces(traces, protocol)
+def _score_traces(traces: list[Trace], protocol: FstProtocol, result: VideoResult,
+                  peers_set: bool = False) -> None:
+    result.animals = ([score_trace(t, protocol) for t in traces] if peers_set
+                      else score_traces(traces, protocol))
     seen: list[Notice] = []
     for animal in result.animals:
         for n in animal.notices:

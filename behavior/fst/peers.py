@@ -25,6 +25,7 @@ from behavior.fst.immobility import (
     PEER_RATIO,
     ThresholdChoice,
     choose_threshold,
+    immobile_flags,
     measured_levels,
     smooth_mobility,
     still_level,
@@ -32,8 +33,8 @@ from behavior.fst.immobility import (
 from behavior.fst.traces import Trace
 from behavior.protocols import FstProtocol
 
-__all__ = ["PEER_KEY", "PEER_RATIO", "own_still_level", "peer_level", "set_peer_levels",
-           "trace_choice"]
+__all__ = ["PEER_KEY", "PEER_RATIO", "label_immobile", "own_still_level", "peer_level",
+           "set_peer_levels", "trace_choice"]
 
 #: Trace metadata: the median still level of the other animals in the same video.
 PEER_KEY = "peer_still_level"
@@ -82,3 +83,11 @@ def trace_choice(trace: Trace, protocol: FstProtocol,
     return choose_threshold(trace.time_s, trace.mobility, protocol, smoothed,
                             area_px=trace.table["area_px"].to_numpy(float),
                             peer_still=peer_level(trace))
+
+
+def label_immobile(trace: Trace, protocol: FstProtocol) -> None:
+    """Set the trace's ``immobile`` column: its frames at or below the threshold chosen
+    for it (:func:`trace_choice`), before the minimum bout."""
+    threshold = trace_choice(trace, protocol).threshold
+    trace.table["immobile"] = immobile_flags(trace.time_s, trace.mobility, protocol,
+                                             threshold).astype(np.int8)

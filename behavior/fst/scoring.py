@@ -65,10 +65,9 @@ from behavior.errors import BehaviorError, InputError
 from behavior.fst.immobility import (
     MAX_STILL,
     ThresholdChoice,
-    immobile_flags,
     immobility_bouts,
 )
-from behavior.fst.peers import set_peer_levels, trace_choice
+from behavior.fst.peers import label_immobile, set_peer_levels, trace_choice
 from behavior.fst.states import active_bouts
 from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns, overlap_s, summarize_bouts
 from behavior.fst.traces import Trace, find_traces, read_trace
@@ -376,11 +375,10 @@ def rescore_dir(directory: str | Path, protocol: FstProtocol
 
 def relabel_immobile(trace: Trace, protocol: FstProtocol) -> Trace:
     """A copy of the trace whose ``immobile`` column follows ``protocol``."""
-    table = trace.table.copy()
-    table["immobile"] = immobile_flags(trace.time_s, trace.mobility, protocol,
-                                       trace_choice(trace, protocol).threshold).astype(np.int8)
-    return Trace(trace.video, trace.arena, table, trace.end_s, dict(trace.meta),
+    copy = Trace(trace.video, trace.arena, trace.table.copy(), trace.end_s, dict(trace.meta),
                  list(trace.notices))
+    label_immobile(copy, protocol)
+    return copy
 
 
 def write_table(table: pd.DataFrame, path: str | Path) -> Path:

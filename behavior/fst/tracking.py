@@ -55,8 +55,7 @@ from behavior.errors import InputError
 from behavior.fst.arenas import Arena
 from behavior.fst.frames import frames_from, prefetch
 from behavior.fst.halves import follow, track_in_halves
-from behavior.fst.immobility import immobile_flags
-from behavior.fst.peers import PEER_KEY, set_peer_levels, trace_choice
+from behavior.fst.peers import label_immobile, set_peer_levels
 from behavior.fst.settings import TrackingSettings
 from behavior.fst.setup import Setup, prepare
 from behavior.fst.traces import TRACE_COLUMNS, Trace
@@ -240,15 +239,11 @@ def _track(setup: Setup, video: VideoReader | ArrayVideo,
             first_s=round(at, 3), reason=why))
     traces = [to_trace(name, tr, protocol, a.start_s, a.length_s)
               for tr, a in zip(trackers, setup.arenas, strict=True)]
-    # the animals of the video share their still level (behavior.fst.peers): one that
-    # hardly floats gets its immobile frames from its cage-mates' level
+    # the animals of the video share their still level (behavior.fst.peers), then each
+    # trace's immobile column follows the threshold chosen with it
     set_peer_levels(traces, protocol)
     for trace in traces:
-        if PEER_KEY in trace.meta:
-            choice = trace_choice(trace, protocol)
-            if choice.method == "peers":
-                trace.table["immobile"] = immobile_flags(
-                    trace.time_s, trace.mobility, protocol, choice.threshold).astype(np.int8)
+        label_immobile(trace, protocol)
     for tr, trace in zip(trackers, traces, strict=True):
         number = tr.arena.number
         twins = tr._pairs / tr._blobs if tr._blobs else 0.0
@@ -328,9 +323,7 @@ def to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: f
         # nor are those after its test ends while another arena's goes on
         table = table.loc[in_test].reset_index(drop=True)
         time_s = table["time_s"].to_numpy()
-    flags = immobile_flags(time_s, table["mobility"].to_numpy(), protocol,
-                           area_px=table["area_px"].to_numpy())
-    table["immobile"] = flags.astype(np.int8)
+    table["immobile"] = np.zeros(len(table), np.int8)  # set by label_immobile
     step = float(np.median(np.diff(time_s))) if len(time_s) > 1 else 0.0
     meta = {
         "arena_rect_px": tracker.arena.as_text(),
