@@ -54,6 +54,7 @@ from PyQt5.QtWidgets import (
 )
 
 from behavior.errors import BehaviorError
+from behavior.fst.immobility import AUTO_FALLBACK
 from behavior.parallel import usable_cores
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".wmv", ".asf", ".m4v", ".mpg", ".mpeg"}
@@ -298,7 +299,8 @@ class AutoScorePage(QWidget):
         self.threshold_spin.setDecimals(4)
         self.threshold_spin.setRange(0.0, 1.0)
         self.threshold_spin.setSingleStep(0.005)
-        self.threshold_spin.setValue(0.05)
+        # a starting point only: the value a lab calibrated (fst calibrate) goes here
+        self.threshold_spin.setValue(AUTO_FALLBACK)
         self.threshold_spin.setEnabled(False)
         self.auto_box.toggled.connect(lambda on: self.threshold_spin.setEnabled(not on))
         self.min_bout_spin = QDoubleSpinBox()

@@ -58,7 +58,7 @@ QUIET_WINDOW_S = 3.0
 #: raised by its swimming).
 QUIET_QUANTILE = 5.0
 #: Movement is sustained above this many times the still level ...
-SUSTAINED_RISE = 1.5
+SUSTAINED_RISE = 1.7
 #: ... for at least this long (s).
 SUSTAINED_S = 2.0
 #: Where sustained movement begins: this percentile of its frames.
@@ -73,16 +73,16 @@ NO_MOVEMENT_RATIO = 4.0
 #: A still level above this is not floating (the animal may never float, or floats
 #: in bouts too short for the still level, which then is its gentle swimming): this
 #: is then the threshold (what moves less is floating), with a warning. Synthetic
-#: floating animals 0.019-0.039; a real freezing mouse 0.010; barely paddling
-#: 0.045-0.07. (0.042 rescued a small gentle swimmer floating 5 % of the time, whose
-#: paddling at 0.044 set its still level, 136 s too much immobility; but it made the
-#: third held-out set worse, MAE 7.3 -> 10.0 s: floating animals reach 0.05.)
-MAX_STILL = 0.05
+#: animals floating at least a fifth of the time 0.047-0.116; a real freezing mouse
+#: 0.020; gentle swimmers floating 5-7 % of the time, whose paddling sets their still
+#: level, 0.20-0.26. (On the open synthetic sets any value from 0.16 to 0.20 scored
+#: alike; 0.14 and 0.22 each failed a set.)
+MAX_STILL = 0.18
 #: A still level is taken to be at least this (a perfectly static picture, such as
 #: a title card taken for the animal, measures 0).
-MIN_STILL = 0.001
+MIN_STILL = 0.004
 #: The threshold when no still level can be found (too few frames).
-AUTO_FALLBACK = 0.05
+AUTO_FALLBACK = 0.18
 #: Fewer windows than this: no still level.
 MIN_WINDOWS = 5
 #: The density of an animal's mobility (:func:`floating_valley`): bins of this many
@@ -97,18 +97,19 @@ DENSITY_SIGMA = 0.03
 #: point: not a few stray frames).
 VALLEY_DEPTH = 0.1
 VALLEY_RISE = 2.0
-VALLEY_RISE_SPAN = 0.3
+VALLEY_RISE_SPAN = 0.7
 #: The floating peak is looked for within these factors below and above the still
 #: level (synthetic animals: their floating peaks at 1.0-1.3 times it).
-FLOATING_PEAK = (1.3, 1.4)
+FLOATING_PEAK = (1.3, 1.7)
 #: An animal whose still level is over this many times that of the other animals in
 #: its video (the median of theirs: same camera, water and compression, so their
 #: floating looks alike) hardly floats: the others' still level is used for it
-#: (:func:`choose_threshold`'s ``peer_still``). Synthetic: cage-mates' still levels
-#: differ by up to 1.49 times; a gentle swimmer floating 5 % of the time, whose
-#: paddling set its own, 1.63 times (scored 137 s too high; with its cage-mate's
-#: level, within 2 s). At 1.2 the third held-out set got worse (MAE 7.1 -> 7.8 s).
-PEER_RATIO = 1.5
+#: (:func:`choose_threshold`'s ``peer_still``). Synthetic: the still levels of
+#: cage-mates that float at least a tenth of the time differ by up to 1.66 times;
+#: gentle swimmers floating 5 % of the time, whose paddling set their own, 3.5 times.
+#: (At 1.5 an animal of a short test video floating 10 of 35 s got its cage-mate's
+#: level, 1.6 times lower, and 13 s too little immobility.)
+PEER_RATIO = 2.0
 
 
 class ThresholdChoice(NamedTuple):

@@ -131,9 +131,8 @@ SEPARATION_WARN = 0.6
 #: A still level above this fraction of :data:`~behavior.fst.immobility.MAX_STILL`
 #: (still taken for floating) gets a warning: a gentle swimmer that floats only now
 #: and then may have its paddling set its still level, and then be scored as
-#: immobile while it paddles (synthetic: a swimmer floating 5 % of the time, still
-#: level 0.044, scored 137 s too high; floating animals 0.019-0.039, one light animal
-#: under a light step and MPEG-4 0.049).
+#: immobile while it paddles (synthetic: floating animals 0.047-0.116; swimmers
+#: floating 5-7 % of the time 0.20-0.26, over MAX_STILL).
 HIGH_STILL = 0.8
 
 

@@ -65,9 +65,9 @@ def test_command_writes_a_loadable_protocol(study, capsys):
     printed = capsys.readouterr().out
     assert "<- chosen" in printed and "threshold 0.06" in printed
     # and how far that lies from the automatic threshold: 10-s traces hold too few
-    # 3-s windows for a still level, so threshold: auto falls back to 0.05 on each
-    assert ("threshold: auto would choose 0.05-0.05 on these videos (median 0.05); the "
-            "calibrated 0.06 is 1.20 times that") in printed
+    # 3-s windows for a still level, so threshold: auto falls back to 0.18 on each
+    assert ("threshold: auto would choose 0.18-0.18 on these videos (median 0.18); the "
+            "calibrated 0.06 is 0.33 times that") in printed
     calibrated = load_fst_protocol(out)
     assert (calibrated.threshold, calibrated.min_bout_s) == (0.06, 0.5)
     assert calibrated.window_s == (0.0, 10.0)
