@@ -47,8 +47,15 @@ per-set tuning, arenas counted automatically):
     Blind, drawn at random (seed 2026) from the generator's whole range at the start
     of the fifth round, so that its make-up does not follow the known failures.
 ``held-out-7``
-    Blind, the hard corner only (gentle swimmers, small animals, heavy compression),
-    drawn at random (seed 2027) at the start of the fifth round.
+    The hard corner only (gentle swimmers, small animals, heavy compression), drawn
+    at random (seed 2027) at the start of the fifth round; blind until the sixth
+    round's set figures (the patch measure) were read, then looked at per animal.
+
+In the sixth round the mobility measure changed (the most-changed patch of the
+silhouette, :func:`behavior.fst.tracker.aligned_change`) and the automatic rule's
+constants were set for its scale on the open sets (tuning, tuning-2, tuning-3,
+held-out, held-out-2, held-out-3 — every one of them looked at per animal by then);
+held-out-4, -5 and -6 stayed blind.
 
 Prints, per animal (but for the blind set), the truth, the score, the error, the
 threshold used and the ``separation``; per set, the mean absolute error (MAE), the
@@ -399,7 +406,7 @@ SETS = {"tuning": tuning_set, "tuning-2": second_tuning_set, "tuning-3": third_t
         "held-out-6": sixth_held_out_set,
         "held-out-7": seventh_held_out_set}
 #: Sets whose per-animal errors are never printed (only the set's figures).
-BLIND = {"held-out-4", "held-out-5", "held-out-6", "held-out-7"}
+BLIND = {"held-out-4", "held-out-5", "held-out-6"}
 #: Sets the scorer's constants were tuned on, and the ones held back, printed apart.
 TUNED_ON = ("tuning", "tuning-2", "tuning-3")
 #: How clean each held-back set still is (printed with its figures).
@@ -410,14 +417,17 @@ STATUS = {
     "held-out-3": "per-animal errors seen once before the fourth round; set figures read "
                   "four times; looked at per animal in the fifth",
     "held-out-4": "blind; set figures read four times in the fourth round, twice in the "
-                  "fifth",
+                  "fifth, once in the sixth (the patch measure)",
     "held-out-5": "blind; scored once, at the end of the fourth round (and by the rule "
-                  "before it, from the same traces); read twice in the fifth",
+                  "before it, from the same traces); read twice in the fifth, twice in "
+                  "the sixth (the patch measure)",
     "held-out-6": "blind; drawn at random from the generator's range before the fifth "
-                  "round; scored with the fourth round's rule, then the fifth's",
-    "held-out-7": "blind; the hard corner (gentle, small, compressed) drawn at random "
-                  "before the fifth round; scored with the fourth round's rule, then the "
-                  "fifth's",
+                  "round; scored with the fourth round's rule, then the fifth's, then "
+                  "twice with the sixth's (the patch measure)",
+    "held-out-7": "the hard corner (gentle, small, compressed) drawn at random before "
+                  "the fifth round; blind until its set figures with the sixth round's "
+                  "measure were read, then looked at per animal (one silent 153-s error "
+                  "led to a warning change)",
 }
 
 

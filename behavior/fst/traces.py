@@ -23,9 +23,10 @@ Columns (:data:`TRACE_COLUMNS`):
 ``time_s``     presentation time of the frame from the start of the video (s)
 ``x_px``, ``y_px``  animal centroid in full-frame pixel coordinates (NaN: not found)
 ``area_px``    animal area (pixels)
-``mobility``   fraction of the animal's silhouette that changed over 0.1 and 0.2 s,
-               measured in the animal's own frame of reference (see
-               :mod:`behavior.fst.tracking`); NaN when no animal was found
+``mobility``   how much the most-changed patch of the animal's silhouette changed
+               over 0.1 and 0.2 s (0-1), in the animal's own frame of reference (see
+               :func:`behavior.fst.tracker.aligned_change`); NaN when no animal was
+               found
 ``immobile``   1 if the frame was scored immobile with the protocol in ``threshold``
                (before the minimum bout duration), else 0
 
@@ -56,6 +57,11 @@ from behavior.notices import WARNING, Notice
 TRACE_VERSION = "1"
 TRACE_COLUMNS = ("frame", "time_s", "x_px", "y_px", "area_px", "mobility", "immobile")
 TRACE_SUFFIX = ".trace.csv"
+#: The mobility measure a trace's ``mobility`` column holds (metadata
+#: ``mobility_measure``; :func:`behavior.fst.tracker.aligned_change`). Traces without
+#: it hold the earlier measure (the whole silhouette's changed share), on another
+#: scale: reading one gives a warning.
+MOBILITY_MEASURE = "most-changed patch, side 1/3 of the body's"
 
 
 @dataclass
@@ -145,6 +151,12 @@ def read_trace(path: str | Path) -> Trace:
     # a trace of an older version: its warnings as one line
     found += [Notice("note", WARNING, video, None, w)
               for w in meta.pop("warnings", "").split(" | ") if w]
+    if meta.get("mobility_measure") != MOBILITY_MEASURE:
+        found.append(Notice(
+            "old_mobility_measure", WARNING, video, arena,
+            "this trace holds the mobility measure of an earlier version (the whole "
+            "silhouette's changed share, about a third of this version's): thresholds "
+            "chosen or set now do not fit it; score the video again"))
     return Trace(video=video, arena=arena, table=table, end_s=end_s, meta=meta, notices=found)
 
 

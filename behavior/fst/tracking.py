@@ -58,7 +58,7 @@ from behavior.fst.halves import follow, track_in_halves
 from behavior.fst.peers import label_immobile, set_peer_levels
 from behavior.fst.settings import TrackingSettings
 from behavior.fst.setup import Setup, prepare
-from behavior.fst.traces import TRACE_COLUMNS, Trace
+from behavior.fst.traces import MOBILITY_MEASURE, TRACE_COLUMNS, Trace
 from behavior.fst.tracker import ArenaTracker, mobility_around
 from behavior.io.video import ArrayVideo, Frame, VideoReader
 from behavior.notices import Notice
@@ -69,9 +69,10 @@ log = logging.getLogger(__name__)
 #: Raised whenever a change to tracking changes the traces it writes (2: long tests
 #: tracked as two halves; 3: sampled frames unlike the rest, e.g. a title card, left
 #: out of the background; 4: soft silhouettes, an animal resting in the background
-#: found, arenas split only on strong evidence), so that ``fst score --resume``
-#: tracks again rather than mixing traces of two versions in one table.
-TRACKING_REVISION = 4
+#: found, arenas split only on strong evidence; 5: mobility from the most-changed
+#: patch of the silhouette), so that ``fst score --resume`` tracks again rather than
+#: mixing traces of two versions in one table.
+TRACKING_REVISION = 5
 #: A recording whose frames end this long or more before the end its header declares
 #: (and before the test's end) breaks off: an error notice says where.
 BREAK_TOLERANCE_S = 1.0
@@ -338,6 +339,7 @@ def to_trace(name: str, tracker: ArenaTracker, protocol: FstProtocol, start_s: f
         "resting_animal_cleared_px": str(tracker.ghost_px),
         "silhouettes": "soft" if tracker.soft else "binary",
         "lags_s": ",".join(f"{lag:g}" for lag in tracker.lags_s),
+        "mobility_measure": MOBILITY_MEASURE,
         "animal_found": str(tracker.present).lower(),
         "video_start_s": f"{start_s:g}",
     }

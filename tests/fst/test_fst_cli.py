@@ -103,6 +103,26 @@ def test_traces_hold_the_documented_columns(scored):
                                          "mobility", "immobile"]
     assert np.allclose(trace.time_s, truth.time_s, atol=1e-4)
     assert trace.meta["arena_rect_px"].count(",") == 3
+    assert not [n for n in trace.notices if n.code == "old_mobility_measure"]
+
+
+def test_a_trace_of_the_earlier_mobility_measure_is_rescored_with_a_warning(scored, tmp_path):
+    """A trace without ``mobility_measure`` holds the whole silhouette's changed share
+    (about a third of the patch measure): its row says to score the video again."""
+    _, _, _, traces, _, _ = scored
+    old = tmp_path / "old"
+    old.mkdir()
+    text = (traces / "two_arenas_arena1.trace.csv").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines(keepends=True)
+             if not line.startswith("# mobility_measure:")]
+    assert len(lines) == len(text.splitlines()) - 1
+    (old / "two_arenas_arena1.trace.csv").write_text("".join(lines), encoding="utf-8")
+    out = tmp_path / "old.csv"
+    assert main(["fst", "rescore", str(old), "--window-s", "5", "40", "--out",
+                 str(out)]) == 0
+    row = pd.read_csv(out).iloc[0]
+    assert "mobility measure of an earlier version" in row["warnings"]
+    assert "score the video again" in row["warnings"]
 
 
 def test_arena_rects_option_and_sidecar(two_arena_video, tmp_path):
