@@ -158,7 +158,7 @@ class TraceView(QWidget):
         painter.setFont(small)
         painter.drawText(QRectF(4, p.top(), self.LABEL_W - 8, p.height()),
                          Qt.AlignVCenter | Qt.AlignLeft | Qt.TextWordWrap,
-                         "mobility\n(share of the\nbody changed)")
+                         "mobility\n(most-changed\npatch of the body)")
         for b0, b1 in self.bouts:
             painter.fillRect(QRectF(QPointF(self.x_of(b0), p.top()),
                                     QPointF(self.x_of(b1), p.bottom())),

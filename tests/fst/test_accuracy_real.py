@@ -57,12 +57,13 @@ def test_the_real_mouse_at_the_shipped_defaults(real, start):
         np.testing.assert_array_equal(ours, smoothed <= row["threshold"])
     # the lab's labels come from another rule (a frame difference with a 3-Hz low
     # pass), which counts more small movements as immobility than this mouse's
-    # automatic threshold does: 0.89 agreement at it, 0.93 at the best single cut-off
-    # (about 2.4 times it; fst calibrate would find and report that)
-    assert _agreement(trace, ours, labels, start) > 0.88
+    # automatic threshold does: 0.90 agreement at it, 0.94 at the best single cut-off
+    # (about 2 times it; fst calibrate would find and report that). With the whole
+    # silhouette's changed share as the measure: 0.89 and 0.93.
+    assert _agreement(trace, ours, labels, start) > 0.895
     best = max(_agreement(trace, smoothed <= cut, labels, start)
-               for cut in np.exp(np.linspace(np.log(0.005), np.log(0.2), 120)))
-    assert best >= 0.93
+               for cut in np.exp(np.linspace(np.log(0.01), np.log(0.5), 120)))
+    assert best >= 0.935
 
 
 def _still_mouse(real):
