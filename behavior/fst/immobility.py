@@ -90,18 +90,22 @@ AUTO_FALLBACK = 0.18
 #: Fewer windows than this: no still level.
 MIN_WINDOWS = 5
 #: The density of an animal's mobility (:func:`floating_valley`): bins of this many
-#: decades of log10 mobility, smoothed by a Gaussian of :data:`DENSITY_SIGMA` decades.
+#: decades of log10 mobility, smoothed by a Gaussian of :data:`DENSITY_SIGMA` decades
+#: (0.05: bumps within a restless floating hump merge, so the search for the valley
+#: does not stop at one; at 0.03 an animal of bright, clean footage floating 81 % of
+#: the time scored 70 s too little; 0.045-0.06 alike on the open sets, 0.04 not).
 DENSITY_BIN = 0.01
-DENSITY_SIGMA = 0.03
+DENSITY_SIGMA = 0.05
 #: A dip after the floating peak is a valley when it falls to at most this share of
-#: the peak (a gap, not the shallow dip where floating merges into paddling: at 0.5
-#: the first held-out set got worse, MAE 5.3 -> 7.1 s; at 0.1 5.0 s), and the density
+#: the peak (a gap, not the shallow dip where floating merges into paddling; with
+#: the whole silhouette's measure 0.5 made the first held-out set worse, with the
+#: patch measure 0.15-0.5 score alike), and the density
 #: rises again, within :data:`VALLEY_RISE_SPAN` decades, to at least
 #: :data:`VALLEY_RISE` times the dip (and to a twentieth of the density's highest
 #: point: not a few stray frames). The span is wide: the patch measure puts a wide
 #: gap between floating and swimming (at 0.3 decades the rise was not reached, and
 #: an animal floating 95 % of a minute scored 29 s for 56 s; 0.5-1.0 alike).
-VALLEY_DEPTH = 0.1
+VALLEY_DEPTH = 0.25
 VALLEY_RISE = 2.0
 VALLEY_RISE_SPAN = 0.7
 #: The floating peak is looked for within these factors below and above the still
