@@ -417,7 +417,8 @@ STATUS = {
     "held-out-3": "per-animal errors seen once before the fourth round; set figures read "
                   "four times; looked at per animal in the fifth",
     "held-out-4": "blind; set figures read four times in the fourth round, twice in the "
-                  "fifth, twice in the sixth (the patch measure; then its density smoothing)",
+                  "fifth, three times in the sixth (the patch measure; then its density "
+                  "smoothing)",
     "held-out-5": "blind; scored once, at the end of the fourth round (and by the rule "
                   "before it, from the same traces); read twice in the fifth, three "
                   "times in the sixth (the patch measure; then its density smoothing)",
