@@ -138,12 +138,24 @@ HIGH_STILL = 0.7
 
 
 def threshold_notices(choice: ThresholdChoice, arena: int) -> list[Notice]:
-    """Warnings about how an animal's threshold was chosen: no still level found
-    (the fallback used); its cage-mates' still level used for it (it hardly floats);
-    a still level so high that it may be gentle swimming (:data:`HIGH_STILL`); still
-    and moving not clearly apart (:data:`SEPARATION_WARN`)."""
+    """Warnings about how an animal's threshold was chosen: a fixed threshold below
+    the animal's still level (most likely one calibrated on an earlier version's
+    measure); no still level found (the fallback used); its cage-mates' still level
+    used for it (it hardly floats); a still level so high that it may be gentle
+    swimming (:data:`HIGH_STILL`); still and moving not clearly apart
+    (:data:`SEPARATION_WARN`)."""
     what = ("score a few of these videos by hand (behavior blind) and calibrate the "
             "threshold on them (behavior fst calibrate), then set it in the protocol")
+    if choice.method == "fixed" and math.isfinite(choice.still) and \
+            choice.threshold < choice.still:
+        return [notices.warning(
+            "below_still_level", f"the threshold {choice.threshold:g} lies below this "
+            f"animal's still level ({choice.still:.3f}): even its quietest stretches count "
+            "as movement; a threshold calibrated with an earlier version (whose measure, "
+            "the whole silhouette's changed share, was about a third of today's) must be "
+            "calibrated again (behavior fst calibrate), or use threshold: auto",
+            arena=arena, settings=["threshold"], still=round(choice.still, 5),
+            threshold=choice.threshold)]
     if choice.method == "fallback":
         return [notices.warning(
             "no_still_level", f"no still level found to set the threshold "

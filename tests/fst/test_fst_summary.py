@@ -332,6 +332,22 @@ def test_a_swimmer_that_floats_only_in_brief_bouts_gets_a_fallback_and_a_warning
     assert "behavior fst calibrate" in row["warnings"]
 
 
+def test_a_fixed_threshold_below_the_still_level_is_flagged():
+    """A threshold calibrated on the earlier measure (about a third of today's scale)
+    lies below a floating animal's still level: its floating would all count as
+    movement. The row says so; a threshold above the still level says nothing."""
+    from behavior.fst.scoring import score_trace
+
+    trace = _trace_of([(0.08, 100), (0.5, 100)])
+    old = score_trace(trace, _auto_protocol(threshold=0.03)).row()
+    assert old["immobility_s"] == 0
+    assert "the threshold 0.03 lies below this animal's still level (0.080)" in old["warnings"]
+    assert "calibrated again" in old["warnings"]
+    fine = score_trace(trace, _auto_protocol(threshold=0.2)).row()
+    assert fine["immobility_s"] == pytest.approx(100.0, abs=0.5)
+    assert fine["warnings"] == ""
+
+
 def test_a_still_level_near_the_most_floating_does_is_flagged():
     """A gentle swimmer paddling at 0.16 that floats (0.05) only in 1.2-s bouts: no
     3-s window is mostly floating, so its paddling is its still level. That is below
@@ -353,5 +369,5 @@ def test_a_still_level_near_the_most_floating_does_is_flagged():
     calm = score_trace(_trace_of([(0.05, 100), (0.5, 100)]), _auto_protocol()).row()
     assert calm["warnings"] == ""
     # a fixed threshold: the still level is not used, nothing to warn about
-    fixed = score_trace(_trace_of(unit * 10), _auto_protocol(threshold=0.1)).row()
+    fixed = score_trace(_trace_of(unit * 10), _auto_protocol(threshold=0.2)).row()
     assert "quietest stretches" not in fixed["warnings"]
