@@ -270,16 +270,23 @@ def presence(bg: np.ndarray, samples: np.ndarray, polarity: float, threshold: fl
              min_area: float) -> float:
     """Fraction of the sampled frames in which an animal-sized blob differs from
     ``bg`` by over ``threshold`` in the direction ``polarity``."""
-    areas = largest_blobs(bg, samples, polarity, threshold)
+    return share_seen(largest_blobs(bg, samples, polarity, threshold), min_area)
+
+
+def share_seen(areas: np.ndarray, min_area: float) -> float:
+    """Fraction of :func:`largest_blobs`' areas that are animal-sized."""
     return float(np.mean(areas >= min_area)) if len(areas) else 0.0
 
 
 def without_resting_animal(
     bg: np.ndarray, samples: np.ndarray, animal: str, min_area: float
-) -> tuple[np.ndarray, ArenaStats, int, str | None]:
+) -> tuple[np.ndarray, ArenaStats, int, str | None, np.ndarray | None]:
     """The arena's background and statistics, with an animal that rested in one
     place taken out of the median (:func:`fill_ghost`); also the pixels replaced,
-    and a note for the user when the animal's colour had to be decided this way.
+    a note for the user when the animal's colour had to be decided this way, and
+    :func:`largest_blobs` of the samples against that background and statistics
+    (None when not computed), so that the animal's usual area need not count them
+    again.
 
     Such a ghost also looks like an animal of the other polarity (the floor, seen
     when the animal is away, differs from the ghost the other way), so with
@@ -325,15 +332,16 @@ def _colour(polarity: float) -> str:
 def _without_still_animal(median: np.ndarray, bg: np.ndarray, samples: np.ndarray,
                           animal: str, min_area: float, stats: ArenaStats, n_px: int,
                           note: str | None, ambiguous: bool
-                          ) -> tuple[np.ndarray, ArenaStats, int, str | None]:
+                          ) -> tuple[np.ndarray, ArenaStats, int, str | None, np.ndarray | None]:
     """``bg`` (the samples' ``median`` with ghosts cleared, :func:`fill_ghost`), or,
     when the animal is seen in few of the samples or its colour is unclear, the
     median with an animal that rested in one place nearly all the time taken out
     (:func:`~behavior.fst.resting.find_resting_animal`), if one is found there and
     the animal is then seen in most samples."""
-    seen = presence(bg, samples, stats.polarity, stats.threshold, min_area)
+    areas = largest_blobs(bg, samples, stats.polarity, stats.threshold)
+    seen = share_seen(areas, min_area)
     if seen >= RESTING_PRESENCE and not ambiguous and not n_px:
-        return bg, stats, n_px, note
+        return bg, stats, n_px, note, areas
     colours = ("dark", "light") if animal == "auto" else (animal,)
     thresholds = {}
     for colour in colours:
@@ -343,18 +351,19 @@ def _without_still_animal(median: np.ndarray, bg: np.ndarray, samples: np.ndarra
     start = bg if n_px and not ambiguous else None
     rest = find_resting_animal(median, samples, thresholds, min_area, start)
     if rest is None:
-        return bg, stats, n_px, note
+        return bg, stats, n_px, note, areas
     rest_stats = arena_thresholds(rest.background, samples, _colour(rest.polarity))
-    seen_rest = presence(rest.background, samples, rest.polarity, rest_stats.threshold,
-                         min_area)
+    rest_areas = largest_blobs(rest.background, samples, rest.polarity, rest_stats.threshold)
+    seen_rest = share_seen(rest_areas, min_area)
     if seen_rest < RESTING_PRESENCE and seen_rest < seen + 0.25:
-        return bg, stats, n_px, note
+        return bg, stats, n_px, note, areas
     if animal == "auto" and rest.polarity != stats.polarity:
         note = (f"the animal rests in one place in most of the video; taken as "
                 f"{_colour(rest.polarity)} (it differs from its surroundings that way by "
                 f"{rest.unlike:.0f} grey levels there); if wrong, set animal: "
                 f"{_colour(-rest.polarity)}")
-    return rest.background, rest_stats, max(n_px, int(rest.region.sum())), note
+    return (rest.background, rest_stats, max(n_px, int(rest.region.sum())), note,
+            rest_areas if rest_stats.polarity == rest.polarity else None)
 
 
 def fill_ghost(bg: np.ndarray, samples: np.ndarray, polarity: float, threshold: float,
@@ -515,20 +524,21 @@ def measure_shake(stack: np.ndarray, background: np.ndarray,
 
 def arena_background(background: np.ndarray, stack: np.ndarray, arena: Arena,
                      protocol: FstProtocol, clear_ghost: bool
-                     ) -> tuple[np.ndarray, ArenaStats, int, Notice | None]:
+                     ) -> tuple[np.ndarray, ArenaStats, int, Notice | None, np.ndarray | None]:
     """One arena's background crop and statistics, as tracking uses them.
 
     With ``clear_ghost`` (a background made from the video, a steady camera) an
     animal resting in one place is taken out of it (:func:`without_resting_animal`).
-    Returns the background, the statistics, the pixels cleared and a notice.
+    Returns the background, the statistics, the pixels cleared, a notice, and the
+    samples' :func:`largest_blobs` against them when already counted (else None).
     """
     ys, xs = slice(arena.y, arena.y + arena.h), slice(arena.x, arena.x + arena.w)
     bg, crop = background[ys, xs].copy(), stack[:, ys, xs]
     if clear_ghost:
-        bg, stats, n_px, note = without_resting_animal(bg, crop, protocol.animal,
-                                                       protocol.min_area_px)
+        bg, stats, n_px, note, areas = without_resting_animal(bg, crop, protocol.animal,
+                                                              protocol.min_area_px)
         if note is not None:
             note = notices.warning("colour_unclear", note, arena=arena.number,
                                    settings=["animal"])
-        return bg, stats, n_px, note
-    return bg, arena_thresholds(bg, crop, protocol.animal), 0, None
+        return bg, stats, n_px, note, areas
+    return bg, arena_thresholds(bg, crop, protocol.animal), 0, None, None

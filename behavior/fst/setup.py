@@ -273,7 +273,8 @@ def _prepare(video, protocol, arenas, n_arenas, start_s, end_s, background, sett
         arena = Arena(number, arena.x, arena.y, (arena.w // scale) * scale,
                       (arena.h // scale) * scale)
         clear = own_background and not shake and settings.clear_resting_animal
-        bg, stats, ghost_px, note = arena_background(background, stack, arena, protocol, clear)
+        bg, stats, ghost_px, note, areas = arena_background(background, stack, arena, protocol,
+                                                            clear)
         arena_notes = [note] if note else []
         # an animal stands out well above the camera noise and the ripples
         present = stats.contrast >= max(settings.min_contrast, 8.0 * stats.noise)
@@ -286,16 +287,19 @@ def _prepare(video, protocol, arenas, n_arenas, start_s, end_s, background, sett
         prepared.append(ArenaSetup(arena, bg, stats, present, start_of[number], length,
                                    ghost_px, arena_notes, end_of[number],
                                    animal_area(bg, stack[:, arena.slices[0], arena.slices[1]],
-                                               stats) if present else math.nan))
+                                               stats, areas) if present else math.nan))
     return Setup(name, video.info, protocol, settings, prepared, background, first_start,
                  samples.seekable, shake, scale, video_notes, list(samples.times_s),
                  video if isinstance(video, ArrayVideo) else None)
 
 
-def animal_area(bg: np.ndarray, samples: np.ndarray, stats: ArenaStats) -> float:
+def animal_area(bg: np.ndarray, samples: np.ndarray, stats: ArenaStats,
+                areas: np.ndarray | None = None) -> float:
     """The animal's usual area (px): the median of the largest blob in the sampled
-    frames where one is seen (NaN if none)."""
-    areas = largest_blobs(bg, samples, stats.polarity, stats.threshold)
+    frames where one is seen (NaN if none). ``areas``: :func:`largest_blobs` of these
+    samples against ``bg`` and ``stats``, if already counted."""
+    if areas is None:
+        areas = largest_blobs(bg, samples, stats.polarity, stats.threshold)
     seen = areas[areas > 0]
     return float(np.median(seen)) if seen.size else math.nan
 
