@@ -8,9 +8,11 @@ measures in the same run:
 1. **The event loop during a batch.** The page scores the videos (its worker thread
    calls the core's ``score_batch``) while a 10-ms ``QTimer`` on the GUI thread
    records when it fires: the largest gap between two ticks is the longest the
-   window was unresponsive. Baseline: the same timer for 3 s with nothing running.
-   Target: never more than 100 ms. Also: the batch's wall time against the core's
-   ``score_batch`` alone on the same videos (what the GUI costs).
+   window was unresponsive. Baseline: the same timer for 3 s with nothing running;
+   also the first second after the page opens (it loads the scoring modules in the
+   background then, so that Start does not). Target: never more than 100 ms. Also:
+   the batch's wall time against the core's ``score_batch`` alone on the same videos
+   (what the GUI costs).
 2. **Re-scoring 40 animals from traces** after a threshold change (``Re-score all``:
    ``AutoScorePage.rescore_all``, the table filled again). The 40 traces are 6-min
    traces made from the real traces of step 1 (each repeated to 360 s; the scoring's
@@ -137,12 +139,17 @@ def main() -> None:
     idle = ticks.stop()
     print(gaps_line("idle (baseline)", idle))
 
+    ticks.start()
     page = AutoScorePage(Settings(work / "settings.ini"))
     page.resize(1300, 800)
     page.show()
     page.set_protocol(protocol, remember=False)
     page.add_videos([str(v) for v in videos], remember=False)
     page.out_edit.setText(str(work / "gui" / "results.csv"))
+    # a user takes longer than this to choose the videos and the results file; the
+    # page loads the scoring modules meanwhile (behavior_gui.batch_worker.preload_scoring)
+    spin(app, 1.0)
+    print(gaps_line("opening the page (1 s)", ticks.stop()))
     done = []
     page.batch_finished.connect(done.append)
     ticks.start()

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from behavior_gui.batch_worker import BatchWorker, FinishedVideo
+from behavior_gui.batch_worker import BatchWorker, FinishedVideo, preload_scoring
 from behavior_gui.protocol_editor import ProtocolEditor, shipped_fst_protocols
 from behavior_gui.settings import Settings
 from PyQt5.QtCore import Qt, pyqtSignal
@@ -169,6 +169,8 @@ class AutoScorePage(QWidget):
         self.rescored_since_batch = False
         self._build()
         self._restore()
+        # OpenCV and PyAV loaded now, not by the batch thread at Start (a frozen window)
+        preload_scoring()
 
     # -- layout ------------------------------------------------------------------------
     def _build(self) -> None:

@@ -21,6 +21,20 @@ from PyQt5.QtCore import QThread, pyqtSignal
 from behavior.cancel import CancelToken
 
 
+def preload_scoring() -> threading.Thread:
+    """Import the scoring modules (OpenCV, PyAV) in a background thread, ahead of the
+    first batch. Their first import holds the interpreter for a tenth of a second or
+    more; done by the batch thread at Start, it froze the window for 100-150 ms
+    (benchmarks/bench_gui_autoscore.py; 13 ms once they were loaded)."""
+    thread = threading.Thread(target=_import_scoring, name="preload-scoring", daemon=True)
+    thread.start()
+    return thread
+
+
+def _import_scoring() -> None:
+    import behavior.fst.batch  # noqa: F401
+
+
 @dataclass
 class FinishedVideo:
     """A finished video as the window gets it: the core's result and its traces."""
