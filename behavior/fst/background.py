@@ -362,8 +362,8 @@ def _without_still_animal(median: np.ndarray, bg: np.ndarray, samples: np.ndarra
                 f"{_colour(rest.polarity)} (it differs from its surroundings that way by "
                 f"{rest.unlike:.0f} grey levels there); if wrong, set animal: "
                 f"{_colour(-rest.polarity)}")
-    return (rest.background, rest_stats, max(n_px, int(rest.region.sum())), note,
-            rest_areas if rest_stats.polarity == rest.polarity else None)
+    # rest_stats were measured for rest.polarity's colour, so rest_areas count them
+    return rest.background, rest_stats, max(n_px, int(rest.region.sum())), note, rest_areas
 
 
 def fill_ghost(bg: np.ndarray, samples: np.ndarray, polarity: float, threshold: float,

@@ -180,6 +180,24 @@ class Xvfb:
 
 
 # -- screenshot scripts (tests/gui/make_screenshots*.py) ----------------------------------
+def screenshot_main(script: str, keep_name: str, shoot) -> None:
+    """A screenshot script's command line: ``[--keep DIR] [--out DIR]``; run again
+    inside a fresh Xvfb, where ``shoot(keep, out)`` grabs the window."""
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--keep", type=Path, default=Path(tempfile.gettempdir()) / keep_name)
+    parser.add_argument("--out", type=Path,
+                        default=Path(__file__).resolve().parents[2] / "docs" / "screenshots")
+    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not args.inside:
+        run_inside_xvfb(script, args.keep, args.out)
+        return
+    shoot(args.keep, args.out)
+
+
 def run_inside_xvfb(script: str, keep: Path, out: Path) -> None:
     """Run ``script --keep KEEP --out OUT --inside`` again under a fresh Xvfb."""
     import subprocess

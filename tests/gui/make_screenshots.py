@@ -10,7 +10,6 @@ dialog, the crash offer, and open scoring with the rat protocol's three states.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -21,17 +20,9 @@ sys.path.insert(0, str(HERE))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--keep", type=Path, default=Path(tempfile.gettempdir()) / "shots")
-    parser.add_argument("--out", type=Path, default=HERE.parents[1] / "docs" / "screenshots")
-    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if not args.inside:  # run again inside a fresh Xvfb
-        from gui_helpers import run_inside_xvfb
+    from gui_helpers import screenshot_main
 
-        run_inside_xvfb(__file__, args.keep, args.out)
-        return
-    shoot(args.keep, args.out)
+    screenshot_main(__file__, "shots", shoot)
 
 
 def shoot(keep: Path, out: Path) -> None:

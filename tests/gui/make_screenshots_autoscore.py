@@ -13,7 +13,6 @@ synthetic ground truth, as if scored by hand) as a second lane.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
@@ -27,17 +26,9 @@ REAL = HERE.parents[1] / ".." / "shared" / "data" / "real" / "mouse-chamber" / \
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--keep", type=Path, default=Path(tempfile.gettempdir()) / "shots_auto")
-    parser.add_argument("--out", type=Path, default=HERE.parents[1] / "docs" / "screenshots")
-    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if not args.inside:  # run again inside a fresh Xvfb
-        from gui_helpers import run_inside_xvfb
+    from gui_helpers import screenshot_main
 
-        run_inside_xvfb(__file__, args.keep, args.out)
-        return
-    shoot(args.keep, args.out)
+    screenshot_main(__file__, "shots_auto", shoot)
 
 
 def truth_bouts(spec, arena: int):
