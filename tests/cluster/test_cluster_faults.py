@@ -27,9 +27,11 @@ def test_a_worker_killed_mid_batch_loses_no_video(tmp_path):
     is SIGKILLed. Dask scores that video again on the other; the batch takes every
     video's result once: the table is byte for byte that of a run on one machine,
     with each video once."""
-    videos = make_videos(tmp_path / "data", 4, duration_s=20, first_seed=11)
-    jobs = make_jobs([str(v) for v in videos], end_s=19.5)
-    protocol = load_protocol("mouse_fst").with_overrides(window_s=(0, 19))
+    # a minute each, so that the video being scored is still being scored when its
+    # worker is killed (with 20 s, under load, it was sometimes finished just before)
+    videos = make_videos(tmp_path / "data", 4, duration_s=60, first_seed=11)
+    jobs = make_jobs([str(v) for v in videos], end_s=59.5)
+    protocol = load_protocol("mouse_fst").with_overrides(window_s=(0, 59))
     here = score_batch([j.on_one_core() for j in jobs], protocol, tmp_path / "here.csv")
     assert here.exit_status == 0
 
