@@ -100,30 +100,60 @@ def aligned_change(a: _Silhouette, b: _Silhouette) -> float:
     benchmarks/bench_fst_accuracy.py the range of single cut-offs that score an
     animal within 2 s became 2-5 times wider.)
     """
-    soft = a.soft and b.soft
-    total = (a.mass + b.mass) if soft else float(a.area + b.area)
-    if total <= 0:
-        return math.nan
-    dx, dy = a.cx - b.cx, a.cy - b.cy  # b's (u, v) lands on a's (u + dx, v + dy)
+    return aligned_changes(a, (b,))[0]
+
+
+def aligned_changes(a: _Silhouette, pasts: tuple[_Silhouette | None, ...] | list
+                    ) -> list[float]:
+    """:func:`aligned_change` of ``a`` with each of ``pasts`` (NaN for ``None``).
+
+    All are compared on one canvas, the box holding ``a`` and every past silhouette
+    moved onto it, so ``a`` is framed once per frame, not once per lag. (A larger
+    canvas only adds patches that reach past the changed pixels; as differences are
+    never negative, no such patch changed more than one inside, and the values are
+    those of comparing each pair on its own.)
+    """
+    out = [math.nan] * len(pasts)
     ha, wa = a.mask.shape
-    hb, wb = b.mask.shape
-    if soft:
-        x0, y0 = min(0, math.floor(dx)), min(0, math.floor(dy))
-        x1, y1 = max(wa, math.ceil(wb + dx) + 1), max(ha, math.ceil(hb + dy) + 1)
-        moved = cv2.warpAffine(b.mask, np.float32([[1, 0, dx - x0], [0, 1, dy - y0]]),
-                               (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR)
-    else:  # whole pixels: b only framed, not resampled
-        dx, dy = round(dx), round(dy)
-        x0, y0 = min(0, dx), min(0, dy)
-        x1, y1 = max(wa, wb + dx), max(ha, hb + dy)
-        moved = cv2.copyMakeBorder(b.mask, dy - y0, y1 - hb - dy, dx - x0, x1 - wb - dx,
-                                   cv2.BORDER_CONSTANT, value=0)
-    canvas = cv2.copyMakeBorder(a.mask, -y0, y1 - ha, -x0, x1 - wa, cv2.BORDER_CONSTANT,
-                                value=0)
-    k = patch_side(0.5 * total)
-    sums = cv2.boxFilter(cv2.absdiff(canvas, moved), cv2.CV_32F, (k, k), normalize=False,
-                         borderType=cv2.BORDER_CONSTANT)
-    return min(1.0, cv2.minMaxLoc(sums)[1] / (k * k * (SOFT_ONE if soft else 1)))
+    x0, y0, x1, y1 = 0, 0, wa, ha
+    placed = []
+    for i, b in enumerate(pasts):
+        if b is None:
+            continue
+        soft = a.soft and b.soft
+        total = (a.mass + b.mass) if soft else float(a.area + b.area)
+        if total <= 0:
+            continue
+        dx, dy = a.cx - b.cx, a.cy - b.cy  # b's (u, v) lands on a's (u + dx, v + dy)
+        hb, wb = b.mask.shape
+        if soft:  # sub-pixel: bilinear, one pixel more where the shift is fractional
+            x0, y0 = min(x0, math.floor(dx)), min(y0, math.floor(dy))
+            x1, y1 = max(x1, math.ceil(wb + dx) + 1), max(y1, math.ceil(hb + dy) + 1)
+        else:  # whole pixels: b only framed, not resampled
+            dx, dy = round(dx), round(dy)
+            x0, y0 = min(x0, dx), min(y0, dy)
+            x1, y1 = max(x1, wb + dx), max(y1, hb + dy)
+        placed.append((i, b, soft, total, dx, dy))
+    if not placed:
+        return out
+    if x0 == 0 and y0 == 0 and x1 == wa and y1 == ha:
+        canvas = a.mask
+    else:
+        canvas = cv2.copyMakeBorder(a.mask, -y0, y1 - ha, -x0, x1 - wa,
+                                    cv2.BORDER_CONSTANT, value=0)
+    for i, b, soft, total, dx, dy in placed:
+        if soft:
+            moved = cv2.warpAffine(b.mask, np.float32([[1, 0, dx - x0], [0, 1, dy - y0]]),
+                                   (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR)
+        else:
+            hb, wb = b.mask.shape
+            moved = cv2.copyMakeBorder(b.mask, dy - y0, y1 - hb - dy, dx - x0,
+                                       x1 - wb - dx, cv2.BORDER_CONSTANT, value=0)
+        k = patch_side(0.5 * total)
+        sums = cv2.boxFilter(cv2.absdiff(canvas, moved), cv2.CV_32F, (k, k),
+                             normalize=False, borderType=cv2.BORDER_CONSTANT)
+        out[i] = min(1.0, cv2.minMaxLoc(sums)[1] / (k * k * (SOFT_ONE if soft else 1)))
+    return out
 
 
 def patch_side(area_px: float) -> int:
@@ -389,7 +419,7 @@ class ArenaTracker:
         longest = max(self.lags_s)
         while len(ring) > 1 and ring[1].time_s <= sil.time_s - longest + 1e-9:
             ring.popleft()
-        changes = []
+        pasts = []
         for lag in self.lags_s:
             target = sil.time_s - lag
             # the newest silhouette at or before the target time
@@ -399,8 +429,8 @@ class ArenaTracker:
                     break
                 past = old
             usable = past is not None and past.time_s >= target - lag
-            changes.append(aligned_change(sil, past) if usable else math.nan)
-        return changes
+            pasts.append(past if usable else None)
+        return aligned_changes(sil, pasts)
 
     def _lost(self, time_s: float) -> None:
         self._last_box = None

@@ -23,11 +23,12 @@ For each arena the animal is segmented against a background model, and its
    ``growth_limit`` times the animal's usual area (a hand's shadow) is cut back to
    the pixels near its core, which a shadow never reaches.
 4. **Mobility**: the silhouette now is compared with the silhouettes ``lags_s``
-   seconds earlier after shifting it so the two centroids coincide. ``change =
-   changed pixels / (area_now + area_then)``: EthoVision's ratio, with the animal's
-   drift with the water removed, over fixed time lags rather than one frame so
-   that it does not depend on the frame rate. A frame's mobility combines the
-   changes just before and just after it
+   seconds earlier after shifting them so the centroids coincide (the animal's
+   drift with the water removed); the change is how much the most-changed square
+   patch of the silhouette changed, a patch about a third of the animal's side
+   (:func:`~behavior.fst.tracker.aligned_change`). Fixed time lags rather than
+   one frame, so that it does not depend on the frame rate. A frame's mobility
+   combines the changes just before and just after it
    (:func:`~behavior.fst.tracker.mobility_around`), so bouts are not shifted by
    the lag.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pandas as pd
@@ -249,25 +251,40 @@ def test_aligned_change_is_the_most_changed_patch_after_centroid_alignment():
     assert aligned_change(_sil(a.T.copy()), _sil(limbs.T.copy())) == pytest.approx(1.0)
 
 
+def _direct_patch_change(sa, sb) -> float:
+    """The mobility measure by a plain loop: b moved by the rounded centroid
+    difference, every k x k patch (partly outside counts as unchanged) counted."""
+    from behavior.fst.tracker import patch_side
+
+    dx, dy = round(sa.cx - sb.cx), round(sa.cy - sb.cy)
+    big = np.zeros((80, 80), int)
+    big2 = np.zeros((80, 80), int)
+    big[30:30 + sa.mask.shape[0], 30:30 + sa.mask.shape[1]] = sa.mask
+    big2[30 + dy:30 + dy + sb.mask.shape[0], 30 + dx:30 + dx + sb.mask.shape[1]] = sb.mask
+    diff = np.abs(big - big2)
+    k = patch_side(0.5 * (sa.area + sb.area))
+    return max(diff[y:y + k, x:x + k].sum() for y in range(80 - k) for x in range(80 - k)) / k**2
+
+
 def test_aligned_change_of_binary_silhouettes_matches_a_direct_count():
-    """Random blobs against a plain loop: b moved by the rounded centroid difference,
-    every k x k patch (partly outside counts as unchanged) counted."""
-    from behavior.fst.tracker import aligned_change, patch_side
+    """Random blobs against a plain loop, one pair at a time and, as the tracker
+    compares them, several past silhouettes at once on one canvas."""
+    from behavior.fst.tracker import aligned_change, aligned_changes
 
     rng = np.random.default_rng(3)
+
+    def blob():
+        shape = (rng.integers(8, 20), rng.integers(8, 20))
+        return _sil((rng.random(shape) < 0.6).astype(np.uint8))
+
     for _ in range(20):
-        a = (rng.random((rng.integers(8, 20), rng.integers(8, 20))) < 0.6).astype(np.uint8)
-        b = (rng.random((rng.integers(8, 20), rng.integers(8, 20))) < 0.6).astype(np.uint8)
-        sa, sb = _sil(a), _sil(b)
-        dx, dy = round(sa.cx - sb.cx), round(sa.cy - sb.cy)
-        big = np.zeros((80, 80), int)
-        big2 = np.zeros((80, 80), int)
-        big[30:30 + a.shape[0], 30:30 + a.shape[1]] = a
-        big2[30 + dy:30 + dy + b.shape[0], 30 + dx:30 + dx + b.shape[1]] = b
-        diff = np.abs(big - big2)
-        k = patch_side(0.5 * (sa.area + sb.area))
-        best = max(diff[y:y + k, x:x + k].sum() for y in range(80 - k) for x in range(80 - k))
-        assert aligned_change(sa, sb) == pytest.approx(best / k**2), (k, dx, dy)
+        sa, sb, sc = blob(), blob(), blob()
+        want_b, want_c = _direct_patch_change(sa, sb), _direct_patch_change(sa, sc)
+        assert aligned_change(sa, sb) == pytest.approx(want_b)
+        together = aligned_changes(sa, [sb, None, sc])
+        assert together[0] == pytest.approx(want_b)
+        assert math.isnan(together[1])
+        assert together[2] == pytest.approx(want_c)
 
 
 def test_aligned_change_of_soft_silhouettes_ignores_where_they_lie():
