@@ -195,14 +195,19 @@ def where_it_errs(paths: list, traces: Path) -> None:
     by_name = {p.name: p for p in paths}
     parts = dict(first_s=0.0, last_s=0.0, inside_s=0.0, extra_s=0.0)
     fixed = {c: [] for c in FIXED_CUTOFFS}
-    for tp in find_traces(traces):
-        trace = relabel_immobile(read_trace(tp), protocol)
+    read = [read_trace(tp) for tp in find_traces(traces)]
+    per_video: dict[str, int] = {}
+    for trace in read:
+        name = Path(str(trace.video)).name
+        per_video[name] = per_video.get(name, 0) + 1
+    for trace in read:
         path = by_name.get(Path(str(trace.video)).name)
         if path is None:
             continue
         truth = gen.load_truth(path)
-        if trace.arena > len(truth["animals"]):
-            continue
+        if per_video[path.name] != len(truth["animals"]):
+            continue  # arenas counted wrong: left out, as in the set's figures
+        trace = relabel_immobile(trace, protocol)
         animal = truth["animals"][trace.arena - 1]
         states = gen.states_from_runs(animal["runs"], truth["n_frames"])
         t = trace.table["time_s"].to_numpy()
