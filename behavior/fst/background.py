@@ -11,6 +11,7 @@ Pure functions of arrays, except :func:`sample_video`, which reads the video.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -25,6 +26,8 @@ from behavior.fst.resting import find_resting_animal
 from behavior.io.video import ArrayVideo, Frame, VideoReader
 from behavior.notices import Notice
 from behavior.protocols import FstProtocol
+
+log = logging.getLogger(__name__)
 
 #: Number of frames sampled over the video for the background median.
 N_SAMPLES = 30
@@ -325,6 +328,35 @@ def without_resting_animal(
 RESTING_PRESENCE = 0.8
 
 
+#: A resting animal's region (:func:`~behavior.fst.resting.find_resting_animal`) is
+#: at most this many times the area of the animal seen moving in most samples.
+#: (Found: a cylinder wall's wandering reflection joined to a faint ghost, a region
+#: 38 times the animal's area, taken for a light animal resting; see
+#: :func:`_larger_than_the_animal`.)
+REST_REGION_LIMIT = 6.0
+
+
+def _larger_than_the_animal(region: np.ndarray, median: np.ndarray, samples: np.ndarray,
+                            thresholds: dict[float, float], min_area: float) -> bool:
+    """Whether a resting animal's ``region`` is far larger (:data:`REST_REGION_LIMIT`)
+    than the animal seen against the samples' ``median`` in most of them (at least
+    :data:`RESTING_PRESENCE`; the median of its largest blobs, in either colour of
+    ``thresholds``). Such a region holds more than an animal: the edges of a
+    reflection that wanders on a wall, the surface line, the paths of an animal that
+    swims. An animal resting nearly all the time is not seen in most samples, and is
+    never refused this way."""
+    size = 0.0
+    for polarity, threshold in thresholds.items():
+        areas = largest_blobs(median, samples, polarity, threshold)
+        if share_seen(areas, min_area) >= RESTING_PRESENCE:
+            size = max(size, float(np.median(areas)))
+    if size <= 0 or region.sum() <= REST_REGION_LIMIT * size:
+        return False
+    log.info("a resting animal's region of %d px was not taken: the animal seen in most "
+             "samples is about %.0f px", int(region.sum()), size)
+    return True
+
+
 def _colour(polarity: float) -> str:
     return "dark" if polarity > 0 else "light"
 
@@ -350,7 +382,8 @@ def _without_still_animal(median: np.ndarray, bg: np.ndarray, samples: np.ndarra
     # a ghost cleared (fill_ghost) may leave the animal's core, never uncovered, behind
     start = bg if n_px and not ambiguous else None
     rest = find_resting_animal(median, samples, thresholds, min_area, start)
-    if rest is None:
+    if rest is None or _larger_than_the_animal(rest.region, median, samples, thresholds,
+                                               min_area):
         return bg, stats, n_px, note, areas
     rest_stats = arena_thresholds(rest.background, samples, _colour(rest.polarity))
     rest_areas = largest_blobs(rest.background, samples, rest.polarity, rest_stats.threshold)

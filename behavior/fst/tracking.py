@@ -71,9 +71,10 @@ log = logging.getLogger(__name__)
 #: tracked as two halves; 3: sampled frames unlike the rest, e.g. a title card, left
 #: out of the background; 4: soft silhouettes, an animal resting in the background
 #: found, arenas split only on strong evidence; 5: mobility from the most-changed
-#: patch of the silhouette), so that ``fst score --resume`` tracks again rather than
-#: mixing traces of two versions in one table.
-TRACKING_REVISION = 5
+#: patch of the silhouette; 6: no resting animal far larger than the animal seen
+#: moving), so that ``fst score --resume`` tracks again rather than mixing traces of
+#: two versions in one table.
+TRACKING_REVISION = 6
 #: A recording whose frames end this long or more before the end its header declares
 #: (and before the test's end) breaks off: an error notice says where.
 BREAK_TOLERANCE_S = 1.0
