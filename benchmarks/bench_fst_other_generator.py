@@ -95,11 +95,7 @@ def score(paths: list, out_csv: Path, jobs: int) -> float:
     if out_csv.exists():
         out_csv.unlink()
     cmd = [sys.executable, "-m", "behavior", "fst", "score", *map(str, paths),
-           "--out", str(out_csv), "--no-progress"]
-    helptext = subprocess.run([sys.executable, "-m", "behavior", "fst", "score", "--help"],
-                              capture_output=True, text=True, cwd=REPO).stdout
-    if "--jobs" in helptext:
-        cmd += ["--jobs", str(jobs)]
+           "--out", str(out_csv), "--no-progress", "--jobs", str(jobs)]
     t0 = time.time()
     run = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     dt = time.time() - t0

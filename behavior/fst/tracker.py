@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -103,8 +104,7 @@ def aligned_change(a: _Silhouette, b: _Silhouette) -> float:
     return aligned_changes(a, (b,))[0]
 
 
-def aligned_changes(a: _Silhouette, pasts: tuple[_Silhouette | None, ...] | list
-                    ) -> list[float]:
+def aligned_changes(a: _Silhouette, pasts: Sequence[_Silhouette | None]) -> list[float]:
     """:func:`aligned_change` of ``a`` with each of ``pasts`` (NaN for ``None``).
 
     All are compared on one canvas, the box holding ``a`` and every past silhouette

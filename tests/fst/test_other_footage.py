@@ -56,4 +56,3 @@ def test_a_wandering_wall_reflection_is_not_taken_for_a_resting_light_animal(tmp
     # at most a ghost of about the animal's size was cleared (it was 29,655 px)
     assert all(a.ghost_px < 3000 for a in setup.arenas)
     assert not [n for a in setup.arenas for n in a.notices if n.code == "colour_unclear"]
-
