@@ -171,6 +171,18 @@ DIVIDER_RATIO = 0.6
 #: dim MJPEG video: 0-5.5; a real chamber's posts: up to 25, where things move on
 #: one side only).
 DIVIDER_EDGE = 10.0
+#: Two animals seen at once, each in its own strip, in fewer than half the samples (one
+#: of them rests where the median has absorbed it, so it is unseen in the others) is
+#: still strong evidence when nothing at all moves between the strips: at each cut a
+#: column as quiet as this (same ratio as :data:`DIVIDER_RATIO`; side-by-side
+#: cylinders without dividers: 0.06-0.16 on the independent generator's footage, up
+#: to 0.42 on ours; one chamber or cylinder at its quietest middle column: 0.37-1.4,
+#: the real chamber 0.43) ...
+QUIET_GAP_RATIO = 0.3
+#: ... and the animals seen at once in at least this share of the samples (one chamber
+#: or cylinder, a swimmer and its reflection or ghost: up to 0.30; two cylinders whose
+#: left animal rests half the test: 0.50).
+AT_ONCE_SHARE = 0.25
 #: A quieter middle column than this (same ratio) hints at two arenas, not enough to
 #: split: one arena, with a notice.
 WEAK_DIVIDER_RATIO = 0.75
@@ -222,6 +234,28 @@ def seen_blobs(samples: np.ndarray, background: np.ndarray, min_area: float = 4.
     return SeenBlobs(blobs, 0.3 * float(np.median(sizes)) if sizes else 0.0)
 
 
+def strip_counts(seen: SeenBlobs, sign: float, bounds: Sequence[int] | None = None
+                 ) -> list[int]:
+    """Per sample, the blobs of ``sign`` of at least an animal's size, or with ``bounds``
+    (column edges of strips) the strips they are in."""
+    counts = []
+    for found in seen.blobs[sign]:
+        found = [b for b in found if b[0] >= seen.smallest]
+        if bounds is None:
+            counts.append(len(found))
+        else:
+            counts.append(len({int(np.searchsorted(bounds, x, side="right"))
+                               for _, x in found}))
+    return counts
+
+
+def at_once_share(seen: SeenBlobs, bounds: Sequence[int]) -> float:
+    """The share of the samples in which an animal-sized blob of one sign is seen in
+    each of the strips between ``bounds`` (the inner column edges) at once."""
+    return max(float(np.mean(np.asarray(strip_counts(seen, sign, bounds)) > len(bounds)))
+               if seen.blobs[sign] else 0.0 for sign in (1.0, -1.0))
+
+
 def count_animals(samples: np.ndarray | SeenBlobs, background: np.ndarray | None = None,
                   min_area: float = 4.0, bounds: Sequence[int] | None = None) -> int:
     """Number of animals seen at once: the median over samples of the blobs that
@@ -237,14 +271,7 @@ def count_animals(samples: np.ndarray | SeenBlobs, background: np.ndarray | None
                                                                        min_area)
     best = 0
     for sign in (1.0, -1.0):
-        counts = []
-        for found in seen.blobs[sign]:
-            found = [b for b in found if b[0] >= seen.smallest]
-            if bounds is None:
-                counts.append(len(found))
-            else:
-                strips = {int(np.searchsorted(bounds, x, side="right")) for _, x in found}
-                counts.append(len(strips))
+        counts = strip_counts(seen, sign, bounds)
         best = max(best, int(np.median(counts)) if counts else 0)
     return max(1, best)
 
@@ -285,18 +312,30 @@ def dividers_for(profile: np.ndarray, n: int, edges: np.ndarray) -> bool:
     a vertical edge in the background within 3 px of it (:data:`DIVIDER_EDGE`; the
     quiet water between two places an animal happened to be, in few samples, has
     none)."""
+    bounds, ratios = gap_ratios(profile, n)
+    return all(ratio <= DIVIDER_RATIO
+               and edges[max(0, cut - 3):cut + 4].max() >= DIVIDER_EDGE
+               for cut, ratio in zip(bounds[1:-1], ratios, strict=True))
+
+
+def gap_ratios(profile: np.ndarray, n: int) -> tuple[list[int], list[float]]:
+    """The column edges of ``n`` strips (:func:`strip_bounds`) and, at each cut, its
+    motion as a fraction of the usual (75th percentile) of the strip on either side,
+    whichever is less."""
     bounds = strip_bounds(profile, n)
     levels = [np.percentile(profile[bounds[i]:bounds[i + 1]], 75) for i in range(n)]
-    return all(profile[bounds[i]] <= DIVIDER_RATIO * min(levels[i - 1], levels[i])
-               and edges[max(0, bounds[i] - 3):bounds[i] + 4].max() >= DIVIDER_EDGE
-               for i in range(1, n))
+    return bounds, [float(profile[bounds[i]] / max(min(levels[i - 1], levels[i]), 1e-9))
+                    for i in range(1, n)]
 
 
 def count_arenas(samples: np.ndarray, background: np.ndarray, most: int = 4
                  ) -> tuple[int, str]:
     """How many side-by-side arenas, and the evidence: ``"dividers"`` (columns where
     nothing moves between columns that do, :func:`dividers_for`), ``"animals"`` (that
-    many animals seen at once, in as many strips, :func:`count_animals`), or, for one
+    many animals seen at once, in as many strips, in most samples,
+    :func:`count_animals`; or in some, :data:`AT_ONCE_SHARE`, with nothing moving
+    between the strips, :data:`QUIET_GAP_RATIO`: an animal resting where the median
+    has absorbed it is unseen in the other samples), or, for one
     arena, ``""`` (nothing hinted at more) or a weaker hint of two that was not
     enough to split: ``"two blobs"`` (two blobs at once) or ``"quiet middle"`` (a
     column in the middle moving less than :data:`WEAK_DIVIDER_RATIO` of either side,
@@ -311,7 +350,10 @@ def count_arenas(samples: np.ndarray, background: np.ndarray, most: int = 4
     seen = seen_blobs(samples, background)
     n_anim = 1
     for n in range(most, 1, -1):
-        if count_animals(seen, bounds=strip_bounds(smooth, n)[1:-1]) >= n:
+        bounds = strip_bounds(smooth, n)[1:-1]
+        if count_animals(seen, bounds=bounds) >= n or (
+                max(gap_ratios(raw, n)[1]) <= QUIET_GAP_RATIO
+                and at_once_share(seen, bounds) >= AT_ONCE_SHARE):
             n_anim = n
             break
     if n_div == 1 and n_anim == 1:

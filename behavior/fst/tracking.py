@@ -72,9 +72,10 @@ log = logging.getLogger(__name__)
 #: out of the background; 4: soft silhouettes, an animal resting in the background
 #: found, arenas split only on strong evidence; 5: mobility from the most-changed
 #: patch of the silhouette; 6: no resting animal far larger than the animal seen
-#: moving), so that ``fst score --resume`` tracks again rather than mixing traces of
+#: moving; 7: two animals seen at once in some samples, nothing moving between them,
+#: are two arenas), so that ``fst score --resume`` tracks again rather than mixing traces of
 #: two versions in one table.
-TRACKING_REVISION = 6
+TRACKING_REVISION = 7
 #: A recording whose frames end this long or more before the end its header declares
 #: (and before the test's end) breaks off: an error notice says where.
 BREAK_TOLERANCE_S = 1.0
