@@ -150,13 +150,12 @@ def calibrate(
     rows = []
     for min_bout in min_bouts:
         for threshold in grid:
-            p = protocol.with_overrides(threshold=float(threshold), min_bout_s=float(min_bout),
-                                        smoothing_s=0.0)
+            p = protocol.with_overrides(threshold=float(threshold), min_bout_s=float(min_bout))
             totals, states = [], []
             for v in videos:
                 t = by_id[v]
-                auto = Rater("auto", "auto", "", {v: immobility_bouts(t.time_s, smoothed[v], p,
-                                                                      t.end_s)})
+                auto = Rater("auto", "auto", "", {v: immobility_bouts(t.time_s, t.mobility, p, t.end_s,
+                                                                      smoothed=smoothed[v])})
                 prof = profile(auto, v, window, ends[v], bin_s)
                 totals.append(prof.immobility_s)
                 states.append(prof.bins)

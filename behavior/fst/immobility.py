@@ -25,6 +25,13 @@ The threshold (:func:`choose_threshold`) is the protocol's number, or, with
 Both are measured in the scored window, on frames where the animal is of its
 usual size.
 
+A frame a little above the threshold (up to :data:`FLICKER_REACH` times it) whose
+mobility does not **flicker** (:func:`flicker`) more than the animal's floating does
+(:data:`FLICKER_RATIO`) is floating too: a floating body that turns, drifts or settles
+after a swim changes smoothly, while strokes, even barely paddling, make the mobility
+flicker frame by frame (:func:`smooth_rises`). This holds for a protocol's fixed
+threshold too.
+
 An animal whose quietest stretches move more than :data:`MAX_STILL` (it may never
 float, or floats so briefly that its gentle swimming sets the still level) is scored
 with :data:`MAX_STILL` as its threshold, one with too few frames with
@@ -112,6 +119,21 @@ VALLEY_RISE_SPAN = 0.7
 #: level (with the patch measure, synthetic animals' floating peaks at 0.95-1.54 times
 #: it; 1.7 and 2.0 alike on the open sets, 2.5 worse).
 FLOATING_PEAK = (1.3, 1.7)
+#: A frame above the threshold is floating all the same when its mobility flickers
+#: (:func:`flicker`) at most this many times as much as the animal's floating does
+#: (the median over its frames below the threshold): a floating body that turns,
+#: drifts or settles after a swim changes smoothly; strokes, even of an animal
+#: barely paddling, make the mobility flicker frame by frame. Chosen on the tuning
+#: sets of benchmarks/bench_fst_accuracy.py (1.2 and 1.3 alike there, 1.4 worse on
+#: tuning-3, 2.26 -> 2.62 s); the independent generator's floating, more restless,
+#: would take 1.5 or more (its draw 1: MAE 17.3 s at 1.3, 14.5 at 1.5).
+FLICKER_RATIO = 1.3
+#: ... and its mobility is at most this many times the threshold (a vigorous smooth
+#: movement, a climb, stays movement; 3 and no limit scored alike on the open sets).
+FLICKER_REACH = 3.0
+#: ... once the animal has floated (been below the threshold) this long (s) in all:
+#: with less, its floating's flicker is not known.
+FLICKER_MIN_S = 15.0
 #: An animal whose still level is over this many times that of the other animals in
 #: its video (the median of theirs: same camera, water and compression, so their
 #: floating looks alike) hardly floats: the others' still level is used for it
@@ -149,16 +171,76 @@ def smooth_mobility(time_s: np.ndarray, mobility: np.ndarray, smoothing_s: float
     m = np.asarray(mobility, dtype=float)
     if smoothing_s <= 0 or m.size < 3:
         return m.copy()
-    dt = float(np.median(np.diff(time_s))) if m.size > 1 else 1.0
-    # slack so that times read back from a file (rounded) give the same width
-    width = max(1, int(np.floor(smoothing_s / dt + 0.5 + 1e-6)))
-    if width % 2 == 0:
-        width += 1
+    width = smoothing_width(time_s, smoothing_s)
     missing = np.isnan(m)
     filled = np.where(missing, np.nanmedian(m) if (~missing).any() else 0.0, m)
     out = moving_median(filled, width)
     out[missing] = np.nan
     return out
+
+
+def smoothing_width(time_s: np.ndarray, smoothing_s: float) -> int:
+    """``smoothing_s`` in frames (odd, at least 1), from the median frame interval."""
+    t = np.asarray(time_s, float)
+    dt = float(np.median(np.diff(t))) if t.size > 1 else 1.0
+    # slack so that times read back from a file (rounded) give the same width
+    width = max(1, int(np.floor(smoothing_s / dt + 0.5 + 1e-6)))
+    return width + 1 if width % 2 == 0 else width
+
+
+def flicker(time_s: np.ndarray, mobility: np.ndarray, smoothed: np.ndarray,
+            smoothing_s: float) -> np.ndarray:
+    """How much the mobility flickers, frame by frame: over a centred window of
+    ``smoothing_s``, the larger of the mean of ``|mobility - smoothed|`` and half the
+    mean change from one frame to the next (a stroke every other frame leaves the
+    moving median on each frame's own value; the change between frames sees it).
+    Means over the frames where the animal was found; NaN where it was not. Strokes
+    make the mobility flicker; a body that turns, drifts or settles changes
+    smoothly."""
+    m = np.asarray(mobility, float)
+    width = smoothing_width(time_s, smoothing_s)
+    departure = _window_mean(np.abs(m - np.asarray(smoothed, float)), width)
+    steps = _window_mean(0.5 * np.abs(np.diff(m, prepend=m[:1])), width)
+    out = np.fmax(departure, steps)
+    out[~np.isfinite(m)] = np.nan
+    return out
+
+
+def _window_mean(values: np.ndarray, width: int) -> np.ndarray:
+    """Centred mean over ``width`` frames of the finite ``values`` (NaN where none)."""
+    found = np.isfinite(values)
+    kernel = np.ones(width)
+    total = np.convolve(np.where(found, values, 0.0), kernel, mode="same")
+    count = np.convolve(found.astype(float), kernel, mode="same")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / count
+
+
+def smooth_rises(time_s: np.ndarray, mobility: np.ndarray, smoothed: np.ndarray,
+                 below: np.ndarray, threshold: float, smoothing_s: float) -> np.ndarray:
+    """Frames above the threshold that are floating all the same (see the module's
+    docstring): up to :data:`FLICKER_REACH` times the threshold, with a
+    :func:`flicker` of at most :data:`FLICKER_RATIO` times the median flicker of
+    the frames ``below`` it (the animal's floating). None without smoothing, with
+    less than :data:`FLICKER_MIN_S` s below the threshold (too little floating to
+    know how it flickers), or when the floating does not flicker at all."""
+    none = np.zeros(below.shape, bool)
+    t = np.asarray(time_s, float)
+    if smoothing_s <= 0 or t.size < 3:
+        return none
+    dt = float(np.median(np.diff(t)))
+    if below.sum() * dt < FLICKER_MIN_S:
+        return none
+    flick = flicker(t, mobility, smoothed, smoothing_s)
+    floating = below & np.isfinite(flick)
+    if floating.sum() * dt < FLICKER_MIN_S:
+        return none
+    level = float(np.median(flick[floating]))
+    if level <= 0:
+        return none  # floating that never flickers (a still picture): nothing to go by
+    with np.errstate(invalid="ignore"):
+        return ((flick <= FLICKER_RATIO * level) & (smoothed > threshold)
+                & (smoothed <= FLICKER_REACH * threshold))
 
 
 def moving_median(values: np.ndarray, width: int) -> np.ndarray:
@@ -359,28 +441,34 @@ def measured_levels(t: np.ndarray, smoothed: np.ndarray, protocol: FstProtocol,
 
 
 def immobile_flags(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProtocol,
-                   threshold: float | None = None, area_px: np.ndarray | None = None
-                   ) -> np.ndarray:
+                   threshold: float | None = None, area_px: np.ndarray | None = None,
+                   smoothed: np.ndarray | None = None) -> np.ndarray:
     """Frames whose (smoothed) mobility is at or below the threshold: ``threshold``
-    if given, else the protocol's (:func:`choose_threshold`, with ``area_px``).
+    if given, else the protocol's (:func:`choose_threshold`, with ``area_px``); and
+    frames a little above it whose mobility rises smoothly, without the flicker of
+    strokes (:func:`smooth_rises`).
 
     Frames with no animal (NaN mobility) are never immobile. The minimum bout
     duration is applied afterwards, on bouts (:func:`immobility_bouts`).
+    ``smoothed``: the mobility already smoothed (:func:`smooth_mobility`).
     """
-    smoothed = smooth_mobility(time_s, mobility, protocol.smoothing_s)
+    if smoothed is None:
+        smoothed = smooth_mobility(time_s, mobility, protocol.smoothing_s)
     if threshold is None:
         threshold = choose_threshold(time_s, mobility, protocol, smoothed, area_px).threshold
     with np.errstate(invalid="ignore"):
-        return smoothed <= threshold
+        below = smoothed <= threshold
+    return below | smooth_rises(time_s, mobility, smoothed, below, threshold,
+                                protocol.smoothing_s)
 
 
 def immobility_bouts(
     time_s: np.ndarray, mobility: np.ndarray, protocol: FstProtocol, end_s: float | None = None,
-    threshold: float | None = None,
+    threshold: float | None = None, smoothed: np.ndarray | None = None,
 ) -> np.ndarray:
     """Immobility bouts ``[start_s, end_s)`` of at least ``protocol.min_bout_s``
-    (``threshold``: as :func:`immobile_flags`)."""
-    flags = immobile_flags(time_s, mobility, protocol, threshold)
+    (``threshold``, ``smoothed``: as :func:`immobile_flags`)."""
+    flags = immobile_flags(time_s, mobility, protocol, threshold, smoothed=smoothed)
     return apply_min_bout(frames_to_bouts(time_s, flags, end_s), protocol.min_bout_s)
 
 

@@ -264,7 +264,8 @@ def test_the_levels_come_from_the_window_and_frames_of_the_animals_size():
 def test_restless_floating_is_not_taken_for_where_movement_begins():
     """An animal floating 160 of 200 s, its floating restless (a light that changes,
     compression): its level wanders evenly (on a log scale) between 0.025 and 0.05
-    and back over each 80 s; it swims at 0.13 for 40 s. Floating lies above 1.5 times its still
+    and back over each 80 s; it swims at 0.13 for 40 s (strokes flicker about it, +-0.03
+    every other frame; the moving median stays 0.13). Floating lies above 1.5 times its still
     level for far longer than 2 s, so 'sustained movement' began inside the floating
     and the threshold cut the restless floating off. The density has a clear valley
     between the floating and the swimming: movement is looked for above it."""
@@ -279,7 +280,7 @@ def test_restless_floating_is_not_taken_for_where_movement_begins():
     fps = 10.0
     t = np.arange(int(80 * fps)) / fps
     wander = 10 ** (np.log10(0.025) + np.log10(2.0) * (1 - np.abs(t / 40 - 1)))
-    values = np.r_[wander, np.full(int(40 * fps), 0.13), wander]
+    values = np.r_[wander, np.tile([0.13, 0.16, 0.13, 0.10], int(10 * fps)), wander]
     trace = _trace_of([(v, 1 / fps) for v in values], fps=fps)
     protocol = _auto_protocol()
     smoothed = smooth_mobility(trace.time_s, trace.mobility, protocol.smoothing_s)
@@ -371,3 +372,68 @@ def test_a_still_level_near_the_most_floating_does_is_flagged():
     # a fixed threshold: the still level is not used, nothing to warn about
     fixed = score_trace(_trace_of(unit * 10), _auto_protocol(threshold=0.2)).row()
     assert "quietest stretches" not in fixed["warnings"]
+
+
+def test_flicker_known_values():
+    from behavior.fst.immobility import flicker, smooth_mobility
+
+    t = np.arange(250) / 25.0
+    steady = np.full(t.size, 0.2)
+    assert np.allclose(flicker(t, steady, smooth_mobility(t, steady, 0.5), 0.5), 0.0)
+    # a stroke every other frame, +-0.05 about 0.2: the moving median follows each
+    # frame, the change between frames is 0.1, half of it 0.05
+    strokes = 0.2 + 0.05 * (-1.0) ** np.arange(t.size)
+    got = flicker(t, strokes, smooth_mobility(t, strokes, 0.5), 0.5)
+    assert np.allclose(got[10:-10], 0.05)
+    # a strong but slow swell (0.1 over 4 s) barely flickers: the frame-to-frame change
+    # of a sine of amplitude A, angular frequency w, at 25 fps is at most A w / 25
+    swell = 0.2 + 0.1 * np.sin(2 * np.pi * t / 4.0)
+    got = flicker(t, swell, smooth_mobility(t, swell, 0.5), 0.5)
+    assert np.nanmax(got[10:-10]) <= 0.5 * 0.1 * (2 * np.pi / 4.0) / 25 + 1e-9
+    gaps = strokes.copy()
+    gaps[100:110] = np.nan
+    got = flicker(t, gaps, smooth_mobility(t, gaps, 0.5), 0.5)
+    assert np.isnan(got[100:110]).all() and np.isfinite(got[:100]).all()
+
+
+def _restless_floater(seed: int = 11, fps: float = 25.0):
+    """240 s at ``fps``: floating 100 s; floating with slow swells of the body 40 s
+    (turning, drifting: mobility up to 0.15, smooth); barely paddling 40 s (0.16,
+    flickering with its strokes at 6 Hz); swimming 60 s. Camera noise on every frame.
+    Immobile in truth: the first 140 s."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(240 * fps)) / fps
+    m = np.where(t < 100, 0.05, 0.0)
+    swell = (t >= 100) & (t < 140)
+    m[swell] = 0.05 + 0.1 * (1 - np.cos(2 * np.pi * (t[swell] - 100) / 5.0)) / 2
+    paddle = (t >= 140) & (t < 180)
+    m[paddle] = 0.16 + 0.06 * np.sign(np.sin(2 * np.pi * 6 * t[paddle]))
+    swim = t >= 180
+    m[swim] = 0.5 + 0.15 * np.sign(np.sin(2 * np.pi * 7 * t[swim]))
+    return t, np.clip(m + rng.normal(0, 0.01, t.size), 0.0, None)
+
+
+def test_floating_that_swells_smoothly_is_floating_and_paddling_is_not(monkeypatch):
+    import pandas as pd
+
+    import behavior.fst.immobility as immobility
+    from behavior.fst.scoring import score_trace
+    from behavior.fst.traces import Trace
+
+    protocol = _auto_protocol().with_overrides(window_s=(0, 240), duration_s=240)
+    for fps in (25.0, 15.0):
+        t, m = _restless_floater(fps=fps)
+        table = pd.DataFrame({"frame": np.arange(t.size), "time_s": t, "x_px": 50.0,
+                              "y_px": 100.0, "area_px": 1600.0, "mobility": m,
+                              "immobile": 0})
+        trace = Trace("v.mp4", 1, table, 240.0)
+        row = score_trace(trace, protocol).row()
+        # the swells lie above the threshold, but do not flicker: floating (some of
+        # their frames, where the camera noise happens to flicker more than 1.3 times
+        # the floating's median, stay movement: 134.8 s at 25 fps, 133.3 at 15)
+        assert row["threshold"] < 0.15
+        assert 132.0 <= row["immobility_s"] <= 140.5, fps
+        # by the threshold alone, the swells' tops are movement (118.4 s, 117.3 s)
+        monkeypatch.setattr(immobility, "FLICKER_RATIO", 0.0)
+        assert score_trace(trace, protocol).row()["immobility_s"] < 120.0
+        monkeypatch.undo()
