@@ -208,6 +208,10 @@ class FstProtocol:
     min_bout_s
         Immobile stretches shorter than this are counted as mobile; also the
         minimum duration of the bout that ends the latency.
+    brief_movement_s
+        A mobile stretch shorter than this between two immobility bouts (each of
+        at least ``min_bout_s``) counts as immobility: a kick or a twitch while
+        floating (0, the default: none; the shipped mouse_fst: 0.5).
     smoothing_s
         Width of the centred moving median applied to the mobility trace before
         thresholding (0 = none).
@@ -246,6 +250,7 @@ class FstProtocol:
     threshold: float | str
     min_bout_s: float
     smoothing_s: float = 0.0
+    brief_movement_s: float = 0.0
     blur_px: float = 0.75
     background_s: float = 20.0
     shake_px: float | str = "auto"
@@ -314,6 +319,7 @@ def parse_fst_protocol(data: Mapping[str, Any], path: str | Path) -> FstProtocol
         threshold=_auto_or_number(s, "threshold", 0, 1),
         min_bout_s=s.number("min_bout_s", 0.0, min=0),
         smoothing_s=s.number("smoothing_s", 0.0, min=0),
+        brief_movement_s=s.number("brief_movement_s", 0.0, min=0),
         blur_px=s.number("blur_px", 0.75, min=0),
         background_s=s.number("background_s", 20.0, min=0, min_exclusive=True),
         shake_px=_auto_or_number(s, "shake_px", 0, 20),

@@ -413,33 +413,33 @@ TUNED_ON = ("tuning", "tuning-2", "tuning-3")
 STATUS = {
     "held-out": "its errors led to changes in the second round; its set MAE chose a constant "
                 "in the fourth; looked at per animal in the fifth; its set figures printed by the "
-                "eighth round's sweep of the flicker ratio (chosen on the tuning sets)",
+                "eighth round's sweeps (flicker ratio, brief movements; chosen on the tuning sets)",
     "held-out-2": "looked at per animal in the fourth and fifth rounds; its set figures "
-                  "printed by the eighth round's sweep of the flicker ratio",
+                  "printed by the eighth round's sweeps (flicker ratio, brief movements)",
     "held-out-3": "per-animal errors seen once before the fourth round; set figures read "
                   "four times; looked at per animal in the fifth; its set figures printed "
-                  "by the eighth round's sweep of the flicker ratio",
+                  "by the eighth round's sweeps (flicker ratio, brief movements)",
     "held-out-4": "blind; set figures read four times in the fourth round, twice in the "
                   "fifth, three times in the sixth (the patch measure; then its density "
                   "smoothing), once in the seventh (a set-up change that moved no score), "
-                  "twice in the eighth (the flicker rule; then its "
-                  "frame-to-frame part)",
+                  "three times in the eighth (the flicker rule; its "
+                  "frame-to-frame part; brief movements joined)",
     "held-out-5": "blind; scored once, at the end of the fourth round (and by the rule "
                   "before it, from the same traces); read twice in the fifth, three "
                   "times in the sixth (the patch measure; then its density smoothing), "
-                  "once in the seventh (a set-up change that moved no score), twice in the "
-                  "eighth (the flicker rule; then its frame-to-frame part)",
+                  "once in the seventh (a set-up change that moved no score), three times in "
+                  "the eighth (the flicker rule; its frame-to-frame part; brief movements joined)",
     "held-out-6": "blind; drawn at random from the generator's range before the fifth "
                   "round; scored with the fourth round's rule, then the fifth's, then "
                   "three times with the sixth's (the patch measure; then its density "
                   "smoothing), once in the seventh (a set-up change that moved no score), "
-                  "twice in the eighth (the flicker rule; then its "
-                  "frame-to-frame part)",
+                  "three times in the eighth (the flicker rule; its "
+                  "frame-to-frame part; brief movements joined)",
     "held-out-7": "the hard corner (gentle, small, compressed) drawn at random before "
                   "the fifth round; blind until its set figures with the sixth round's "
                   "measure were read, then looked at per animal (one silent 153-s error "
                   "led to a warning change); its set figures printed by the eighth "
-                  "round's sweep of the flicker ratio",
+                  "round's sweeps (flicker ratio, brief movements)",
 }
 
 

@@ -171,7 +171,7 @@ def fingerprint(path: str | os.PathLike[str], chunk: int = 1 << 20) -> list[obje
 
 #: Protocol keys that change how a trace is scored but not the trace itself.
 SCORING_KEYS = frozenset({"name", "species", "window_s", "bin_s", "threshold", "min_bout_s",
-                          "smoothing_s", "climb_height", "points"})
+                          "brief_movement_s", "smoothing_s", "climb_height", "points"})
 
 
 def tracking_key(path: str, protocol: FstProtocol, rects, n_arenas: int | None, start_s,

@@ -467,9 +467,32 @@ def immobility_bouts(
     threshold: float | None = None, smoothed: np.ndarray | None = None,
 ) -> np.ndarray:
     """Immobility bouts ``[start_s, end_s)`` of at least ``protocol.min_bout_s``
-    (``threshold``, ``smoothed``: as :func:`immobile_flags`)."""
+    (``threshold``, ``smoothed``: as :func:`immobile_flags`), those less than
+    ``protocol.brief_movement_s`` apart joined (:func:`join_brief_movements`)."""
     flags = immobile_flags(time_s, mobility, protocol, threshold, smoothed=smoothed)
-    return apply_min_bout(frames_to_bouts(time_s, flags, end_s), protocol.min_bout_s)
+    bouts = apply_min_bout(frames_to_bouts(time_s, flags, end_s), protocol.min_bout_s)
+    return join_brief_movements(bouts, time_s, mobility, protocol.brief_movement_s)
+
+
+def join_brief_movements(bouts: np.ndarray, time_s: np.ndarray, mobility: np.ndarray,
+                         brief_s: float) -> np.ndarray:
+    """``bouts`` with each gap shorter than ``brief_s`` between two of them closed (a
+    kick or a twitch while floating: one of the movements needed to keep the head
+    above water), unless the animal was not found in a frame of the gap (NaN
+    ``mobility``): what was not seen is never scored."""
+    b = np.asarray(bouts, float).reshape(-1, 2)
+    if brief_s <= 0 or len(b) < 2:
+        return b
+    unseen = np.asarray(time_s, float)[~np.isfinite(np.asarray(mobility, float))]
+    merged = [b[0].copy()]
+    for start, end in b[1:]:
+        gap_start = merged[-1][1]
+        lo, hi = np.searchsorted(unseen, [gap_start, start])
+        if start - gap_start < brief_s - 1e-9 and hi == lo:
+            merged[-1][1] = end
+        else:
+            merged.append(np.array([start, end]))
+    return np.array(merged)
 
 
 def score_mobility(

@@ -437,3 +437,38 @@ def test_floating_that_swells_smoothly_is_floating_and_paddling_is_not(monkeypat
         monkeypatch.setattr(immobility, "FLICKER_RATIO", 0.0)
         assert score_trace(trace, protocol).row()["immobility_s"] < 120.0
         monkeypatch.undo()
+
+
+def test_brief_movements_between_immobility_bouts_join_them():
+    from behavior.fst.immobility import join_brief_movements
+
+    bouts = np.array([[0.0, 2.0], [2.3, 5.0], [6.0, 8.0]])
+    t = np.arange(0, 8, 0.1)
+    m = np.zeros(t.size)
+    # a 0.3-s gap is joined, a 1-s gap is not
+    np.testing.assert_allclose(join_brief_movements(bouts, t, m, 0.5), [[0, 5], [6, 8]])
+    np.testing.assert_allclose(join_brief_movements(bouts, t, m, 0.0), bouts)
+    # ... nor a gap where the animal was not seen: what was not seen is never scored
+    m[21] = np.nan  # 2.1 s
+    np.testing.assert_allclose(join_brief_movements(bouts, t, m, 0.5), bouts)
+
+
+def test_a_kick_while_floating_is_part_of_the_floating():
+    from behavior.fst.scoring import score_trace
+    from behavior.protocols import load_fst_protocol
+
+    shipped = load_fst_protocol("mouse_fst")
+    assert shipped.brief_movement_s == 0.5 and shipped.min_bout_s == 1.0
+    protocol = shipped.with_overrides(window_s=(0, 60), duration_s=60, threshold=0.1)
+    # at 10 fps: floating (0.02) in 3-s stretches, each followed by a 0.4-s kick (0.5),
+    # 52 s in all; then swimming
+    stretches = [(0.02, 3.0), (0.5, 0.4)] * 14 + [(0.02, 4.4)]
+    trace = _trace_of(stretches + [(0.4, 40)])
+    # the kicks stay movement through the moving median (0.5 s = 5 frames, 4 kick)
+    row = score_trace(trace, protocol).row()
+    assert row["immobility_s"] == pytest.approx(52.0, abs=0.15)
+    assert row["bouts"] == 1
+    # not joined: 15 bouts of floating alone, 52 s less 14 kicks of 0.4 s
+    row = score_trace(trace, protocol.with_overrides(brief_movement_s=0)).row()
+    assert row["immobility_s"] == pytest.approx(52.0 - 14 * 0.4, abs=0.15)
+    assert row["bouts"] == 15
