@@ -422,19 +422,20 @@ STATUS = {
     "held-out-4": "blind; set figures read four times in the fourth round, twice in the "
                   "fifth, three times in the sixth (the patch measure; then its density "
                   "smoothing), once in the seventh (a set-up change that moved no score), "
-                  "three times in the eighth (the flicker rule; its "
-                  "frame-to-frame part; brief movements joined)",
+                  "four times in the eighth (the flicker rule; its "
+                  "frame-to-frame part; brief movements joined; a new warning)",
     "held-out-5": "blind; scored once, at the end of the fourth round (and by the rule "
                   "before it, from the same traces); read twice in the fifth, three "
                   "times in the sixth (the patch measure; then its density smoothing), "
-                  "once in the seventh (a set-up change that moved no score), three times in "
-                  "the eighth (the flicker rule; its frame-to-frame part; brief movements joined)",
+                  "once in the seventh (a set-up change that moved no score), four times in "
+                  "the eighth (the flicker rule; its frame-to-frame part; brief movements "
+                  "joined; a new warning)",
     "held-out-6": "blind; drawn at random from the generator's range before the fifth "
                   "round; scored with the fourth round's rule, then the fifth's, then "
                   "three times with the sixth's (the patch measure; then its density "
                   "smoothing), once in the seventh (a set-up change that moved no score), "
-                  "three times in the eighth (the flicker rule; its "
-                  "frame-to-frame part; brief movements joined)",
+                  "four times in the eighth (the flicker rule; its "
+                  "frame-to-frame part; brief movements joined; a new warning)",
     "held-out-7": "the hard corner (gentle, small, compressed) drawn at random before "
                   "the fifth round; blind until its set figures with the sixth round's "
                   "measure were read, then looked at per animal (one silent 153-s error "

@@ -66,10 +66,18 @@ from behavior.fst.immobility import (
     MAX_STILL,
     ThresholdChoice,
     immobility_bouts,
+    smooth_mobility,
 )
 from behavior.fst.peers import label_immobile, set_peer_levels, trace_choice
 from behavior.fst.states import active_bouts
-from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns, overlap_s, summarize_bouts
+from behavior.fst.summary import (
+    SUMMARY_COLUMNS,
+    apply_min_bout,
+    bin_columns,
+    frames_to_bouts,
+    overlap_s,
+    summarize_bouts,
+)
 from behavior.fst.traces import Trace, find_traces, read_trace
 from behavior.io.atomic import atomic_write
 from behavior.notices import Notice
@@ -228,6 +236,37 @@ def threshold_sensitivity(trace: Trace, protocol: FstProtocol, scored_s: float,
     return spread, None
 
 
+#: Immobility that lies above the threshold (frames whose mobility rises smoothly,
+#: brief movements joining two bouts: :mod:`behavior.fst.immobility`) beyond this
+#: many seconds of the window gets a warning: how restless floating is counted then
+#: matters to the score. (Our synthetic sets: at most 6.7 s, median 0; the
+#: independent generator's restless floaters: median 6.7 s, up to 42 s.)
+RESTLESS_WARN_S = 5.0
+
+
+def restless_floating(trace: Trace, protocol: FstProtocol, threshold: float,
+                      scored_s: float) -> tuple[float, Notice | None]:
+    """How much of the animal's immobility in the window (``scored_s``) lies above the
+    threshold, and a warning when that is over :data:`RESTLESS_WARN_S`: its floating
+    turns, drifts or kicks, and whether a person would count such floating as
+    immobility is a convention the score then depends on."""
+    t = trace.time_s
+    with np.errstate(invalid="ignore"):
+        below = smooth_mobility(t, trace.mobility, protocol.smoothing_s) <= threshold
+    w0, w1 = protocol.window_s
+    plain = overlap_s(apply_min_bout(frames_to_bouts(t, below, trace.end_s),
+                                     protocol.min_bout_s), w0, min(w1, trace.end_s))
+    above = max(0.0, scored_s - plain)
+    if above <= RESTLESS_WARN_S:
+        return above, None
+    return above, notices.warning(
+        "restless_floating", f"{above:.1f} s of its immobility lies above the threshold "
+        f"({threshold:.3g}): its floating turns, drifts or kicks, and how such floating is "
+        "counted decides the score; score a few of these videos by hand (behavior blind) "
+        "and calibrate the threshold on them (behavior fst calibrate)", arena=trace.arena,
+        settings=["threshold", "brief_movement_s"], above_s=round(above, 3))
+
+
 #: The animal unseen for this long (s) before the scored part of the window ends: a
 #: warning (taken out early, or lost by the tracker).
 GONE_AT_END_S = 5.0
@@ -284,6 +323,9 @@ def score_trace(trace: Trace, protocol: FstProtocol) -> AnimalResult:
     spread, spread_note = threshold_sensitivity(trace, protocol, float(summary["scored_s"]),
                                                 choice.threshold)
     values["threshold_sensitivity_s"] = spread if summary["scored_s"] > 0 else math.nan
+    immobile_s = float(summary["immobility_s"])
+    _, restless_note = restless_floating(trace, protocol, choice.threshold,
+                                         immobile_s if math.isfinite(immobile_s) else 0.0)
     values["separation"] = choice.separation
     values["frames"] = len(t)
     values["threshold"] = choice.threshold
@@ -300,13 +342,13 @@ def score_trace(trace: Trace, protocol: FstProtocol) -> AnimalResult:
             values[column] = math.nan
         note = (f"no animal was found in arena {trace.arena} in the window; nothing to "
                 "score" + (f"; {note}" if note else ""))
-        spread_note = None
+        spread_note = restless_note = None
         choice_notes = []
         if choice.method != "fixed":
             values["threshold"] = math.nan
     values["note"] = note
-    for extra in (spread_note, *choice_notes, gone_before_the_end(trace, protocol),
-                  coverage_notice(trace.end_s, protocol)):
+    for extra in (spread_note, restless_note, *choice_notes,
+                  gone_before_the_end(trace, protocol), coverage_notice(trace.end_s, protocol)):
         if extra is not None:
             found_notices.append(extra.at(trace.video, trace.arena))
     return AnimalResult(trace.video, trace.arena, values, found_notices)

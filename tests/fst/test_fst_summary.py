@@ -174,6 +174,7 @@ def test_threshold_sensitivity_flags_movement_near_the_threshold():
     row = score_trace(_trace_of([(0.02, 100), (0.3, 40), (0.4, 100)]), protocol).row()
     assert row["threshold_sensitivity_s"] == pytest.approx(0.0, abs=1e-9)
     assert "between thresholds" not in row["warnings"]
+    assert "above the threshold" not in row["warnings"]
 
 
 def _auto_protocol(**kw):
@@ -435,8 +436,16 @@ def test_floating_that_swells_smoothly_is_floating_and_paddling_is_not(monkeypat
         assert 132.0 <= row["immobility_s"] <= 140.5, fps
         # by the threshold alone, the swells' tops are movement (118.4 s, 117.3 s)
         monkeypatch.setattr(immobility, "FLICKER_RATIO", 0.0)
-        assert score_trace(trace, protocol).row()["immobility_s"] < 120.0
+        plain = score_trace(trace, protocol.with_overrides(brief_movement_s=0)).row()
+        assert plain["immobility_s"] < 120.0
+        assert "above the threshold" not in plain["warnings"]
         monkeypatch.undo()
+        # ... and the row says that its score rests on how such floating is counted
+        assert "s of its immobility lies above the threshold" in row["warnings"]
+        note = next(n for n in score_trace(trace, protocol).notices
+                    if n.code == "restless_floating")
+        assert note.data["above_s"] == pytest.approx(
+            row["immobility_s"] - plain["immobility_s"], abs=0.01)
 
 
 def test_brief_movements_between_immobility_bouts_join_them():
