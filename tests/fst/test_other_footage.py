@@ -6,6 +6,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from behavior.fst.setup import prepare
 from behavior.io.video import VideoReader
 from behavior.protocols import load_fst_protocol
@@ -56,3 +59,43 @@ def test_a_wandering_wall_reflection_is_not_taken_for_a_resting_light_animal(tmp
     # at most a ghost of about the animal's size was cleared (it was 29,655 px)
     assert all(a.ghost_px < 3000 for a in setup.arenas)
     assert not [n for a in setup.arenas for n in a.notices if n.code == "colour_unclear"]
+
+
+@pytest.mark.slow
+def test_restless_floating_of_the_other_generator_is_scored_nearer_the_truth(tmp_path,
+                                                                             monkeypatch):
+    """One cylinder, 90 s: the gentle swimmer above made to float about 70 % of the
+    time, kicking and moving its tail while it floats (the other generator counts all
+    of it as floating), four draws as they came (seeds 1-4). By the threshold alone
+    the floating's smooth rises and brief kicks are movement: 7.2, 4.8, 6.1 and 6.6 s
+    too little immobility; counted as floating (the flicker rule, brief_movement_s):
+    +0.9, -4.8, -4.5 and -5.1 s."""
+    import copy
+
+    import behavior.fst.immobility as immobility
+    from behavior.fst.scoring import score_traces
+    from behavior.fst.tracking import track_video
+
+    spec = copy.deepcopy(TWO_DARK_MICE)
+    spec.update(n_cylinders=1, duration_s=90.0, window_s=[0.0, 90.0])
+    animal = spec["animals"][0]
+    animal.update(target_float=0.7, vigor=0.5, kick_rate=0.25, tail_rate=0.15)
+    spec["animals"] = [animal]
+    protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(0, 90), duration_s=90)
+    now, plain = [], []
+    for seed in (1, 2, 3, 4):
+        spec["seed"] = seed
+        path = tmp_path / f"restless_{seed}.mp4"
+        gen.render(gen.VideoSpec.from_json(spec), path)
+        truth = gen.load_truth(path)["animals"][0]["immobility_s"]
+        with VideoReader(path) as video:
+            traces = track_video(video, protocol).traces
+        assert len(traces) == 1
+        now.append(score_traces(traces, protocol)[0].row()["immobility_s"] - truth)
+        with monkeypatch.context() as m:
+            m.setattr(immobility, "FLICKER_RATIO", 0.0)
+            row = score_traces(traces, protocol.with_overrides(brief_movement_s=0))[0].row()
+        plain.append(row["immobility_s"] - truth)
+    now, plain = np.abs(now), np.abs(plain)
+    assert (now <= plain + 0.01).all(), (now, plain)
+    assert now.max() <= 6.0 and now.mean() <= plain.mean() - 1.0, (now, plain)
