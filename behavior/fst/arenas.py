@@ -192,16 +192,27 @@ WEAK_DIVIDER_RATIO = 0.75
 WEAK_DIVIDER_EDGE = 5.0
 
 
+#: A blob this many times longer than wide (its bounding box) is a line, not an
+#: animal: the edge of a wall or a divider, or the water's surface, moved by a shaken
+#: camera (a synthetic video bumped half-way through: dividers 1-3 px wide over the
+#: picture's whole height, 36-107 times; a swimming mouse about 3 times, a hanging
+#: one 4).
+LINE_RATIO = 8.0
+
+
 def animal_blobs(diff: np.ndarray, cut: float, min_area: float) -> list[tuple[float, float]]:
     """``(area, x centroid)`` of the blobs of ``diff > cut`` (after a 3x3 closing) of at
-    least ``min_area`` and 30 % of the largest, largest first."""
+    least ``min_area`` and 30 % of the largest, largest first; lines
+    (:data:`LINE_RATIO`) left out."""
     import cv2
 
     binary = cv2.morphologyEx((diff > cut).astype(np.uint8), cv2.MORPH_CLOSE,
                               np.ones((3, 3), np.uint8))
     count, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    sides = np.sort(stats[:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT]], axis=1)
     blobs = sorted(((float(stats[i, cv2.CC_STAT_AREA]), float(centroids[i, 0]))
-                    for i in range(1, count)), reverse=True)
+                    for i in range(1, count) if sides[i, 1] < LINE_RATIO * sides[i, 0]),
+                   reverse=True)
     if not blobs or blobs[0][0] < min_area:
         return []
     return [b for b in blobs if b[0] >= max(min_area, 0.3 * blobs[0][0])]
