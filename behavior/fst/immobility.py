@@ -126,7 +126,8 @@ FLOATING_PEAK = (1.3, 1.7)
 #: barely paddling, make the mobility flicker frame by frame. Chosen on the tuning
 #: sets of benchmarks/bench_fst_accuracy.py (1.2 and 1.3 alike there, 1.4 worse on
 #: tuning-3, 2.26 -> 2.62 s); the independent generator's floating, more restless,
-#: would take 1.5 or more (its draw 1: MAE 17.3 s at 1.3, 14.5 at 1.5).
+#: would take 1.5 or more (its draw 1, before brief movements were joined: MAE 17.3 s
+#: at 1.3, 14.5 at 1.5).
 FLICKER_RATIO = 1.3
 #: ... and its mobility is at most this many times the threshold (a vigorous smooth
 #: movement, a climb, stays movement; 3 and no limit scored alike on the open sets).
@@ -504,7 +505,10 @@ def score_mobility(
     -----
     Immobility is scored as in DBscorer and EthoVision: a frame is immobile when the
     animal's mobility is at or below a threshold; stretches shorter than a minimum
-    bout duration count as mobile. Time comes from frame timestamps, never from
+    bout duration count as mobile. Two additions: a frame a little above the
+    threshold whose mobility rises smoothly is immobile too (:func:`smooth_rises`),
+    and so is a movement shorter than ``brief_movement_s`` between two bouts
+    (:func:`join_brief_movements`). Time comes from frame timestamps, never from
     frame index × nominal frame rate. The threshold is the protocol's, or chosen
     for the animal (``threshold: auto``, :func:`choose_threshold`).
     """
