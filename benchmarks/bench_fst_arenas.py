@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     base = 100_000 * args.seed
     with tempfile.TemporaryDirectory(prefix="arenas-") as tmp:
         folder = Path(tmp)
-        ours = (accuracy.random_draw(accuracy.WHOLE_RANGE, base + 1, "w", base + 1000, "whole range")
+        ours = (accuracy.random_draw(accuracy.WHOLE_RANGE, base + 1, "w", base + 1000,
+                                     "whole range")
                 + accuracy.random_draw(accuracy.HARD_CORNER, base + 2, "h", base + 2000,
                                        "hard corner"))
         with ProcessPoolExecutor(args.jobs) as pool:

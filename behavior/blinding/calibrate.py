@@ -154,8 +154,9 @@ def calibrate(
             totals, states = [], []
             for v in videos:
                 t = by_id[v]
-                auto = Rater("auto", "auto", "", {v: immobility_bouts(t.time_s, t.mobility, p, t.end_s,
-                                                                      smoothed=smoothed[v])})
+                bouts = immobility_bouts(t.time_s, t.mobility, p, t.end_s,
+                                         smoothed=smoothed[v])
+                auto = Rater("auto", "auto", "", {v: bouts})
                 prof = profile(auto, v, window, ends[v], bin_s)
                 totals.append(prof.immobility_s)
                 states.append(prof.bins)

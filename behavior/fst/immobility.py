@@ -443,7 +443,8 @@ def measured_levels(t: np.ndarray, smoothed: np.ndarray, protocol: FstProtocol,
 
 def immobile_flags(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProtocol,
                    threshold: float | None = None, area_px: np.ndarray | None = None,
-                   smoothed: np.ndarray | None = None) -> np.ndarray:
+                   smoothed: np.ndarray | None = None, threshold_only: bool = False
+                   ) -> np.ndarray:
     """Frames whose (smoothed) mobility is at or below the threshold: ``threshold``
     if given, else the protocol's (:func:`choose_threshold`, with ``area_px``); and
     frames a little above it whose mobility rises smoothly, without the flicker of
@@ -452,6 +453,7 @@ def immobile_flags(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProtoc
     Frames with no animal (NaN mobility) are never immobile. The minimum bout
     duration is applied afterwards, on bouts (:func:`immobility_bouts`).
     ``smoothed``: the mobility already smoothed (:func:`smooth_mobility`).
+    ``threshold_only``: the frames at or below the threshold alone.
     """
     if smoothed is None:
         smoothed = smooth_mobility(time_s, mobility, protocol.smoothing_s)
@@ -459,6 +461,8 @@ def immobile_flags(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProtoc
         threshold = choose_threshold(time_s, mobility, protocol, smoothed, area_px).threshold
     with np.errstate(invalid="ignore"):
         below = smoothed <= threshold
+    if threshold_only:
+        return below
     return below | smooth_rises(time_s, mobility, smoothed, below, threshold,
                                 protocol.smoothing_s)
 
@@ -466,12 +470,18 @@ def immobile_flags(time_s: np.ndarray, mobility: np.ndarray, protocol: FstProtoc
 def immobility_bouts(
     time_s: np.ndarray, mobility: np.ndarray, protocol: FstProtocol, end_s: float | None = None,
     threshold: float | None = None, smoothed: np.ndarray | None = None,
+    threshold_only: bool = False,
 ) -> np.ndarray:
     """Immobility bouts ``[start_s, end_s)`` of at least ``protocol.min_bout_s``
     (``threshold``, ``smoothed``: as :func:`immobile_flags`), those less than
-    ``protocol.brief_movement_s`` apart joined (:func:`join_brief_movements`)."""
-    flags = immobile_flags(time_s, mobility, protocol, threshold, smoothed=smoothed)
+    ``protocol.brief_movement_s`` apart joined (:func:`join_brief_movements`).
+    ``threshold_only``: from the frames at or below the threshold alone, none joined
+    (what the score would be without its two rules for restless floating)."""
+    flags = immobile_flags(time_s, mobility, protocol, threshold, smoothed=smoothed,
+                           threshold_only=threshold_only)
     bouts = apply_min_bout(frames_to_bouts(time_s, flags, end_s), protocol.min_bout_s)
+    if threshold_only:
+        return bouts
     return join_brief_movements(bouts, time_s, mobility, protocol.brief_movement_s)
 
 

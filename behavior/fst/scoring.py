@@ -70,14 +70,7 @@ from behavior.fst.immobility import (
 )
 from behavior.fst.peers import label_immobile, set_peer_levels, trace_choice
 from behavior.fst.states import active_bouts
-from behavior.fst.summary import (
-    SUMMARY_COLUMNS,
-    apply_min_bout,
-    bin_columns,
-    frames_to_bouts,
-    overlap_s,
-    summarize_bouts,
-)
+from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns, overlap_s, summarize_bouts
 from behavior.fst.traces import Trace, find_traces, read_trace
 from behavior.io.atomic import atomic_write
 from behavior.notices import Notice
@@ -206,7 +199,8 @@ SENSITIVITY_MIN_S = 3.0
 
 
 def threshold_sensitivity(trace: Trace, protocol: FstProtocol, scored_s: float,
-                          threshold: float | None = None) -> tuple[float, Notice | None]:
+                          threshold: float | None = None, smoothed: np.ndarray | None = None
+                          ) -> tuple[float, Notice | None]:
     """Immobility in the window with the threshold raised by :data:`SENSITIVITY_STEP`
     minus with it lowered by as much (s), and a warning when that is large.
 
@@ -214,16 +208,18 @@ def threshold_sensitivity(trace: Trace, protocol: FstProtocol, scored_s: float,
     far above, so the score barely moves (about 1-2 s per 240 s on the synthetic
     sets). Movement near the threshold — weak, slow swimming — makes the score
     depend on the threshold itself: the warning says to look at the video or to
-    calibrate on manual scores (``behavior fst calibrate``).
+    calibrate on manual scores (``behavior fst calibrate``). ``smoothed``: the
+    trace's mobility already smoothed.
     """
     w0, w1 = protocol.window_s
     end = min(w1, trace.end_s)
     if threshold is None:
-        threshold = trace_choice(trace, protocol).threshold
+        threshold = trace_choice(trace, protocol, smoothed).threshold
     seconds = []
     for factor in (1 - SENSITIVITY_STEP, 1 + SENSITIVITY_STEP):
         seconds.append(overlap_s(immobility_bouts(trace.time_s, trace.mobility, protocol,
-                                                  trace.end_s, threshold * factor), w0, end))
+                                                  trace.end_s, threshold * factor,
+                                                  smoothed=smoothed), w0, end))
     spread = seconds[1] - seconds[0]
     if scored_s > 0 and spread > max(SENSITIVITY_MIN_S, SENSITIVITY_WARN * scored_s):
         low, high = (threshold * f for f in (1 - SENSITIVITY_STEP, 1 + SENSITIVITY_STEP))
@@ -245,17 +241,17 @@ RESTLESS_WARN_S = 5.0
 
 
 def restless_floating(trace: Trace, protocol: FstProtocol, threshold: float,
-                      scored_s: float) -> tuple[float, Notice | None]:
+                      scored_s: float, smoothed: np.ndarray | None = None
+                      ) -> tuple[float, Notice | None]:
     """How much of the animal's immobility in the window (``scored_s``) lies above the
     threshold, and a warning when that is over :data:`RESTLESS_WARN_S`: its floating
     turns, drifts or kicks, and whether a person would count such floating as
-    immobility is a convention the score then depends on."""
-    t = trace.time_s
-    with np.errstate(invalid="ignore"):
-        below = smooth_mobility(t, trace.mobility, protocol.smoothing_s) <= threshold
+    immobility is a convention the score then depends on. ``smoothed``: the trace's
+    mobility already smoothed."""
     w0, w1 = protocol.window_s
-    plain = overlap_s(apply_min_bout(frames_to_bouts(t, below, trace.end_s),
-                                     protocol.min_bout_s), w0, min(w1, trace.end_s))
+    plain = overlap_s(immobility_bouts(trace.time_s, trace.mobility, protocol, trace.end_s,
+                                       threshold, smoothed=smoothed, threshold_only=True),
+                      w0, min(w1, trace.end_s))
     above = max(0.0, scored_s - plain)
     if above <= RESTLESS_WARN_S:
         return above, None
@@ -301,8 +297,10 @@ def score_trace(trace: Trace, protocol: FstProtocol) -> AnimalResult:
     reason in ``note`` (never a 0 for an animal that was not seen).
     """
     t = trace.time_s
-    choice = trace_choice(trace, protocol)
-    bouts = immobility_bouts(t, trace.mobility, protocol, trace.end_s, choice.threshold)
+    smoothed = smooth_mobility(t, trace.mobility, protocol.smoothing_s)
+    choice = trace_choice(trace, protocol, smoothed)
+    bouts = immobility_bouts(t, trace.mobility, protocol, trace.end_s, choice.threshold,
+                             smoothed=smoothed)
     others: dict[str, np.ndarray] = {}
     found_notices: list[Notice] = [n.at(trace.video, None) for n in trace.notices]
     if protocol.test != "tst":  # a hanging animal neither swims nor climbs
@@ -321,11 +319,12 @@ def score_trace(trace: Trace, protocol: FstProtocol) -> AnimalResult:
     values: dict[str, object] = {"video": trace.video, "arena": trace.arena, **summary}
     values["tracked_pct"] = 100.0 * found.mean() if found.size else math.nan
     spread, spread_note = threshold_sensitivity(trace, protocol, float(summary["scored_s"]),
-                                                choice.threshold)
+                                                choice.threshold, smoothed)
     values["threshold_sensitivity_s"] = spread if summary["scored_s"] > 0 else math.nan
     immobile_s = float(summary["immobility_s"])
     _, restless_note = restless_floating(trace, protocol, choice.threshold,
-                                         immobile_s if math.isfinite(immobile_s) else 0.0)
+                                         immobile_s if math.isfinite(immobile_s) else 0.0,
+                                         smoothed)
     values["separation"] = choice.separation
     values["frames"] = len(t)
     values["threshold"] = choice.threshold

@@ -314,8 +314,15 @@ def _two_cylinders(gap_still: bool, seed: int = 5) -> np.ndarray:
 
 
 def test_two_cylinders_whose_animal_rests_half_the_time_are_two_arenas():
-    from behavior.fst.arenas import (AT_ONCE_SHARE, QUIET_GAP_RATIO, at_once_share,
-                                     count_arenas, gap_ratios, motion_profile, seen_blobs)
+    from behavior.fst.arenas import (
+        AT_ONCE_SHARE,
+        QUIET_GAP_RATIO,
+        at_once_share,
+        count_arenas,
+        gap_ratios,
+        motion_profile,
+        seen_blobs,
+    )
 
     # two animals are seen at once in only 2 samples of 5: not most, but nothing at all
     # moves in the band between them (the independent generator's draw 2, video 00,
