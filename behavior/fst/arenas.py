@@ -198,6 +198,17 @@ WEAK_DIVIDER_EDGE = 5.0
 #: picture's whole height, 36-107 times; a swimming mouse about 3 times, a hanging
 #: one 4).
 LINE_RATIO = 8.0
+#: Dividers of a rig of equal tanks, where the quietest columns are not at them (a
+#: tank's corner that nothing visits is quieter): cuts equally spaced, the spacing
+#: this fraction of the width over the arenas (tanks filling the picture: 1; with
+#: margins beside the rig: less) ...
+RIG_PITCH = (0.7, 1.0)
+#: ... and the strips at the picture's sides this many spacings wide (a tank plus
+#: a margin). The independent generator's four tanks: spacing 1.0, sides 0.97-1.03
+#: (seeds 100012 and 200030, counted 2 and 3 without this); two tanks of unequal
+#: width whose walls lie near a third and two thirds of the picture (seed 100018):
+#: no such cuts, two arenas.
+RIG_MARGIN = (0.85, 1.4)
 
 
 def animal_blobs(diff: np.ndarray, cut: float, min_area: float) -> list[tuple[float, float]]:
@@ -318,15 +329,56 @@ def edge_profile(background: np.ndarray) -> np.ndarray:
 
 
 def dividers_for(profile: np.ndarray, n: int, edges: np.ndarray) -> bool:
-    """Whether there are ``n - 1`` dividers: at each cut (:func:`strip_bounds`) a
-    column where nothing moves between columns that do (:data:`DIVIDER_RATIO`), and
-    a vertical edge in the background within 3 px of it (:data:`DIVIDER_EDGE`; the
-    quiet water between two places an animal happened to be, in few samples, has
-    none)."""
-    bounds, ratios = gap_ratios(profile, n)
-    return all(ratio <= DIVIDER_RATIO
-               and edges[max(0, cut - 3):cut + 4].max() >= DIVIDER_EDGE
-               for cut, ratio in zip(bounds[1:-1], ratios, strict=True))
+    """Whether there are ``n - 1`` dividers (:func:`divider_bounds`)."""
+    return divider_bounds(profile, n, edges) is not None
+
+
+def divider_bounds(profile: np.ndarray, n: int, edges: np.ndarray) -> list[int] | None:
+    """The column edges of ``n`` strips separated by ``n - 1`` dividers, or None.
+
+    At each cut (:func:`strip_bounds`) a column where nothing moves between columns
+    that do (:data:`DIVIDER_RATIO`), and a vertical edge in the background within 3 px
+    of it (:data:`DIVIDER_EDGE`; the quiet water between two places an animal
+    happened to be, in few samples, has none). Failing that, for three or more
+    strips, the cuts of a rig of equal tanks (:func:`rig_bounds`), if they are as
+    quiet: a tank's corner that nothing visits can be quieter than the divider
+    beside it.
+    """
+    bounds = strip_bounds(profile, n)
+    if _dividers_at(profile, bounds, edges):
+        return bounds
+    rig = rig_bounds(profile, n, edges) if n >= 3 else None
+    return rig if rig is not None and _dividers_at(profile, rig, edges) else None
+
+
+def rig_bounds(profile: np.ndarray, n: int, edges: np.ndarray) -> list[int] | None:
+    """The column edges of ``n`` strips cut as regularly as a rig of equal tanks
+    (:data:`RIG_PITCH`, :data:`RIG_MARGIN`), each cut within 3 px of a vertical edge
+    in the background (:data:`DIVIDER_EDGE`: a divider, or the walls of two tanks
+    side by side): of such sets the one whose busiest cut moves least; None if there
+    is none."""
+    w = profile.size
+    near_edge = [edges[max(0, c - 3):c + 4].max() >= DIVIDER_EDGE for c in range(w)]
+    best, quietest = None, np.inf
+    for first in range(max(1, int(w / n - w / (4 * n))), int(w / n + w / (4 * n)) + 1):
+        for pitch in range(int(RIG_PITCH[0] * w / n), int(RIG_PITCH[1] * w / n) + 1):
+            cuts = [first + k * pitch for k in range(n - 1)]
+            ends = (first, w - cuts[-1])
+            if (cuts[-1] >= w - 1 or not all(near_edge[c] for c in cuts)
+                    or not RIG_MARGIN[0] * pitch <= min(ends) <= max(ends)
+                    <= RIG_MARGIN[1] * pitch):
+                continue
+            motion = max(profile[c] for c in cuts)
+            if motion < quietest:
+                best, quietest = [0, *cuts, w], motion
+    return best
+
+
+def _dividers_at(profile: np.ndarray, bounds: Sequence[int], edges: np.ndarray) -> bool:
+    """Whether each inner bound is a divider: quiet (:data:`DIVIDER_RATIO`) and within
+    3 px of a vertical edge (:data:`DIVIDER_EDGE`)."""
+    return all(ratio <= DIVIDER_RATIO and edges[max(0, cut - 3):cut + 4].max() >= DIVIDER_EDGE
+               for cut, ratio in zip(bounds[1:-1], _cut_ratios(profile, bounds), strict=True))
 
 
 def gap_ratios(profile: np.ndarray, n: int) -> tuple[list[int], list[float]]:
@@ -334,9 +386,14 @@ def gap_ratios(profile: np.ndarray, n: int) -> tuple[list[int], list[float]]:
     motion as a fraction of the usual (75th percentile) of the strip on either side,
     whichever is less."""
     bounds = strip_bounds(profile, n)
-    levels = [np.percentile(profile[bounds[i]:bounds[i + 1]], 75) for i in range(n)]
-    return bounds, [float(profile[bounds[i]] / max(min(levels[i - 1], levels[i]), 1e-9))
-                    for i in range(1, n)]
+    return bounds, _cut_ratios(profile, bounds)
+
+
+def _cut_ratios(profile: np.ndarray, bounds: Sequence[int]) -> list[float]:
+    levels = [np.percentile(profile[bounds[i]:bounds[i + 1]], 75)
+              for i in range(len(bounds) - 1)]
+    return [float(profile[bounds[i]] / max(min(levels[i - 1], levels[i]), 1e-9))
+            for i in range(1, len(bounds) - 1)]
 
 
 def count_arenas(samples: np.ndarray, background: np.ndarray, most: int = 4
@@ -346,7 +403,8 @@ def count_arenas(samples: np.ndarray, background: np.ndarray, most: int = 4
     many animals seen at once, in as many strips, in most samples,
     :func:`count_animals`; or in some, :data:`AT_ONCE_SHARE`, with nothing moving
     between the strips, :data:`QUIET_GAP_RATIO`: an animal resting where the median
-    has absorbed it is unseen in the other samples), or, for one
+    has absorbed it is unseen in the other samples; for three or four, the strips
+    may also be those of a rig of equal tanks, :func:`rig_bounds`), or, for one
     arena, ``""`` (nothing hinted at more) or a weaker hint of two that was not
     enough to split: ``"two blobs"`` (two blobs at once) or ``"quiet middle"`` (a
     column in the middle moving less than :data:`WEAK_DIVIDER_RATIO` of either side,
@@ -365,6 +423,12 @@ def count_arenas(samples: np.ndarray, background: np.ndarray, most: int = 4
         if count_animals(seen, bounds=bounds) >= n or (
                 max(gap_ratios(raw, n)[1]) <= QUIET_GAP_RATIO
                 and at_once_share(seen, bounds) >= AT_ONCE_SHARE):
+            n_anim = n
+            break
+        # the quietest columns can lie in a tank's corner that nothing visits, the
+        # strips then cutting through a tank: a rig of equal tanks is cut at its walls
+        rig = rig_bounds(raw, n, edges) if n >= 3 else None
+        if rig is not None and count_animals(seen, bounds=rig[1:-1]) >= n:
             n_anim = n
             break
     if n_div == 1 and n_anim == 1:
@@ -408,8 +472,15 @@ def detect_arenas(samples: np.ndarray, n: int | None = None, scale: int = 1,
     if n is None:
         median = np.median(samples, axis=0) if background is None else background
         n, _ = count_arenas(samples, median)
-    profile = moving_mean(motion_profile(samples), max(3, w // 40))
+    raw = motion_profile(samples)
+    profile = moving_mean(raw, max(3, w // 40))
     bounds = strip_bounds(profile, n)
+    if n >= 3 and background is not None:
+        # no dividers at the quietest columns: cut where a rig of equal tanks has its
+        # dividers or walls, if the picture shows one
+        edges = edge_profile(background)
+        if not _dividers_at(raw, strip_bounds(raw, n), edges):
+            bounds = rig_bounds(raw, n, edges) or bounds
     rects = [(bounds[i] * scale, 0, (bounds[i + 1] - bounds[i]) * scale, h * scale)
              for i in range(n)]
     return number_arenas(rects)

@@ -74,9 +74,11 @@ log = logging.getLogger(__name__)
 #: patch of the silhouette; 6: no resting animal far larger than the animal seen
 #: moving; 7: two animals seen at once in some samples, nothing moving between them,
 #: are two arenas; 8: lines, such as a divider's edge moved by a shaken camera, are
-#: not counted as animals), so that ``fst score --resume`` tracks again rather than mixing traces of
-#: two versions in one table.
-TRACKING_REVISION = 8
+#: not counted as animals; 9: three or four equal tanks side by side cut at their
+#: dividers or walls, also where a corner of a tank is quieter than they are), so that
+#: ``fst score --resume`` tracks again rather than mixing traces of two versions in one
+#: table.
+TRACKING_REVISION = 9
 #: A recording whose frames end this long or more before the end its header declares
 #: (and before the test's end) breaks off: an error notice says where.
 BREAK_TOLERANCE_S = 1.0

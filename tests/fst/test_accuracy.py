@@ -394,3 +394,57 @@ def test_a_divider_shown_by_a_shaken_camera_is_no_animal(monkeypatch):
     # taken for an animal, the line between them was a third
     monkeypatch.setattr(arenas, "LINE_RATIO", 1e9)
     assert arenas.count_arenas(stack, median)[0] == 3
+
+
+def _tanks(walls: list[int], animals: list[tuple[int, int] | None], dead: tuple[int, int],
+           seed: int = 3) -> np.ndarray:
+    """40 samples, 160x120: rippling water, dark vertical walls 2 px wide at ``walls``
+    (their brightness flickering a little from sample to sample, as a glint does), and
+    per tank a dark animal swimming between the given columns (None: one that floats
+    still in one place the whole time, so the median absorbs it). Between the columns
+    ``dead`` nothing moves at all (a shadowed corner of a tank its animal never visits)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    x = np.arange(160)
+    still = (x >= dead[0]) & (x < dead[1])
+    frames = []
+    for _ in range(40):
+        ripples = 3 * np.sin(2 * np.pi * x / 9 + rng.uniform(0, 2 * np.pi))
+        img = 170.0 + np.where(still, 0.0, ripples)[None, :] * np.ones((120, 1))
+        for w in walls:
+            img[:, w:w + 2] = 40 + rng.normal(0, 1)
+        for span in animals:
+            if span is None:
+                continue
+            cv2.ellipse(img, (int(rng.integers(*span)), int(rng.integers(30, 90))), (7, 4),
+                        int(rng.integers(0, 180)), 0, 360, 50, -1)
+        frames.append(np.clip(img + rng.normal(0, 0.5, img.shape), 0, 255))
+    return np.stack(frames).astype(np.uint8)
+
+
+def test_four_tanks_are_cut_at_their_walls_when_a_tank_has_a_quieter_corner():
+    from behavior.fst.arenas import count_arenas, detect_arenas, motion_profile, strip_bounds
+
+    # four tanks of 40 px, dividers at 39, 79 and 119; the first animal floats still (so
+    # two animals at once are no help), and the fourth tank's left corner never moves:
+    # it is quieter than the divider beside it, so the quietest column near 120 lies in
+    # it, 4 px or more from any edge (the independent generator's 4-tank pictures 100012
+    # and 200030 were counted as 2 and 3 so)
+    stack = _tanks([39, 79, 119], [None, (48, 74), (88, 114), (140, 156)], dead=(125, 134))
+    median = np.median(stack, axis=0).astype(np.uint8)
+    assert 125 <= strip_bounds(motion_profile(stack), 4)[3] < 134
+    assert count_arenas(stack, median) == (4, "dividers")
+    cuts = [a.x for a in detect_arenas(stack, background=median)][1:]
+    assert all(abs(c - d) <= 3 for c, d in zip(cuts, (40, 80, 120), strict=True)), cuts
+
+
+def test_two_tanks_whose_walls_lie_near_the_thirds_stay_two():
+    from behavior.fst.arenas import count_arenas
+
+    # two tanks of unequal width: walls at 15, 64 (near a third) and 92, 150 (near two
+    # thirds is 107: 92-95 within reach). Quiet edges near both thirds, but not spaced
+    # as a rig of equal tanks: not three arenas
+    stack = _tanks([15, 64, 92, 150], [(24, 58), (100, 144)], dead=(66, 92))
+    median = np.median(stack, axis=0).astype(np.uint8)
+    assert count_arenas(stack, median)[0] == 2

@@ -99,3 +99,24 @@ def test_restless_floating_of_the_other_generator_is_scored_nearer_the_truth(tmp
     now, plain = np.abs(now), np.abs(plain)
     assert (now <= plain + 0.01).all(), (now, plain)
     assert now.max() <= 6.0 and now.mean() <= plain.mean() - 1.0, (now, plain)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed,cylinders", [(100012, 4), (200000, 4), (100018, 2)])
+def test_four_tanks_of_the_other_generator_are_four_arenas(tmp_path, seed, cylinders):
+    """Fresh 60-s draws of benchmarks/bench_fst_arenas.py, kept as they came. Pictures
+    of four equal tanks were counted as fewer: 100012 (480x360, dividers) as 2,
+    200000 (320x240, no dividers, a shaken camera) as 3. In each, a tank's corner
+    that nothing visits was quieter than the divider or the walls beside it, so the
+    picture was cut there, through a tank. Cut instead where a rig of equal tanks
+    has its dividers or walls, they are four. Two tanks of unequal width (100018),
+    whose walls lie near a third and two thirds of the picture, stay two."""
+    spec = gen.random_spec(seed, duration_s=60.0)
+    assert spec.n_cylinders == cylinders
+    path = tmp_path / f"other_{seed}.mp4"
+    gen.render(spec, path)
+    with VideoReader(path) as video:
+        setup = prepare(video, load_fst_protocol("mouse_fst"), sidecar=False)
+    assert len(setup.arenas) == cylinders
+    # every arena holds an animal: none is an empty strip cut out of a tank
+    assert all(a.present for a in setup.arenas)
