@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import cv2
@@ -184,10 +185,50 @@ def without_odd_samples(stack: np.ndarray, times: Sequence[float] | None = None,
     where = f" at {_times_text(np.asarray(left_out))}" if left_out else ""
     note = notices.warning(
         "title_card", f"the frames sampled{where} look nothing like the rest of the video (a "
-        "title card, a covered lens, the lights off?): they were left out of the background; "
-        "if the test starts after them, set start_s", settings=["start_s"], times_s=left_out)
+        "title card, a covered lens, the lights off?): they were left out of the background, "
+        "and frames like them are not scored (the animal counts as not seen there); if the "
+        "test starts after them, set start_s", settings=["start_s"], times_s=left_out)
     stack = stack[~odd]
     return stack, stack_median(stack), note
+
+
+def unlike_spans(times_s: Sequence[float], odd_s: Sequence[float]) -> list[tuple[float, float]]:
+    """Where frames unlike the rest may lie: around each sampled frame at ``odd_s``
+    (of those sampled at ``times_s``), from the sampled frame before it that was like
+    the rest to the one after it (the video's start or end where there is none);
+    overlapping spans merged. Each frame inside is checked on its own
+    (:class:`UnlikeFrames`)."""
+    times = np.sort(np.asarray(times_s, float))
+    odd = np.isin(times, np.asarray(odd_s, float))
+    spans: list[tuple[float, float]] = []
+    for i in np.flatnonzero(odd):
+        before = times[:i][~odd[:i]]
+        after = times[i + 1:][~odd[i + 1:]]
+        a = float(before[-1]) if before.size else -math.inf
+        b = float(after[0]) if after.size else math.inf
+        if spans and a <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], b))
+        else:
+            spans.append((a, b))
+    return spans
+
+
+@dataclass
+class UnlikeFrames:
+    """Tells the frames that look nothing like the rest of the video (a title card,
+    a covered lens, the lights off) inside ``spans`` (on the frames' clock): such a
+    frame correlates with the background under ``r`` (:func:`unlike_the_rest`, every
+    fourth pixel of every fourth row). Tracked, a title card is a huge still
+    "animal", immobile from the first second; it is not scored."""
+
+    spans: list[tuple[float, float]]
+    reference: np.ndarray  # the whole frame's background, every fourth pixel and row
+    r: float = UNLIKE_R
+
+    def __call__(self, time_s: float, image: np.ndarray) -> bool:
+        if not any(a < time_s < b for a, b in self.spans):
+            return False
+        return bool(likeness(image[None, ::4, ::4], self.reference)[0] < self.r)
 
 
 def _times_text(times: np.ndarray) -> str:

@@ -25,6 +25,7 @@ import cv2
 
 from behavior.cancel import CancelToken
 from behavior.errors import Cancelled, VideoError
+from behavior.fst.background import UnlikeFrames
 from behavior.fst.frames import frames_from
 from behavior.fst.tracker import ArenaTracker
 from behavior.io.video import ArrayVideo, Frame, VideoReader
@@ -43,12 +44,14 @@ WARM_S = 2.0
 def follow(frames: Iterable[Frame], trackers: list[ArenaTracker], offsets: list[float],
            stop_s: float, on_frame: Callable[[float], None] | None,
            keep_s: float = -math.inf, *, bg_update_s: float = BG_UPDATE_S,
-           cancel: CancelToken | None = None) -> int:
+           cancel: CancelToken | None = None, unlike: UnlikeFrames | None = None) -> int:
     """Track ``frames`` (timed from the first start) up to ``stop_s``, every arena.
 
     Rows of frames before ``keep_s`` (a half's warm-up) are dropped at the end, and
     what they added to the twin counts taken off again. Returns the frames kept.
     ``cancel``, when set, stops it between two frames (:class:`~behavior.errors.Cancelled`).
+    A frame that ``unlike`` tells from the rest (a title card) is not tracked: every
+    arena's animal counts as not seen in it.
     """
     next_bg_t: float | None = None
     kept = 0
@@ -64,15 +67,19 @@ def follow(frames: Iterable[Frame], trackers: list[ArenaTracker], offsets: list[
         if counts is None and t >= keep_s - 1e-9:
             counts = [(tr._pairs, tr._blobs) for tr in trackers]
         image = frame.image
-        update_bg = t >= next_bg_t
-        for tr, offset in zip(trackers, offsets, strict=True):
-            a = tr.arena
-            full = image[a.y:a.y + a.h, a.x:a.x + a.w]
-            tr.update(t - offset, full)
+        if unlike is not None and unlike(t, image):
+            for tr, offset in zip(trackers, offsets, strict=True):
+                tr.not_seen(t - offset)
+        else:
+            update_bg = t >= next_bg_t
+            for tr, offset in zip(trackers, offsets, strict=True):
+                a = tr.arena
+                full = image[a.y:a.y + a.h, a.x:a.x + a.w]
+                tr.update(t - offset, full)
+                if update_bg:
+                    tr.update_background(full)
             if update_bg:
-                tr.update_background(full)
-        if update_bg:
-            next_bg_t = t + bg_update_s
+                next_bg_t = t + bg_update_s
         if counts is not None:
             kept += 1
             if on_frame is not None:
@@ -100,6 +107,7 @@ class _Half:
     offsets: list[float]
     warm_s: float = WARM_S
     bg_update_s: float = BG_UPDATE_S
+    unlike: UnlikeFrames | None = None
 
 
 class _HalfRows(NamedTuple):
@@ -136,7 +144,7 @@ def run_half(half: _Half, video: VideoReader | ArrayVideo | None = None,
         elif first is not None:
             frames = itertools.chain([first], frames)
         n = follow(frames, half.trackers, half.offsets, half.stop_s, on_frame, half.keep_s,
-                   bg_update_s=half.bg_update_s, cancel=cancel)
+                   bg_update_s=half.bg_update_s, cancel=cancel, unlike=half.unlike)
         return _HalfRows([tr.rows for tr in half.trackers], [tr._pairs for tr in half.trackers],
                          [tr._blobs for tr in half.trackers], n,
                          bool(getattr(reader, "truncated", False)),
@@ -160,14 +168,14 @@ def track_in_halves(video: VideoReader | ArrayVideo, trackers: list[ArenaTracker
                     offsets: list[float], origin_s: float, mid_s: float, stop_s: float,
                     span_s: float, on_frame: Callable[[float], None] | None,
                     helper: Executor | None, pipelined: bool, *, warm_s: float = WARM_S,
-                    bg_update_s: float = BG_UPDATE_S, cancel: CancelToken | None = None
-                    ) -> tuple[int, bool, tuple[list, str]]:
+                    bg_update_s: float = BG_UPDATE_S, cancel: CancelToken | None = None,
+                    unlike: UnlikeFrames | None = None) -> tuple[int, bool, tuple[list, str]]:
     """Track the first half here and the second in ``helper`` (see
     :func:`behavior.fst.tracking.track`); the second half's rows are added to
     ``trackers``. Returns (frames, truncated, problems): ``problems`` is the second
     half's decoder's (damaged packets, why it stopped) when it had one of its own."""
     half = _Half(str(video.path), origin_s, mid_s - warm_s, mid_s, stop_s,
-                 copy.deepcopy(trackers), list(offsets), warm_s, bg_update_s)
+                 copy.deepcopy(trackers), list(offsets), warm_s, bg_update_s, unlike)
     own_pool = None
     future = None
     stop = threading.Event()  # set when this call ends: a helper thread stops there
@@ -196,7 +204,7 @@ def track_in_halves(video: VideoReader | ArrayVideo, trackers: list[ArenaTracker
             def progress(t: float) -> None:
                 on_frame(t * span_s / mid_s)
         n = follow(frames_from(video, origin_s), trackers, offsets, mid_s, progress,
-                   bg_update_s=bg_update_s, cancel=cancel)
+                   bg_update_s=bg_update_s, cancel=cancel, unlike=unlike)
         if getattr(video, "truncated", False):
             # the file breaks off in the first half: nothing after that counts
             if future is not None:

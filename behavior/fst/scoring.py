@@ -289,6 +289,22 @@ def gone_before_the_end(trace: Trace, protocol: FstProtocol) -> Notice | None:
         "the test ended", arena=trace.arena, settings=["end_s"], last_seen_s=round(last, 3))
 
 
+def unseen_before(trace: Trace, until_s: float) -> tuple[float, float] | None:
+    """The longest stretch ``(start, end)`` of frames before ``until_s`` in which the
+    animal was not seen (a title card, the animal lost), or None."""
+    t = trace.time_s
+    unseen = ~np.isfinite(trace.table["area_px"].to_numpy(float)) & (t < until_s)
+    if not unseen.any():
+        return None
+    step = float(np.median(np.diff(t))) if t.size > 1 else 0.0
+    # runs of unseen frames: where the flag turns on, and where it turns off
+    edges = np.diff(np.r_[0, unseen.astype(np.int8), 0])
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    ends = np.minimum(t[stops] + step, until_s)
+    longest = int(np.argmax(ends - t[starts]))
+    return float(t[starts[longest]]), float(ends[longest])
+
+
 def score_trace(trace: Trace, protocol: FstProtocol) -> AnimalResult:
     """One animal's results from its trace (no video needed).
 
@@ -345,6 +361,14 @@ def score_trace(trace: Trace, protocol: FstProtocol) -> AnimalResult:
         choice_notes = []
         if choice.method != "fixed":
             values["threshold"] = math.nan
+    latency = float(values["latency_s"])
+    hidden = unseen_before(trace, latency) if math.isfinite(latency) else None
+    if hidden is not None and hidden[1] - hidden[0] >= protocol.min_bout_s:
+        # a bout as long as the shortest counted could have passed unseen
+        values["latency_s"] = math.nan
+        note = "; ".join(filter(None, [note, (
+            f"latency empty: the animal was not seen from {hidden[0]:.1f} to "
+            f"{hidden[1]:.1f} s, before its first bout seen (at {latency:.1f} s)")]))
     values["note"] = note
     for extra in (spread_note, restless_note, *choice_notes,
                   gone_before_the_end(trace, protocol), coverage_notice(trace.end_s, protocol)):

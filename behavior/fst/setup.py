@@ -31,10 +31,12 @@ from behavior.fst.arenas import (
 )
 from behavior.fst.background import (
     ArenaStats,
+    UnlikeFrames,
     arena_background,
     largest_blobs,
     measure_shake,
     sample_video,
+    unlike_spans,
     without_odd_samples,
 )
 from behavior.fst.settings import DEFAULT_SETTINGS, TrackingSettings
@@ -126,6 +128,19 @@ class Setup:
     sample_times_s: list[float] = field(default_factory=list)
     #: an in-memory video is kept here (a file is opened again by whoever tracks)
     source: ArrayVideo | None = field(default=None, repr=False)
+    #: the sampled frames that looked nothing like the rest (a title card): times in
+    #: the video (s); frames near them are checked one by one and not scored if alike
+    unlike_times_s: list[float] = field(default_factory=list)
+
+    def unlike_frames(self, origin_s: float = 0.0) -> UnlikeFrames | None:
+        """The check of single frames near the sampled frames unlike the rest (None
+        when there were none), on a clock starting at ``origin_s`` in the video."""
+        if not self.unlike_times_s:
+            return None
+        spans = [(a - origin_s, b - origin_s)
+                 for a, b in unlike_spans(self.sample_times_s, self.unlike_times_s)]
+        reference = np.ascontiguousarray(self.background[::4, ::4], dtype=np.float32)
+        return UnlikeFrames(spans, reference, self.settings.unlike_r)
 
     @property
     def rects(self) -> list[Rect]:
@@ -288,9 +303,11 @@ def _prepare(video, protocol, arenas, n_arenas, start_s, end_s, background, sett
                                    ghost_px, arena_notes, end_of[number],
                                    animal_area(bg, stack[:, arena.slices[0], arena.slices[1]],
                                                stats, areas) if present else math.nan))
+    unlike = [float(t) for n in video_notes if n.code == "title_card"
+              for t in n.data.get("times_s", [])]
     return Setup(name, video.info, protocol, settings, prepared, background, first_start,
                  samples.seekable, shake, scale, video_notes, list(samples.times_s),
-                 video if isinstance(video, ArrayVideo) else None)
+                 video if isinstance(video, ArrayVideo) else None, unlike)
 
 
 def animal_area(bg: np.ndarray, samples: np.ndarray, stats: ArenaStats,

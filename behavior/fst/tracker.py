@@ -432,6 +432,10 @@ class ArenaTracker:
             pasts.append(past if usable else None)
         return aligned_changes(sil, pasts)
 
+    def not_seen(self, time_s: float) -> None:
+        """A frame in which the animal cannot be seen (a title card): an empty row."""
+        self._lost(time_s)
+
     def _lost(self, time_s: float) -> None:
         self._last_box = None
         self.rows.append((time_s, math.nan, math.nan, math.nan, *([math.nan] * len(self.lags_s))))

@@ -75,10 +75,11 @@ log = logging.getLogger(__name__)
 #: moving; 7: two animals seen at once in some samples, nothing moving between them,
 #: are two arenas; 8: lines, such as a divider's edge moved by a shaken camera, are
 #: not counted as animals; 9: three or four equal tanks side by side cut at their
-#: dividers or walls, also where a corner of a tank is quieter than they are), so that
-#: ``fst score --resume`` tracks again rather than mixing traces of two versions in one
-#: table.
-TRACKING_REVISION = 9
+#: dividers or walls, also where a corner of a tank is quieter than they are; 10:
+#: frames like the sampled ones unlike the rest, e.g. a title card, not scored), so
+#: that ``fst score --resume`` tracks again rather than mixing traces of two versions in
+#: one table.
+TRACKING_REVISION = 10
 #: A recording whose frames end this long or more before the end its header declares
 #: (and before the test's end) breaks off: an error notice says where.
 BREAK_TOLERANCE_S = 1.0
@@ -193,6 +194,8 @@ def _track(setup: Setup, video: VideoReader | ArrayVideo,
     # one put in) are not decoded
     test_end = max(off + a.length_s for a, off in zip(setup.arenas, offsets, strict=True))
     span = test_end
+    # frames like the sampled ones that looked nothing like the rest are not scored
+    unlike = setup.unlike_frames(first_start)
     declared = video.info.duration_s
     if math.isfinite(declared):
         span = min(span, declared - first_start)
@@ -202,14 +205,14 @@ def _track(setup: Setup, video: VideoReader | ArrayVideo,
         n_frames, truncated, (more_damaged, more_broke) = track_in_halves(
             video, trackers, offsets, first_start, (span + settings.warm_s) / 2, test_end,
             span, on_frame, helper, pipelined, warm_s=settings.warm_s,
-            bg_update_s=settings.bg_update_s, cancel=cancel)
+            bg_update_s=settings.bg_update_s, cancel=cancel, unlike=unlike)
     else:
         frames_iter: Iterator[Frame] = frames_from(video, first_start)
         if pipelined:
             frames_iter = prefetch(frames_iter)
         try:
             n_frames = follow(frames_iter, trackers, offsets, test_end, on_frame,
-                              bg_update_s=settings.bg_update_s, cancel=cancel)
+                              bg_update_s=settings.bg_update_s, cancel=cancel, unlike=unlike)
         finally:
             # the decoding thread stops now, not when the generator is collected:
             # an error here (Ctrl-C) would otherwise leave it decoding a file that is

@@ -177,6 +177,48 @@ def test_threshold_sensitivity_flags_movement_near_the_threshold():
     assert "above the threshold" not in row["warnings"]
 
 
+def test_latency_is_empty_when_a_bout_could_have_passed_unseen_before_the_first():
+    from behavior.fst.scoring import score_trace
+    from behavior.protocols import load_fst_protocol
+
+    protocol = load_fst_protocol("mouse_fst").with_overrides(window_s=(0, 240), duration_s=240,
+                                                              threshold=0.1)
+
+    def row(unseen_s):
+        # swimming 30 s, then floating: the first bout starts at 30 s; the animal not
+        # seen (a title card, lost) from 10 s for unseen_s
+        trace = _trace_of([(0.4, 30), (0.02, 210)])
+        t = trace.time_s
+        gone = (t >= 10) & (t < 10 + unseen_s)
+        trace.table.loc[gone, ["x_px", "y_px", "area_px", "mobility"]] = np.nan
+        return score_trace(trace, protocol).row()
+
+    assert row(0.0)["latency_s"] == pytest.approx(30.0, abs=0.2)
+    # unseen for less than min_bout_s (1 s): no bout could have passed unseen
+    assert row(0.9)["latency_s"] == pytest.approx(30.0, abs=0.2)
+    assert "latency empty" not in row(0.9)["note"]
+    # unseen for 2 s: one could have
+    late = row(2.0)
+    assert math.isnan(late["latency_s"])
+    assert ("latency empty: the animal was not seen from 10.0 to 12.0 s, before its first "
+            "bout seen (at 30.0 s)") in late["note"]
+    assert late["immobility_s"] == pytest.approx(210.0, abs=0.2)  # the rest unchanged
+
+
+def test_the_frames_checked_for_a_title_card_lie_between_the_samples_like_the_rest():
+    from behavior.fst.background import unlike_spans
+
+    times = [0.0, 2.0, 4.0, 6.0, 8.0]
+    # a title card at the start: from the video's start to the first sample like the rest
+    assert unlike_spans(times, [0.0, 2.0]) == [(-math.inf, 4.0)]
+    # the lights off in the middle, twice: the spans touch and are merged
+    assert unlike_spans(times, [4.0]) == [(2.0, 6.0)]
+    assert unlike_spans(times, [2.0, 6.0]) == [(0.0, 8.0)]
+    # at the end: to the video's end
+    assert unlike_spans(times, [8.0]) == [(6.0, math.inf)]
+    assert unlike_spans(times, []) == []
+
+
 def _auto_protocol(**kw):
     from behavior.protocols import load_fst_protocol
 

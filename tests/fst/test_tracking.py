@@ -143,7 +143,8 @@ def test_real_mouse_tracked_and_close_to_the_labs_own_labels(real, start):
 
     Without ``start_s`` its 7-s title card was taken as part of the scene (a huge
     light "animal"): the mouse was taken as light, found in 69 % of the frames, and
-    agreement was 0.57. The card's samples are now left out, with a warning."""
+    agreement was 0.57. The card's samples are now left out, with a warning, and the
+    card's frames are not scored (tracked, the card was a still 22,000-px "animal")."""
     path = real("mouse-chamber/Day3_Mouse1_CNO_xvid.avi")
     labels_path = real("mouse-chamber/Immobility1.csv")
     # the best single cut-off for this mouse and these labels (agreement 0.94)
@@ -154,7 +155,13 @@ def test_real_mouse_tracked_and_close_to_the_labs_own_labels(real, start):
     card = [w for w in result.warnings if "title card" in w]
     assert len(card) == (start == 0.0)
     assert all("at 0.0-6.8 s (4 frames)" in w for w in card)
-    assert np.isfinite(trace.table["area_px"]).mean() > 0.99
+    # the card (decoded frames 0-209, to 7.01 s) is not scored: no animal there; the
+    # mouse is found in the frames after it
+    seen = np.isfinite(trace.table["area_px"].to_numpy(float))
+    on_card = trace.time_s + start < 7.02
+    if start == 0.0:  # (from 7.0 s on, one card frame is left, at 7.007 s)
+        assert on_card.sum() == 210 and not seen[on_card].any()
+    assert seen[~on_card].mean() > 0.99
     assert trace.meta["polarity"] == "dark"
     labels = pd.read_csv(labels_path, header=None)[0].astype(str).str.strip().eq("True")
     decoded = 196 + np.arange(len(labels))
@@ -614,7 +621,22 @@ def test_a_title_card_is_left_out_of_the_background_with_a_warning(monkeypatch):
     assert [t.meta["polarity"] for t in result.traces] == ["dark", "dark"]
     notes = [w for w in result.warnings if "title card" in w]
     assert len(notes) == 1 and "0.0-4.1 s (4 frames)" in notes[0] and "start_s" in notes[0]
+    assert "frames like them are not scored" in notes[0]
     _assert_each_animal_near_truth(result, truth, protocol, (5, 40), 1.0)
+    # the card's frames are not scored: tracked, the card was a huge still "animal",
+    # immobile from 0 s (the real recording's 7-s card: latency 0.0, 25 s immobile in
+    # its first minute, 7 s of it the card); the animals are seen from the first frame
+    # after it
+    from behavior.fst.scoring import score_traces
+
+    for trace in result.traces:
+        seen = np.isfinite(trace.table["area_px"].to_numpy(float))
+        assert not seen[trace.time_s < 5.0].any() and seen[trace.time_s >= 5.0].mean() > 0.99
+    # unseen for 5 s before the first bout: a bout could have passed unseen there, so
+    # the latency is empty, and the note says why
+    for row in (r.row() for r in score_traces(result.traces, protocol)):
+        assert math.isnan(row["latency_s"])
+        assert "latency empty: the animal was not seen from 0.0 to 5.0 s" in row["note"]
     # the same without leaving them out: the failure this guards against
     spoilt = track_video(video, protocol, settings=TrackingSettings(unlike_r=-2.0))
     assert all(t.meta["polarity"] == "light" for t in spoilt.traces)
