@@ -348,3 +348,32 @@ def _raise_video_error():
     from behavior.errors import VideoError
 
     raise VideoError("a.mp4", "no frame could be decoded")
+
+
+def test_frames_unlike_the_rest_in_the_second_half_are_not_scored_wherever_it_runs(
+        tmp_path, split_short, worker):
+    """The lens covered from 28 to 33 s (the picture nearly black), in the second half
+    of a 40-s test split at 21 s: those frames are no animal in each place the second
+    half can run (its own process gets the check pickled with it)."""
+    from behavior.io.video_writer import VideoWriter
+    from behavior.testing import render
+
+    spec = SyntheticSpec(duration_s=40, fps=15, width=320, height=240, n_arenas=1, seed=2,
+                         immobility_fraction=0.5)
+    frames, truth = render(spec, gray=True)
+    covered = (truth.time_s >= 28.0) & (truth.time_s < 33.0)
+    path = tmp_path / "covered.mp4"
+    with VideoWriter(path, codec="h264", fps=15, keyframe_interval=15) as out:
+        for image, t, dark in zip(frames, truth.time_s, covered, strict=True):
+            out.write(np.full_like(image, 12) if dark else image, float(t))
+    runs = [_track(path, pipelined=False), _track(path, pipelined=True),
+            _track(path, helper=worker)]
+    assert split_short == [21.0] * 3
+    for result in runs:
+        (trace,) = result.traces
+        seen = np.isfinite(trace.table["area_px"].to_numpy(float))
+        t = trace.time_s
+        assert not seen[(t >= 28.05) & (t < 32.95)].any()
+        assert seen[(t < 27.95) | (t >= 33.05)].mean() > 0.99
+        assert any("look nothing like the rest" in w for w in result.warnings)
+    _same(runs[0], runs[2])
