@@ -183,6 +183,7 @@ def where_it_errs(paths: list, traces: Path) -> None:
     movements taken for movement)."""
     import dataclasses
 
+    from behavior.fst.immobility import smooth_mobility
     from behavior.fst.scoring import relabel_immobile, score_trace
     from behavior.fst.traces import find_traces, read_trace
     from behavior.protocols import load_fst_protocol
@@ -190,6 +191,9 @@ def where_it_errs(paths: list, traces: Path) -> None:
     protocol = load_fst_protocol("mouse_fst")
     by_name = {p.name: p for p in paths}
     parts = dict(first_s=0.0, last_s=0.0, inside_s=0.0, extra_s=0.0)
+    # each animal's smoothed mobility over its own threshold: deep in floating bouts
+    # (1 s or more from either end), and while swimming
+    levels: dict[str, list[float]] = {"floating": [], "swimming": []}
     fixed = {c: [] for c in FIXED_CUTOFFS}
     read = [read_trace(tp) for tp in find_traces(traces)]
     per_video: dict[str, int] = {}
@@ -219,6 +223,14 @@ def where_it_errs(paths: list, traces: Path) -> None:
         parts["last_s"] += step * np.count_nonzero(missed & (since >= 1.0) & (until < 0.5))
         parts["inside_s"] += step * np.count_nonzero(missed & (since >= 1.0) & (until >= 0.5))
         parts["extra_s"] += step * np.count_nonzero(inside & ~floating & ours)
+        row = score_trace(trace, protocol).row()
+        smoothed = smooth_mobility(t, trace.table["mobility"].to_numpy(float),
+                                   protocol.smoothing_s) / float(row["threshold"])
+        deep = inside & floating & (since >= 1.0) & (until >= 1.0)
+        swimming = inside & (states[frames] == gen.SWIMMING)
+        for name, where in (("floating", deep), ("swimming", swimming)):
+            if np.isfinite(smoothed[where]).any():
+                levels[name].append(float(np.nanmedian(smoothed[where])))
         for c in FIXED_CUTOFFS:
             row = score_trace(trace, dataclasses.replace(protocol, threshold=c)).row()
             fixed[c].append(float(row["immobility_s"]) - animal["immobility_s"])
@@ -228,6 +240,13 @@ def where_it_errs(paths: list, traces: Path) -> None:
           f"floating bout {parts['first_s']:.0f} s, in its last half second "
           f"{parts['last_s']:.0f} s, deeper inside {parts['inside_s']:.0f} s")
     print(f"  movement scored as floating: {parts['extra_s']:.0f} s")
+    print("  each animal's smoothed mobility over its threshold, median (quartiles over "
+          "animals):")
+    for name, values in levels.items():
+        if values:
+            q = np.percentile(values, [25, 50, 75])
+            print(f"    {name:<9} {q[1]:.2f} ({q[0]:.2f}-{q[2]:.2f})"
+                  + ("  (deep in its bouts)" if name == "floating" else ""))
     print("one fixed cut-off for every animal (the same traces re-scored):")
     for c, errors in fixed.items():
         e = np.array(errors)
