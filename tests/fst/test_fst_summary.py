@@ -175,6 +175,14 @@ def test_threshold_sensitivity_flags_movement_near_the_threshold():
     assert row["threshold_sensitivity_s"] == pytest.approx(0.0, abs=1e-9)
     assert "between thresholds" not in row["warnings"]
     assert "above the threshold" not in row["warnings"]
+    # 8 s of it near the threshold is warned (over 2.5 % of the 240-s window: 6 s; it
+    # was 5 %, and rows of the independent generator changing by up to 11 s, off by up
+    # to 16 s, went unwarned); 5 s is not
+    for weak_s, warned in ((8, True), (5, False)):
+        row = score_trace(_trace_of([(0.02, 100), (0.11, weak_s), (0.4, 140 - weak_s)]),
+                          protocol).row()
+        assert row["threshold_sensitivity_s"] == pytest.approx(weak_s, abs=0.2)
+        assert ("between thresholds" in row["warnings"]) == warned
 
 
 def test_latency_is_empty_when_a_bout_could_have_passed_unseen_before_the_first():
