@@ -129,7 +129,8 @@ class Setup:
     #: an in-memory video is kept here (a file is opened again by whoever tracks)
     source: ArrayVideo | None = field(default=None, repr=False)
     #: the sampled frames that looked nothing like the rest (a title card): times in
-    #: the video (s); frames near them are checked one by one and not scored if alike
+    #: the video (s); the frames around them are checked one by one, and those that
+    #: look nothing like the rest either are not scored (:meth:`unlike_frames`)
     unlike_times_s: list[float] = field(default_factory=list)
 
     def unlike_frames(self, origin_s: float = 0.0) -> UnlikeFrames | None:
