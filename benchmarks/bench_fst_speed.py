@@ -143,19 +143,6 @@ def cut(path: Path, seconds: float, out: Path) -> Path:
     return out
 
 
-def write_camera_video(spec: SyntheticSpec, path: Path) -> None:
-    """``spec`` encoded as x264's 'medium' preset does by default (CABAC, deblocking,
-    B-frames, a key frame every 250 frames at most), as a camera or recorder writes."""
-    from behavior.io.video_writer import VideoWriter
-    from behavior.testing import render
-
-    frames, truth = render(spec, gray=True)
-    with VideoWriter(path, codec="h264", fps=spec.fps, preset="medium", full_range=False,
-                     overwrite=True) as out:
-        for image, t in zip(frames, truth.time_s, strict=True):
-            out.write(image, float(t))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
@@ -174,7 +161,7 @@ def main() -> None:
         video = work / "fst_6min_640x480_30fps_camera.mp4"
         if not video.exists():
             t0 = time.perf_counter()
-            write_camera_video(spec, video)
+            write_video(spec, video, codec="h264", preset="medium")
             print(f"generated {video.name} in {time.perf_counter() - t0:.0f} s")
     else:
         video = work / "fst_6min_640x480_30fps.mp4"

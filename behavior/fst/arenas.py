@@ -328,6 +328,11 @@ def edge_profile(background: np.ndarray) -> np.ndarray:
     return np.r_[steps, steps[-1:]]
 
 
+def edge_near(edges: np.ndarray, column: int) -> float:
+    """The strongest vertical edge (:func:`edge_profile`) within 3 px of ``column``."""
+    return float(edges[max(0, column - 3):column + 4].max())
+
+
 def dividers_for(profile: np.ndarray, n: int, edges: np.ndarray) -> bool:
     """Whether there are ``n - 1`` dividers (:func:`divider_bounds`)."""
     return divider_bounds(profile, n, edges) is not None
@@ -358,7 +363,7 @@ def rig_bounds(profile: np.ndarray, n: int, edges: np.ndarray) -> list[int] | No
     side by side): of such sets the one whose busiest cut moves least; None if there
     is none."""
     w = profile.size
-    near_edge = [edges[max(0, c - 3):c + 4].max() >= DIVIDER_EDGE for c in range(w)]
+    near_edge = [edge_near(edges, c) >= DIVIDER_EDGE for c in range(w)]
     best, quietest = None, np.inf
     for first in range(max(1, int(w / n - w / (4 * n))), int(w / n + w / (4 * n)) + 1):
         for pitch in range(int(RIG_PITCH[0] * w / n), int(RIG_PITCH[1] * w / n) + 1):
@@ -377,7 +382,7 @@ def rig_bounds(profile: np.ndarray, n: int, edges: np.ndarray) -> list[int] | No
 def _dividers_at(profile: np.ndarray, bounds: Sequence[int], edges: np.ndarray) -> bool:
     """Whether each inner bound is a divider: quiet (:data:`DIVIDER_RATIO`) and within
     3 px of a vertical edge (:data:`DIVIDER_EDGE`)."""
-    return all(ratio <= DIVIDER_RATIO and edges[max(0, cut - 3):cut + 4].max() >= DIVIDER_EDGE
+    return all(ratio <= DIVIDER_RATIO and edge_near(edges, cut) >= DIVIDER_EDGE
                for cut, ratio in zip(bounds[1:-1], _cut_ratios(profile, bounds), strict=True))
 
 
@@ -433,16 +438,14 @@ def count_arenas(samples: np.ndarray, background: np.ndarray, most: int = 4
             break
     if n_div == 1 and n_anim == 1:
         # weaker hints of more: a quiet column in the middle, or two blobs at once
-        bounds = strip_bounds(raw, 2)
-        levels = [np.percentile(raw[bounds[i]:bounds[i + 1]], 75) for i in range(2)]
         if count_animals(seen) >= 2:
             return 1, "two blobs"
-        if raw[bounds[1]] <= WEAK_DIVIDER_RATIO * min(levels):
+        bounds, (ratio,) = gap_ratios(raw, 2)
+        if ratio <= WEAK_DIVIDER_RATIO:
             # with no edge there, it is the water between the places of an animal
             # that keeps to one side (nothing to doubt); with a faint one, it may be
             # a divider the picture shows poorly
-            edge = edges[max(0, bounds[1] - 3):bounds[1] + 4].max()
-            return 1, "quiet middle" if edge >= WEAK_DIVIDER_EDGE else ""
+            return 1, "quiet middle" if edge_near(edges, bounds[1]) >= WEAK_DIVIDER_EDGE else ""
         return 1, ""
     return (n_div, "dividers") if n_div >= n_anim else (n_anim, "animals")
 

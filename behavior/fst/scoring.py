@@ -70,7 +70,13 @@ from behavior.fst.immobility import (
 )
 from behavior.fst.peers import label_immobile, set_peer_levels, trace_choice
 from behavior.fst.states import active_bouts
-from behavior.fst.summary import SUMMARY_COLUMNS, bin_columns, overlap_s, summarize_bouts
+from behavior.fst.summary import (
+    SUMMARY_COLUMNS,
+    bin_columns,
+    frames_to_bouts,
+    overlap_s,
+    summarize_bouts,
+)
 from behavior.fst.traces import Trace, find_traces, read_trace
 from behavior.io.atomic import atomic_write
 from behavior.notices import Notice
@@ -302,13 +308,10 @@ def unseen_before(trace: Trace, until_s: float) -> tuple[float, float] | None:
     unseen = ~np.isfinite(trace.table["area_px"].to_numpy(float)) & (t < until_s)
     if not unseen.any():
         return None
-    step = float(np.median(np.diff(t))) if t.size > 1 else 0.0
-    # runs of unseen frames: where the flag turns on, and where it turns off
-    edges = np.diff(np.r_[0, unseen.astype(np.int8), 0])
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    ends = np.minimum(t[stops] + step, until_s)
-    longest = int(np.argmax(ends - t[starts]))
-    return float(t[starts[longest]]), float(ends[longest])
+    # each unseen frame lasts until the next frame, as an immobility bout's do
+    stretches = np.minimum(frames_to_bouts(t, unseen, trace.end_s), until_s)
+    start, end = stretches[int(np.argmax(stretches[:, 1] - stretches[:, 0]))]
+    return float(start), float(end)
 
 
 def score_trace(trace: Trace, protocol: FstProtocol) -> AnimalResult:

@@ -61,6 +61,7 @@ def write_video(
     codec: str = "h264",
     quality: int | None = None,
     keyframe_s: float | None = None,
+    preset: str = "ultrafast",
 ) -> GroundTruth:
     """Render ``spec`` and encode it to ``path``; the container comes from the suffix.
 
@@ -79,6 +80,10 @@ def write_video(
     keyframe_s
         Longest time between two key frames (s); default the encoder's (x264: 250
         frames), as most cameras write few key frames.
+    preset
+        x264's speed preset: ``"ultrafast"`` (the default: quick to write and to
+        decode, no B-frames, no CABAC, no deblocking) or e.g. ``"medium"`` (as
+        cameras and recorders write: CABAC, deblocking, B-frames).
 
     Returns
     -------
@@ -106,7 +111,7 @@ def write_video(
     if keyframe_s is not None:
         options["keyframe_interval"] = max(1, int(round(keyframe_s * spec.fps)))
     # the project's one encoder (grey levels converted to video levels, as cameras do)
-    with VideoWriter(path, codec=codec, fps=spec.fps, preset="ultrafast", full_range=False,
+    with VideoWriter(path, codec=codec, fps=spec.fps, preset=preset, full_range=False,
                      overwrite=True, **options) as out:
         for i, image in enumerate(_prefetch(scene.frame, scene.t.size)):
             out.write(image, float(scene.t[i]))
