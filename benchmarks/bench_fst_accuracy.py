@@ -416,16 +416,20 @@ STATUS = {
                 "eighth round's sweeps (flicker ratio, brief movements; chosen on the tuning "
                 "sets); read four times in the ninth (tracking only every second frame of 30-fps "
                 "videos, twice: rejected; cuts of a rig of equal tanks, which moved h3's "
-                "rectangles onto its cylinders and its scores by 0.1 s or less; a warning change)",
+                "rectangles onto its cylinders and its scores by 0.1 s or less; a warning change); "
+                "in the tenth, each animal's error read beside how rhythmic its floating is (no "
+                "change made)",
     "held-out-2": "looked at per animal in the fourth and fifth rounds; its set figures "
                   "printed by the eighth round's sweeps (flicker ratio, brief movements); read "
                   "four times in the ninth (every second frame tracked, twice: rejected; "
-                  "cuts of a rig of equal tanks; a warning change)",
+                  "cuts of a rig of equal tanks; a warning change); in the tenth, each animal's "
+                  "error read beside how rhythmic its floating is (no change made)",
     "held-out-3": "per-animal errors seen once before the fourth round; set figures read "
                   "four times; looked at per animal in the fifth; its set figures printed "
                   "by the eighth round's sweeps (flicker ratio, brief movements); read four "
                   "times in the ninth (every second frame tracked, twice: rejected; cuts of "
-                  "a rig of equal tanks; a warning change)",
+                  "a rig of equal tanks; a warning change); in the tenth, each animal's error "
+                  "read beside how rhythmic its floating is (no change made)",
     "held-out-4": "blind; set figures read four times in the fourth round, twice in the "
                   "fifth, three times in the sixth (the patch measure; then its density "
                   "smoothing), once in the seventh (a set-up change that moved no score), "
@@ -455,7 +459,8 @@ STATUS = {
                   "led to a warning change); its set figures printed by the eighth "
                   "round's sweeps (flicker ratio, brief movements); read four times in the "
                   "ninth (every second frame tracked, twice: rejected; cuts of a rig of "
-                  "equal tanks; a warning change)",
+                  "equal tanks; a warning change); in the tenth, each animal's error read "
+                  "beside how rhythmic its floating is (no change made)",
 }
 
 
