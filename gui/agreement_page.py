@@ -441,8 +441,9 @@ class AgreementPage(QWidget):
         text = (f"On {len(result.videos)} video(s): threshold {result.threshold:g}, minimum "
                 f"bout {result.min_bout_s:g} s — κ {b['kappa']:.3f}, {b['pct_agreement']:.1f} % "
                 f"agreement, ICC {b['icc']:.3f}, bias {b['bias_s']:.2f} s.")
-        if result.versus_automatic:
-            text += " " + result.versus_automatic[:1].upper() + result.versus_automatic[1:] + "."
+        for line in (result.versus_automatic, result.automatic_scores):
+            if line:
+                text += " " + line[:1].upper() + line[1:] + "."
         text += "".join(f" {n}" for n in result.notes)
         self._say_calibration(text)
         self.save_button.setEnabled(True)

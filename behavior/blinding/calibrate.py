@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +61,9 @@ class Calibration:
     notes: tuple[str, ...] = ()  # videos left out, and why
     #: the threshold ``threshold: auto`` chooses for each of the videos
     automatic: tuple[float, ...] = ()
+    #: how the videos scored with those thresholds (and the protocol's minimum bout)
+    #: agree with the observers: a row of :data:`CURVE_COLUMNS` without the first two
+    automatic_agreement: dict[str, float] = field(default_factory=dict)
 
     @property
     def versus_automatic(self) -> str:
@@ -72,6 +75,18 @@ class Calibration:
         return (f"threshold: auto would choose {auto.min():.3g}-{auto.max():.3g} on these "
                 f"videos (median {middle:.3g}); the calibrated {self.threshold:.3g} is "
                 f"{self.threshold / middle:.2f} times that")
+
+    @property
+    def automatic_scores(self) -> str:
+        """How the videos scored with ``threshold: auto`` agree with the observers
+        (empty when that was not measured)."""
+        a = self.automatic_agreement
+        if not a:
+            return ""
+        return (f"scored with threshold: auto, these videos agree with the observers at "
+                f"kappa {a['kappa']:.3f}, {a['pct_agreement']:.1f} % agreement, ICC "
+                f"{a['icc']:.3f}, bias {a['bias_s']:.2f} s, mean |difference| "
+                f"{a['mean_abs_diff_s']:.2f} s per video")
 
 
 def manual_raters(inputs: Sequence[str | Path], behaviour: str = IMMOBILITY, *,
@@ -151,24 +166,35 @@ def calibrate(
     for min_bout in min_bouts:
         for threshold in grid:
             p = protocol.with_overrides(threshold=float(threshold), min_bout_s=float(min_bout))
-            totals, states = [], []
-            for v in videos:
-                t = by_id[v]
-                bouts = immobility_bouts(t.time_s, t.mobility, p, t.end_s,
-                                         smoothed=smoothed[v])
-                auto = Rater("auto", "auto", "", {v: bouts})
-                prof = profile(auto, v, window, ends[v], bin_s)
-                totals.append(prof.immobility_s)
-                states.append(prof.bins)
+            totals, states = _scored(by_id, videos, ends, window, bin_s, p, smoothed,
+                                     [threshold] * len(videos))
             rows.append({"threshold": float(threshold), "min_bout_s": float(min_bout),
                          **_agreement(ref_total, ref_state, totals, states)})
     curve = pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
     best = _best(curve, criterion, "threshold")
     auto = protocol.with_overrides(threshold=AUTO)
     automatic = tuple(trace_choice(by_id[v], auto).threshold for v in videos)
+    totals, states = _scored(by_id, videos, ends, window, bin_s, auto, smoothed, automatic)
     return Calibration(float(best["threshold"]), float(best["min_bout_s"]), criterion,
                        {c: float(best[c]) for c in CURVE_COLUMNS}, curve, tuple(videos), notes,
-                       automatic)
+                       automatic, _agreement(ref_total, ref_state, totals, states))
+
+
+def _scored(by_id: dict[str, Trace], videos: Sequence[str], ends: dict[str, float],
+            window: tuple[float, float], bin_s: float, protocol: FstProtocol,
+            smoothed: dict[str, np.ndarray], thresholds: Sequence[float]
+            ) -> tuple[list[float], list[np.ndarray]]:
+    """Immobility seconds and bin profile of each video scored with ``protocol`` and
+    its threshold in ``thresholds``, over the part compared with the observers."""
+    totals, states = [], []
+    for v, threshold in zip(videos, thresholds, strict=True):
+        t = by_id[v]
+        bouts = immobility_bouts(t.time_s, t.mobility, protocol, t.end_s, float(threshold),
+                                 smoothed=smoothed[v])
+        prof = profile(Rater("auto", "auto", "", {v: bouts}), v, window, ends[v], bin_s)
+        totals.append(prof.immobility_s)
+        states.append(prof.bins)
+    return totals, states
 
 
 #: Heights tried by :func:`calibrate_climbing` by default (body sizes).
@@ -317,6 +343,7 @@ def calibrated_protocol_text(protocol: FstProtocol, result: Calibration | ClimbC
         f"{b['pct_agreement']:.1f} %, ICC {b['icc']:.3f}, bias {b['bias_s']:.2f} s",
         f"# base protocol: {protocol.source or protocol.name}",
     ]
-    if isinstance(result, Calibration) and result.automatic:
-        header.append(f"# {result.versus_automatic}")
+    if isinstance(result, Calibration):
+        header += [f"# {line}" for line in (result.versus_automatic, result.automatic_scores)
+                   if line]
     return "\n".join(header) + "\n" + chosen.to_yaml()

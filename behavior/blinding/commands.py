@@ -384,8 +384,10 @@ def _calibrate(args: argparse.Namespace) -> int:
     b = result.best
     echo(f"chosen: threshold {result.threshold:g}, min_bout_s {result.min_bout_s:g} "
          f"(kappa {b['kappa']:.3f}, {b['pct_agreement']:.1f} % agreement, ICC {b['icc']:.3f}, "
-         f"bias {b['bias_s']:.2f} s)")
+         f"bias {b['bias_s']:.2f} s, mean |difference| {b['mean_abs_diff_s']:.2f} s per video)")
     echo(result.versus_automatic)
+    if result.automatic_scores:
+        echo(result.automatic_scores)
     _write_calibration(args, protocol, result)
     return 0
 

@@ -68,6 +68,12 @@ def test_command_writes_a_loadable_protocol(study, capsys):
     # 3-s windows for a still level, so threshold: auto falls back to 0.18 on each
     assert ("threshold: auto would choose 0.18-0.18 on these videos (median 0.18); the "
             "calibrated 0.06 is 0.33 times that") in printed
+    # 0.18 also lies between the immobile (<= 0.05) and the mobile (>= 0.2) values, and
+    # the protocol's 1-s minimum bout drops the 0.3-s blips and keeps every true bout
+    # (2 s or more, 2 s or more apart): scored so, every bin agrees with the observer
+    assert ("scored with threshold: auto, these videos agree with the observers at kappa "
+            "1.000, 100.0 % agreement, ICC 1.000, bias 0.00 s, mean |difference| 0.00 s per "
+            "video") in printed
     calibrated = load_fst_protocol(out)
     assert (calibrated.threshold, calibrated.min_bout_s) == (0.06, 0.5)
     assert calibrated.window_s == (0.0, 10.0)

@@ -161,9 +161,10 @@ def test_calibration_says_how_far_its_threshold_lies_from_the_automatic_one(tmp_
     from behavior.blinding.calibrate import calibrate, calibrated_protocol_text, manual_raters
     from behavior.fst.traces import Trace
 
-    # two animals floating (mobility 0.02) then swimming (0.2), 100 s each, scored
-    # by hand exactly so: any threshold from 0.02 to 0.2 agrees; the automatic one
-    # is 0.02 * 10 ** 0.8 = 0.126
+    # two animals floating (mobility 0.02) then swimming (0.2), 100 s each; the
+    # automatic threshold is 0.02 * 10 ** 0.8 = 0.126, so threshold: auto scores both
+    # immobile for 0-100 s, as does any threshold from 0.02 to 0.2. By hand, a was
+    # immobile for 0-100 s and b for 0-90 s.
     traces = []
     for video in ("a", "b"):
         t = np.arange(2000) / 10.0
@@ -174,17 +175,32 @@ def test_calibration_says_how_far_its_threshold_lies_from_the_automatic_one(tmp_
         traces.append(Trace(f"{video}.mp4", 1, table, 200.0))
     manual = tmp_path / "manual.csv"
     manual.write_text("video,behaviour,start_s,end_s\na.mp4,immobility,0,100\n"
-                      "b.mp4,immobility,0,100\n")
+                      "b.mp4,immobility,0,90\n")
     protocol = load_fst_protocol("mouse_fst").with_overrides(
         duration_s=200, window_s=(0, 200), bin_s=100, threshold=0.1)
     result = calibrate(manual_raters([manual]), traces, protocol,
                        thresholds=[0.05, 0.1, 0.15], min_bouts=(1.0,))
     assert result.threshold == pytest.approx(0.05)
     assert result.automatic == pytest.approx((0.1262, 0.1262), abs=1e-4)
+    # by hand, 1-s bins: 400 in all, the 10 of b's 90-100 s disagree (auto immobile);
+    # observed agreement 0.975, expected from the marginals (200 and 190 immobile of
+    # 400) 0.5, so kappa (0.975 - 0.5) / 0.5 = 0.95; auto - observers: 0 and +10 s;
+    # ICC(2,1) of (100, 100) and (90, 100): the mean squares of videos, raters and
+    # error are all 25, so 0
+    a = result.automatic_agreement
+    assert a["kappa"] == pytest.approx(0.95)
+    assert a["pct_agreement"] == pytest.approx(97.5)
+    assert a["bias_s"] == pytest.approx(5.0)
+    assert a["mean_abs_diff_s"] == pytest.approx(5.0)
+    assert a["icc"] == pytest.approx(0.0, abs=1e-9)
     assert result.versus_automatic == ("threshold: auto would choose 0.126-0.126 on these "
                                        "videos (median 0.126); the calibrated 0.05 is 0.40 "
                                        "times that")
-    assert result.versus_automatic in calibrated_protocol_text(protocol, result, ["m.csv"])
+    assert result.automatic_scores == (
+        "scored with threshold: auto, these videos agree with the observers at kappa 0.950, "
+        "97.5 % agreement, ICC 0.000, bias 5.00 s, mean |difference| 5.00 s per video")
+    text = calibrated_protocol_text(protocol, result, ["m.csv"])
+    assert f"# {result.versus_automatic}\n# {result.automatic_scores}\n" in text
 
 
 def _one_arena_notices(stack: np.ndarray) -> list:
