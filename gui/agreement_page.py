@@ -440,7 +440,8 @@ class AgreementPage(QWidget):
         b = result.best
         text = (f"On {len(result.videos)} video(s): threshold {result.threshold:g}, minimum "
                 f"bout {result.min_bout_s:g} s — κ {b['kappa']:.3f}, {b['pct_agreement']:.1f} % "
-                f"agreement, ICC {b['icc']:.3f}, bias {b['bias_s']:.2f} s.")
+                f"agreement, ICC {b['icc']:.3f}, bias {b['bias_s']:.2f} s, mean |difference| "
+                f"{b['mean_abs_diff_s']:.2f} s per video.")
         for line in (result.versus_automatic, result.automatic_scores):
             if line:
                 text += " " + line[:1].upper() + line[1:] + "."

@@ -147,6 +147,10 @@ def test_calibrate_from_the_page_equals_the_core(qtbot, page, scored, tmp_path):
     assert (result.threshold, result.min_bout_s) == (core.threshold, core.min_bout_s)
     pd.testing.assert_frame_equal(result.curve, core.curve)
     assert f"threshold {core.threshold:g}" in page.calibration_label.text()
+    # and how the videos scored with threshold: auto agree with the observers
+    assert result.automatic_agreement == pytest.approx(core.automatic_agreement, nan_ok=True)
+    assert core.automatic_scores
+    assert core.automatic_scores[1:] in page.calibration_label.text()
     saved = page.save_protocol(str(tmp_path / "calibrated.yaml"))
     again = load_fst_protocol(saved)
     assert again.threshold == pytest.approx(core.threshold)
