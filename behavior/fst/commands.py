@@ -345,13 +345,20 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool,
     echo_notices(batch.notices)
     for r in batch.failed if not on_cluster else []:  # a cluster's were said as they came
         echo(_failure_line(r, False), file=sys.stderr)
-    n_animals = sum(len(r.animals) for r in batch.results)
+    rows = [a.row() for r in batch.results for a in r.animals]
     n_ok = len(batch.results) - len(batch.failed)
     reused = sum(r.reused for r in batch.results)
     again = f", {reused} from the traces of an earlier run" if reused else ""
-    echo(f"scored {n_ok} of {len(jobs)} videos{again} ({n_animals} animals) -> {out}; "
+    echo(f"scored {n_ok} of {len(jobs)} videos{again} ({len(rows)} animals"
+         f"{_warned(sum(bool(row['warnings']) for row in rows))}) -> {out}; "
          f"traces in {traces}/; log {batch.log}", file=sys.stderr)
     return batch.exit_status
+
+
+def _warned(count: int, before: str = ", ", after: str = "") -> str:
+    """How many rows have warnings, for the last line of a run ("" if none): in a
+    batch of hundreds of videos the warnings printed above scroll away."""
+    return f"{before}{count} with warnings: see the warnings column{after}" if count else ""
 
 
 def _each_video(args: argparse.Namespace, work) -> int:
@@ -427,5 +434,7 @@ def run_rescore(args: argparse.Namespace) -> int:
                         getattr(args, "argv", sys.argv[1:]),
                         {"traces_scored": len(table), "traces_failed": len(errors)}, errors,
                         found)
-    echo(f"re-scored {len(table)} traces -> {out}; log {log}", file=sys.stderr)
+    warned = int((table["warnings"] != "").sum()) if "warnings" in table else 0
+    echo(f"re-scored {len(table)} traces{_warned(warned, ' (', ')')} -> {out}; log {log}",
+         file=sys.stderr)
     return 1 if errors else 0

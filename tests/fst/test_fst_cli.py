@@ -299,13 +299,15 @@ def test_one_video_gives_the_same_traces_on_one_core_and_on_two(two_arena_video,
 
 
 def test_warnings_are_in_the_results_table_and_survive_rescoring(two_arena_video, tmp_path,
-                                                                  real):
+                                                                  real, capsys):
     # a batch of hundreds of videos: what stderr said must also be next to the numbers
     video, _ = two_arena_video
     empty = real("empty-chamber/Freezing_calibration.wmv")  # no animal in it
     out, traces = tmp_path / "r.csv", tmp_path / "traces"
     assert main(["fst", "score", str(video), str(empty), "--window-s", "0", "60", "--out",
                  str(out), "--traces", str(traces), "--no-progress"]) == 0
+    # and the last line counts the rows with warnings (those above may have scrolled away)
+    assert "(3 animals, 3 with warnings: see the warnings column) ->" in capsys.readouterr().err
     table = pd.read_csv(out, keep_default_na=False)
     assert table.columns[-1] == "warnings"
     notes = table.set_index(["video", "arena"])["warnings"].to_dict()
@@ -321,10 +323,16 @@ def test_warnings_are_in_the_results_table_and_survive_rescoring(two_arena_video
     assert rescored.loc[table.set_index(["video", "arena"]).index, "warnings"].tolist() == \
         table["warnings"].tolist()
     # a window the recording covers: only the video's own notes remain
+    assert "re-scored 3 traces (3 with warnings: see the warnings column)" in \
+        capsys.readouterr().err
     assert main(["fst", "rescore", str(traces), "--window-s", "0", "30", "--out",
                  str(again)]) == 0
     short = pd.read_csv(again, keep_default_na=False).set_index(["video", "arena"])
     assert short.loc[(str(video), 1), "warnings"] == ""
+    # the empty chamber's row still says no animal was found; the other two none
+    assert short.loc[(str(empty), 1), "warnings"].startswith("no animal found")
+    assert "re-scored 3 traces (1 with warnings: see the warnings column)" in \
+        capsys.readouterr().err
 
 
 def test_folders_and_patterns_stand_for_the_videos_in_them(two_arena_video, tmp_path):
