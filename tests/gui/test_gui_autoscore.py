@@ -76,6 +76,11 @@ def test_gui_table_equals_cli(page, qtbot, tmp_path):
     gui = page.table()
     assert list(gui.columns) == list(cli.columns)
     assert len(gui) == len(cli) == 3  # two arenas and one
+    # the end of the batch counts the animals with warnings, as the CLI's last line does
+    warned = int(cli["warnings"].fillna("").astype(bool).sum())
+    assert warned >= 1  # the 30-s clip ends inside the window
+    assert f"{warned} of 3 animals with warnings" in page.video_label.text()
+    assert f"{warned} with warnings: see the warnings column" in run.stderr
     assert cli["immobility_s"].notna().all() and cli.isna().any().any()  # values, and empty
     for column in cli.columns:
         if column in ("video", "note", "warnings"):
