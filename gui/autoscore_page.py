@@ -649,10 +649,9 @@ class AutoScorePage(QWidget):
         else:
             text = f"Finished: {n - failed} of {total} videos scored"
             text += f", {failed} could not be scored (see the table)" if failed else ""
-            rows = [a.row() for r in batch.results for a in r.animals]
-            warned = sum(bool(row["warnings"]) for row in rows)
-            if warned:
-                text += f"; {warned} of {len(rows)} animals with warnings (see Notices)"
+            if batch.n_warned:
+                text += (f"; {batch.n_warned} of {batch.n_animals} animals with warnings "
+                         "(see Notices)")
             text += f". Results in {batch.out}"
             self.video_bar.setValue(1000)
             self.total_bar.setValue(1000)

@@ -371,6 +371,17 @@ class BatchResult:
         return [n for r in self.results for n in r.notices]
 
     @property
+    def n_animals(self) -> int:
+        """How many animals were scored."""
+        return sum(len(r.animals) for r in self.results)
+
+    @property
+    def n_warned(self) -> int:
+        """How many of the animals' rows have warnings (what to check before trusting
+        them)."""
+        return sum(bool(a.row()["warnings"]) for r in self.results for a in r.animals)
+
+    @property
     def exit_status(self) -> int:
         """0 when every video was scored without an error notice, else 1."""
         bad = self.failed or self.cancelled or any(

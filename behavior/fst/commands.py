@@ -345,13 +345,12 @@ def _score(args: argparse.Namespace, protocol: FstProtocol, n_jobs: int, pool,
     echo_notices(batch.notices)
     for r in batch.failed if not on_cluster else []:  # a cluster's were said as they came
         echo(_failure_line(r, False), file=sys.stderr)
-    rows = [a.row() for r in batch.results for a in r.animals]
     n_ok = len(batch.results) - len(batch.failed)
     reused = sum(r.reused for r in batch.results)
     again = f", {reused} from the traces of an earlier run" if reused else ""
-    echo(f"scored {n_ok} of {len(jobs)} videos{again} ({len(rows)} animals"
-         f"{_warned(sum(bool(row['warnings']) for row in rows))}) -> {out}; "
-         f"traces in {traces}/; log {batch.log}", file=sys.stderr)
+    echo(f"scored {n_ok} of {len(jobs)} videos{again} ({batch.n_animals} animals"
+         f"{_warned(batch.n_warned)}) -> {out}; traces in {traces}/; log {batch.log}",
+         file=sys.stderr)
     return batch.exit_status
 
 
