@@ -433,7 +433,7 @@ def run_rescore(args: argparse.Namespace) -> int:
                         getattr(args, "argv", sys.argv[1:]),
                         {"traces_scored": len(table), "traces_failed": len(errors)}, errors,
                         found)
-    warned = int((table["warnings"] != "").sum()) if "warnings" in table else 0
+    warned = int((table["warnings"] != "").sum())
     echo(f"re-scored {len(table)} traces{_warned(warned, ' (', ')')} -> {out}; log {log}",
          file=sys.stderr)
     return 1 if errors else 0

@@ -246,6 +246,8 @@ def _prepare(video, protocol, arenas, n_arenas, start_s, end_s, background, sett
     stack, median, note = without_odd_samples(np.stack(samples.images), samples.times_s,
                                               settings.unlike_r)
     video_notes.extend([note] if note else [])
+    # the sampled frames left out: the frames around them are checked one by one
+    unlike = [float(t) for t in note.data.get("times_s", [])] if note else []
     own_background = background is None
     if background is None:
         background = median
@@ -304,8 +306,6 @@ def _prepare(video, protocol, arenas, n_arenas, start_s, end_s, background, sett
                                    ghost_px, arena_notes, end_of[number],
                                    animal_area(bg, stack[:, arena.slices[0], arena.slices[1]],
                                                stats, areas) if present else math.nan))
-    unlike = [float(t) for n in video_notes if n.code == "title_card"
-              for t in n.data.get("times_s", [])]
     return Setup(name, video.info, protocol, settings, prepared, background, first_start,
                  samples.seekable, shake, scale, video_notes, list(samples.times_s),
                  video if isinstance(video, ArrayVideo) else None, unlike)
